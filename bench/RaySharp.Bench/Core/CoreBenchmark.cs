@@ -18,6 +18,8 @@ internal sealed class CoreBenchmark : IBenchmark
         report.Add("ref_uds_roundtrip_us", "µs", await References.UdsRoundTripMicrosecondsAsync(runs, quick ? 5_000 : 20_000, cancellationToken));
         report.Add("ref_memcpy_gbps", "GB/s", References.MemcpyGigabytesPerSecond(runs, quick ? 128 << 20 : 800 << 20));
 
+        await ObjectStoreMicrobenchmarks.RunAsync(report, quick, runs, cancellationToken);
+
         try
         {
             await OrleansPeer.RunAsync(report, runs, syncCalls: quick ? 3_000 : 10_000, asyncBatches: quick ? 10 : 50, cancellationToken);
