@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging;
+
+namespace RaySharp;
+
+/// <summary>How <see cref="Ray.InitAsync"/> connects or what cluster it starts.</summary>
+public sealed class RayOptions
+{
+    /// <summary>
+    /// The node to join, e.g. <c>unix:/tmp/raysharp/session-…/node.sock</c> (printed by
+    /// <c>raysharp start --head</c>, or <see cref="Ray.Address"/> of another driver). Null: use the
+    /// <c>RAYSHARP_ADDRESS</c> environment variable, or start an embedded single-node cluster owned by
+    /// this process when that is unset too.
+    /// </summary>
+    public string? Address { get; init; }
+
+    /// <summary>
+    /// Run everything in this process (tasks and actors on in-process workers; values still serialised
+    /// exactly as across processes) — for debugging and unit tests. Default false.
+    /// </summary>
+    public bool LocalMode { get; init; }
+
+    /// <summary>CPUs of the embedded node, also the number of pre-started task workers. Default: <see cref="Environment.ProcessorCount"/>.</summary>
+    public int? NumCpus { get; init; }
+
+    /// <summary>Memory the embedded node offers to tasks and actors that ask for it, in bytes. Default: 8 GiB.</summary>
+    public long MemoryBytes { get; init; } = 8L << 30;
+
+    /// <summary>Custom resources of the embedded node, e.g. <c>{ ["GPU"] = 1 }</c>. Default: none.</summary>
+    public IReadOnlyDictionary<string, double>? Resources { get; init; }
+
+    /// <summary>How long starting a worker process may take before it counts as failed. Default 30 s.</summary>
+    public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where the runtime logs; default none.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    internal void Validate()
+    {
+        if (NumCpus is < 1 or > 1024)
+            throw new ArgumentOutOfRangeException(nameof(NumCpus), NumCpus, "NumCpus must be between 1 and 1024.");
+        if (MemoryBytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(MemoryBytes), MemoryBytes, "MemoryBytes cannot be negative.");
+        if (Resources is not null && Resources.Any(r => r.Value < 0 || string.IsNullOrWhiteSpace(r.Key)))
+            throw new ArgumentException("Custom resources need a name and a non-negative amount.", nameof(Resources));
+        if (LocalMode && Address is not null)
+            throw new ArgumentException("LocalMode runs everything in this process; it cannot be combined with an Address.", nameof(Address));
+    }
+}
+
+/// <summary>Per-call options of a remote function. Defaults: 1 CPU, no memory, no custom resources, 3 retries.</summary>
+public sealed record TaskOptions
+{
+    /// <summary>CPUs held while the task runs (0 allowed). Default 1.</summary>
+    public double NumCpus { get; init; } = 1;
+
+    /// <summary>Memory held while the task runs, in bytes. Default 0.</summary>
+    public long MemoryBytes { get; init; }
+
+    /// <summary>Custom resources held while the task runs. Default none.</summary>
+    public IReadOnlyDictionary<string, double>? Resources { get; init; }
+
+    /// <summary>How often the task is re-run if its worker process dies. Default 3.</summary>
+    public int MaxRetries { get; init; } = 3;
+
+    /// <summary>The name shown in errors, listings and the timeline. Default: Type.Method.</summary>
+    public string? Name { get; init; }
+
+    internal void Validate()
+    {
+        if (NumCpus < 0 || MemoryBytes < 0 || MaxRetries < 0 || (Resources?.Any(r => r.Value < 0) ?? false))
+            throw new ArgumentOutOfRangeException(nameof(TaskOptions), "Task resources and MaxRetries cannot be negative.");
+    }
+}
+
+/// <summary>Options of an actor. Defaults: no name, no restarts, one call at a time, no resources held.</summary>
+public sealed record ActorOptions
+{
+    /// <summary>A name other drivers and tasks can find the actor by (<see cref="Ray.GetActorAsync{T}"/>). Default none.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>How often the actor is restarted (constructor re-run) when its process dies. Default 0.</summary>
+    public int MaxRestarts { get; init; }
+
+    /// <summary>
+    /// How many calls may run at once. Default 1: calls run one after another in submission order.
+    /// Above 1 (for async actors), calls start in order and interleave at their awaits.
+    /// </summary>
+    public int MaxConcurrency { get; init; } = 1;
+
+    /// <summary>CPUs held for the actor's lifetime. Default 0.</summary>
+    public double NumCpus { get; init; }
+
+    /// <summary>Memory held for the actor's lifetime, in bytes. Default 0.</summary>
+    public long MemoryBytes { get; init; }
+
+    /// <summary>Custom resources held for the actor's lifetime. Default none.</summary>
+    public IReadOnlyDictionary<string, double>? Resources { get; init; }
+
+    internal void Validate()
+    {
+        if (MaxRestarts < 0 || NumCpus < 0 || MemoryBytes < 0 || (Resources?.Any(r => r.Value < 0) ?? false))
+            throw new ArgumentOutOfRangeException(nameof(ActorOptions), "Actor resources and MaxRestarts cannot be negative.");
+        if (MaxConcurrency < 1)
+            throw new ArgumentOutOfRangeException(nameof(ActorOptions), MaxConcurrency, "MaxConcurrency must be at least 1.");
+        if (Name is { Length: 0 })
+            throw new ArgumentException("An actor name cannot be empty.", nameof(ActorOptions));
+    }
+}

@@ -1,0 +1,255 @@
+using MessagePack;
+
+namespace RaySharp.Protocol;
+
+// The messages of the node's hot path (task specs, actor calls, results, gets, puts) and of the small
+// control exchanges a worker or an attached driver needs. One message per length-prefixed frame,
+// encoded with MessagePack (an integer union tag, then the fields by position).
+
+internal enum TaskKind : byte
+{
+    Normal = 0,
+    ActorCreation = 1,
+    ActorCall = 2,
+}
+
+internal enum ErrorKind : byte
+{
+    TaskFailed = 1,
+    ActorDied = 2,
+    WorkerCrashed = 3,
+    ObjectLost = 4,
+    Cancelled = 5,
+    System = 6,
+}
+
+/// <summary>An error stored in place of a value.</summary>
+[MessagePackObject]
+internal sealed class ErrorInfo
+{
+    [Key(0)] public ErrorKind Kind { get; set; }
+    [Key(1)] public string TaskName { get; set; } = "";
+    [Key(2)] public string Type { get; set; } = "";
+    [Key(3)] public string Message { get; set; } = "";
+    [Key(4)] public string Stack { get; set; } = "";
+
+    public static ErrorInfo Of(ErrorKind kind, string message, string taskName = "") =>
+        new() { Kind = kind, Message = message, TaskName = taskName };
+
+    public static ErrorInfo FromException(string taskName, Exception e)
+    {
+        if (e is System.Reflection.TargetInvocationException { InnerException: { } inner })
+            e = inner;
+        if (e is RayTaskException remote)
+            return new() { Kind = ErrorKind.TaskFailed, TaskName = remote.TaskName, Type = remote.RemoteType, Message = remote.RemoteMessage, Stack = remote.RemoteStackTrace };
+        return new() { Kind = ErrorKind.TaskFailed, TaskName = taskName, Type = e.GetType().FullName ?? e.GetType().Name, Message = e.Message, Stack = e.StackTrace ?? "" };
+    }
+
+    public RayException ToException() => Kind switch
+    {
+        ErrorKind.TaskFailed => new RayTaskException(TaskName, Type, Message, Stack),
+        ErrorKind.ActorDied => new ActorDiedException(Message),
+        ErrorKind.WorkerCrashed => new WorkerCrashedException(Message),
+        ErrorKind.ObjectLost => new ObjectLostException(Message),
+        ErrorKind.Cancelled => new TaskCancelledException(Message),
+        _ => new RaySystemException(Message),
+    };
+}
+
+/// <summary>A method (or constructor) of the job's code, found again in a worker by assembly and metadata token.</summary>
+[MessagePackObject]
+internal sealed class FunctionRef
+{
+    [Key(0)] public string Assembly { get; set; } = "";
+    [Key(1)] public int Token { get; set; }
+    [Key(2)] public string Name { get; set; } = "";
+    [Key(3)] public string Module { get; set; } = "";
+}
+
+/// <summary>One argument: an encoded value, one ref (resolved to its value) or refs gathered into an array.</summary>
+[MessagePackObject]
+internal sealed class ArgSpec
+{
+    [Key(0)] public byte[]? Inline { get; set; }
+    [Key(1)] public ObjectId[]? Refs { get; set; }
+    [Key(2)] public bool Gather { get; set; }
+}
+
+/// <summary>What a task or actor holds while it runs.</summary>
+[MessagePackObject]
+internal sealed class ResourceDemand
+{
+    [Key(0)] public double Cpus { get; set; }
+    [Key(1)] public long MemoryBytes { get; set; }
+    [Key(2)] public Dictionary<string, double>? Custom { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class TaskSpec
+{
+    [Key(0)] public TaskKind Kind { get; set; }
+    [Key(1)] public TaskId Id { get; set; }
+    [Key(2)] public FunctionRef Function { get; set; } = new();
+    [Key(3)] public ArgSpec[] Args { get; set; } = [];
+    [Key(4)] public ResourceDemand Resources { get; set; } = new();
+    [Key(5)] public int MaxRetries { get; set; }
+    [Key(6)] public string? Name { get; set; }
+    [Key(7)] public ActorId Actor { get; set; }
+    [Key(8)] public int MaxRestarts { get; set; }
+    [Key(9)] public int MaxConcurrency { get; set; } = 1;
+    [Key(10)] public string? ActorTypeName { get; set; }
+
+    [IgnoreMember] public string DisplayName => Name ?? Function.Name;
+}
+
+internal abstract class Message;
+
+/// <summary>First frame of every connection to a node.</summary>
+[MessagePackObject]
+internal sealed class Hello : Message
+{
+    [Key(0)] public ulong WorkerId { get; set; }
+    [Key(1)] public int Pid { get; set; }
+    [Key(2)] public bool IsDriver { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class HelloReply : Message
+{
+    [Key(0)] public NodeId Node { get; set; }
+    [Key(1)] public JobId Job { get; set; }
+}
+
+/// <summary>Head → worker: run a task, create an actor or call one, with its argument values resolved.</summary>
+[MessagePackObject]
+internal sealed class Execute : Message
+{
+    [Key(0)] public TaskSpec Spec { get; set; } = new();
+    [Key(1)] public byte[][] ArgValues { get; set; } = [];
+}
+
+[MessagePackObject]
+internal sealed class TaskResult : Message
+{
+    [Key(0)] public TaskId Task { get; set; }
+    [Key(1)] public byte[]? Value { get; set; }
+    [Key(2)] public ErrorInfo? Error { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class Submit : Message
+{
+    [Key(0)] public TaskSpec Spec { get; set; } = new();
+}
+
+[MessagePackObject]
+internal sealed class Put : Message
+{
+    [Key(0)] public ObjectId Id { get; set; }
+    [Key(1)] public byte[] Value { get; set; } = [];
+}
+
+[MessagePackObject]
+internal sealed class GetRequest : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public ObjectId[] Ids { get; set; } = [];
+    [Key(2)] public long TimeoutMs { get; set; } = -1;
+    /// <summary>Set when a running task waits: its worker's CPU is lent out until the reply.</summary>
+    [Key(3)] public bool FromTask { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class ObjectValue
+{
+    [Key(0)] public byte[]? Data { get; set; }
+    [Key(1)] public ErrorInfo? Error { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class GetReply : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public ObjectValue[]? Values { get; set; }
+    [Key(2)] public bool TimedOut { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class WaitRequest : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public ObjectId[] Ids { get; set; } = [];
+    [Key(2)] public int NumReturns { get; set; }
+    [Key(3)] public long TimeoutMs { get; set; } = -1;
+    [Key(4)] public bool FromTask { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class WaitReply : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public bool[] Ready { get; set; } = [];
+}
+
+[MessagePackObject]
+internal sealed class LookupActor : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public string Name { get; set; } = "";
+}
+
+[MessagePackObject]
+internal sealed class LookupActorReply : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public bool Found { get; set; }
+    [Key(2)] public ActorId Actor { get; set; }
+    [Key(3)] public string TypeName { get; set; } = "";
+}
+
+[MessagePackObject]
+internal sealed class KillActor : Message
+{
+    [Key(0)] public ActorId Actor { get; set; }
+    [Key(1)] public bool NoRestart { get; set; } = true;
+}
+
+[MessagePackObject]
+internal sealed class CancelObject : Message
+{
+    [Key(0)] public ObjectId Id { get; set; }
+    [Key(1)] public bool Force { get; set; }
+}
+
+/// <summary>Head → worker: cancel the running task (its cancellation token fires).</summary>
+[MessagePackObject]
+internal sealed class CancelTask : Message
+{
+    [Key(0)] public TaskId Task { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class Release : Message
+{
+    [Key(0)] public ObjectId[] Ids { get; set; } = [];
+}
+
+/// <summary>Sent before a connection is closed because a frame could not be understood.</summary>
+[MessagePackObject]
+internal sealed class ProtocolError : Message
+{
+    [Key(0)] public string Text { get; set; } = "";
+}
+
+[MessagePackObject]
+internal sealed class StatusRequest : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+}
+
+[MessagePackObject]
+internal sealed class StatusReply : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public string Json { get; set; } = "";
+}

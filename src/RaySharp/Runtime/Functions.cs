@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using RaySharp.Protocol;
+
+namespace RaySharp.Runtime;
+
+/// <summary>
+/// Names the job's methods across processes (assembly + module + metadata token: the worker runs the
+/// same assemblies) and invokes them through invokers built once per method
+/// (<see cref="MethodInvoker"/>, <see cref="ConstructorInvoker"/>): no reflection lookup per call.
+/// </summary>
+internal static class Functions
+{
+    private static readonly ConcurrentDictionary<MethodBase, FunctionRef> Refs = new();
+    private static readonly ConcurrentDictionary<(string Assembly, string Module, int Token), Invocable> Resolved = new();
+
+    /// <summary>Describes a delegate to a static method or to a lambda that captures nothing.</summary>
+    public static FunctionRef Describe(Delegate function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        var method = function.Method;
+        if (Refs.TryGetValue(method, out var known))
+            return known;
+        if (function.Target is not null && StaticClosure(method.DeclaringType) is null)
+        {
+            throw new ArgumentException(
+                $"'{method.DeclaringType?.Name}.{method.Name}' is bound to an object or captures variables, so it cannot run in " +
+                "another process. Pass a static method (or a lambda that captures nothing) and give it the data as arguments.",
+                nameof(function));
+        }
+        if (method.ContainsGenericParameters)
+            throw new ArgumentException($"'{method.Name}' is an open generic method; remote functions must be closed.", nameof(function));
+        return Describe(method);
+    }
+
+    public static FunctionRef Describe(MethodBase method) => Refs.GetOrAdd(method, static m => new FunctionRef
+    {
+        Assembly = m.Module.Assembly.FullName ?? m.Module.Assembly.GetName().Name!,
+        Module = m.Module.Name,
+        Token = m.MetadataToken,
+        Name = DisplayName(m),
+    });
+
+    public static string DisplayName(MethodBase m)
+    {
+        var type = m.DeclaringType;
+        while (type is not null && type.IsDefined(typeof(CompilerGeneratedAttribute)))
+            type = type.DeclaringType;
+        var name = m.Name.StartsWith('<') ? "lambda" : m.Name;
+        return m is ConstructorInfo ? $"new {type?.Name}" : $"{type?.Name}.{name}";
+    }
+
+    /// <summary>The singleton instance the compiler uses as target of capture-free lambdas, or null.</summary>
+    private static object? StaticClosure(Type? type)
+    {
+        if (type is null || !type.IsDefined(typeof(CompilerGeneratedAttribute)))
+            return null;
+        var field = type.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
+        return field?.GetValue(null);
+    }
+
+    public static Invocable Resolve(FunctionRef function) => Resolved.GetOrAdd((function.Assembly, function.Module, function.Token), static (key, f) =>
+    {
+        Assembly assembly;
+        try
+        {
+            assembly = Assembly.Load(new AssemblyName(key.Assembly));
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            throw new InvalidOperationException(
+                $"This worker cannot load assembly '{key.Assembly}' for '{f.Name}': {e.Message}. Workers run the driver's " +
+                "application folder; start the driver from its build output (dotnet run / dotnet exec).", e);
+        }
+        var module = assembly.GetModules().FirstOrDefault(m => m.Name == key.Module) ?? assembly.ManifestModule;
+        var method = module.ResolveMethod(key.Token)
+            ?? throw new InvalidOperationException($"Method token {key.Token:x8} of '{f.Name}' is not in {key.Assembly}.");
+        return new Invocable(method, method.IsStatic ? null : StaticClosure(method.DeclaringType));
+    }, function);
+
+    /// <summary>Reads an actor call <c>c =&gt; c.Method(args)</c>: the method and the argument values.</summary>
+    public static (FunctionRef Function, ArgSpec[] Args) DescribeCall(LambdaExpression call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var body = call.Body is UnaryExpression { NodeType: ExpressionType.Convert } convert ? convert.Operand : call.Body;
+        if (body is not MethodCallExpression invocation || Unwrap(invocation.Object) != call.Parameters[0])
+        {
+            throw new ArgumentException(
+                $"An actor call must be a single method call on the actor, like 'c => c.Add(5)'; '{call}' is not.", nameof(call));
+        }
+        return (Describe(invocation.Method), Arguments(invocation.Method.GetParameters(), invocation.Arguments, call.Parameters[0], invocation.Method.Name));
+    }
+
+    /// <summary>Reads an actor constructor <c>() =&gt; new Counter(args)</c>.</summary>
+    public static (FunctionRef Function, ArgSpec[] Args, Type Type) DescribeConstructor(LambdaExpression create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        if (create.Body is not NewExpression { Constructor: { } ctor } construct)
+        {
+            throw new ArgumentException(
+                $"An actor is created from a constructor call, like '() => new Counter(10)'; '{create}' is not one.", nameof(create));
+        }
+        return (Describe(ctor), Arguments(ctor.GetParameters(), construct.Arguments, null, "new " + ctor.DeclaringType!.Name), ctor.DeclaringType!);
+    }
+
+    private static Expression? Unwrap(Expression? e) => e is UnaryExpression { NodeType: ExpressionType.Convert } u ? u.Operand : e;
+
+    private static ArgSpec[] Arguments(ParameterInfo[] parameters, IReadOnlyList<Expression> args, ParameterExpression? self, string what)
+    {
+        var specs = new ArgSpec[args.Count];
+        for (var i = 0; i < args.Count; i++)
+        {
+            var value = Evaluate(args[i], self, what);
+            specs[i] = new ArgSpec { Inline = RaySerializer.Serialize(parameters[i].ParameterType, value, $"Argument '{parameters[i].Name}' of {what}") };
+        }
+        return specs;
+    }
+
+    /// <summary>Evaluates an argument expression: constants and captured variables directly, anything else interpreted.</summary>
+    private static object? Evaluate(Expression e, ParameterExpression? self, string what)
+    {
+        switch (e)
+        {
+            case ConstantExpression c:
+                return c.Value;
+            case MemberExpression { Member: FieldInfo field, Expression: null }:
+                return field.GetValue(null);
+            case MemberExpression { Member: FieldInfo field, Expression: ConstantExpression closure }:
+                return field.GetValue(closure.Value);
+            case MemberExpression { Member: PropertyInfo property, Expression: ConstantExpression owner }:
+                return property.GetValue(owner.Value);
+        }
+        if (self is not null && new ParameterFinder(self).Finds(e))
+        {
+            throw new ArgumentException(
+                $"An argument of {what} reads the actor itself ('{e}'); arguments are evaluated by the caller before the call is sent.");
+        }
+        return Expression.Lambda<Func<object?>>(Expression.Convert(e, typeof(object))).Compile(preferInterpretation: true)();
+    }
+
+    private sealed class ParameterFinder(ParameterExpression parameter) : ExpressionVisitor
+    {
+        private bool _found;
+
+        public bool Finds(Expression e)
+        {
+            Visit(e);
+            return _found;
+        }
+
+        protected override Expression VisitParameter(ParameterExpression node)
+        {
+            _found |= node == parameter;
+            return node;
+        }
+    }
+}
+
+/// <summary>A resolved method or constructor with its invoker and how to encode its result.</summary>
+internal sealed class Invocable
+{
+    private static readonly byte[] Nil = [0xc0];
+    private readonly MethodInvoker? _method;
+    private readonly ConstructorInvoker? _constructor;
+    private readonly object? _staticTarget;
+    private readonly Func<Task, object?>? _taskResult;
+    private readonly bool _returnsTask;
+    private readonly bool _returnsVoid;
+
+    public Invocable(MethodBase method, object? staticTarget)
+    {
+        Method = method;
+        Name = Functions.DisplayName(method);
+        _staticTarget = staticTarget;
+        Parameters = method.GetParameters().Select(p => p.ParameterType).ToArray();
+        if (method is ConstructorInfo ctor)
+        {
+            _constructor = ConstructorInvoker.Create(ctor);
+            ResultType = ctor.DeclaringType!;
+            return;
+        }
+        var info = (MethodInfo)method;
+        _method = MethodInvoker.Create(info);
+        var returns = info.ReturnType;
+        if (returns == typeof(void))
+        {
+            _returnsVoid = true;
+            ResultType = typeof(void);
+        }
+        else if (returns == typeof(Task))
+        {
+            _returnsTask = true;
+            _returnsVoid = true;
+            ResultType = typeof(void);
+        }
+        else if (returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(Task<>))
+        {
+            _returnsTask = true;
+            ResultType = returns.GetGenericArguments()[0];
+            _taskResult = typeof(Invocable).GetMethod(nameof(ResultOf), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(ResultType).CreateDelegate<Func<Task, object?>>();
+        }
+        else
+        {
+            ResultType = returns;
+        }
+    }
+
+    public MethodBase Method { get; }
+
+    public string Name { get; }
+
+    public Type[] Parameters { get; }
+
+    public Type ResultType { get; }
+
+    private static object? ResultOf<T>(Task task) => ((Task<T>)task).Result;
+
+    public object?[] DecodeArguments(byte[][] values)
+    {
+        if (values.Length != Parameters.Length)
+            throw new InvalidOperationException($"{Name} takes {Parameters.Length} arguments but the call carried {values.Length}.");
+        var args = new object?[values.Length];
+        for (var i = 0; i < values.Length; i++)
+            args[i] = RaySerializer.Deserialize(Parameters[i], values[i]);
+        return args;
+    }
+
+    /// <summary>Creates an actor instance.</summary>
+    public object Construct(object?[] args) => _constructor!.Invoke(args.AsSpan())!;
+
+    /// <summary>Runs the method and returns its encoded result (awaiting Task-returning methods).</summary>
+    public async ValueTask<byte[]> InvokeAsync(object? target, object?[] args)
+    {
+        var result = _method!.Invoke(target ?? _staticTarget, args.AsSpan());
+        if (_returnsTask)
+        {
+            var task = (Task)result!;
+            await task.ConfigureAwait(false);
+            if (_returnsVoid)
+                return Nil;
+            result = _taskResult!(task);
+        }
+        else if (_returnsVoid)
+        {
+            return Nil;
+        }
+        return RaySerializer.Serialize(ResultType, result, $"The result of {Name}");
+    }
+
+    /// <summary>True when the method returns a Task (so concurrent actor calls interleave at awaits).</summary>
+    public bool IsAsync => _returnsTask;
+}

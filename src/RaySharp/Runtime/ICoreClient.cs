@@ -1,0 +1,40 @@
+using RaySharp.Protocol;
+
+namespace RaySharp.Runtime;
+
+/// <summary>
+/// What a process's <see cref="Ray"/> needs from the node it belongs to. The head implements it in
+/// process (embedded driver, local mode, in-process workers); <see cref="RemoteClient"/> implements it
+/// over the node's Unix socket (worker processes, drivers that attach by address).
+/// </summary>
+internal interface ICoreClient : IAsyncDisposable
+{
+    /// <summary>The job this client submits under.</summary>
+    JobId Job { get; }
+
+    /// <summary>The node's address (<c>unix:/path</c>), or null in local mode.</summary>
+    string? Address { get; }
+
+    /// <summary>Submits a task, an actor creation or an actor call; the spec's id is already assigned.</summary>
+    void Submit(TaskSpec spec);
+
+    void Put(ObjectId id, byte[] data);
+
+    /// <summary>Waits for every id; throws <see cref="GetTimeoutException"/> after <paramref name="timeout"/>.</summary>
+    ValueTask<ObjectValue[]> GetAsync(ObjectId[] ids, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Returns which ids are ready once <paramref name="numReturns"/> are, or at the timeout.</summary>
+    ValueTask<bool[]> WaitAsync(ObjectId[] ids, int numReturns, TimeSpan timeout, CancellationToken cancellationToken);
+
+    ValueTask<(ActorId Actor, string TypeName)?> LookupActorAsync(string name, CancellationToken cancellationToken);
+
+    void KillActor(ActorId actor, bool noRestart);
+
+    void Cancel(ObjectId id, bool force);
+
+    /// <summary>Tells the owner that this process holds no more references to these objects.</summary>
+    void Release(ObjectId[] ids);
+
+    /// <summary>The node's state as JSON (for tools).</summary>
+    ValueTask<string> StatusAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,102 @@
+using RaySharp.Protocol;
+using RaySharp.Runtime.Scheduling;
+
+namespace RaySharp.Runtime.Node;
+
+/// <summary>An object the node knows: pending until its value (or error) arrives.</summary>
+internal sealed class ObjectEntry
+{
+    public bool Ready;
+    public byte[]? Data;
+    public ErrorInfo? Error;
+    public NodeId Location;
+    public List<TaskEntry>? Dependents;
+    public List<ObjectWaiter>? Waiters;
+}
+
+/// <summary>Completes when enough of the objects it was registered on are ready. Used under the node lock.</summary>
+internal sealed class ObjectWaiter(int needed)
+{
+    private int _needed = needed;
+
+    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void OneReady()
+    {
+        if (--_needed == 0)
+            Done.TrySetResult();
+    }
+}
+
+/// <summary>A submitted task, actor creation or actor call that has not finished.</summary>
+internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape)
+{
+    public TaskSpec Spec { get; } = spec;
+    public ResourceSet Demand { get; } = demand;
+    public string Shape { get; } = shape;
+    public int PendingDeps;
+    public int RetriesLeft = spec.MaxRetries;
+    public WorkerHandle? Worker;
+    public bool Cancelled;
+    public long StartedTimestamp;
+}
+
+/// <summary>The node's link to one worker, in another process or (local mode) in this one.</summary>
+internal interface IWorkerLink
+{
+    int Pid { get; }
+
+    void Send(Message message);
+
+    /// <summary>Ends the worker at once (kill -9 for a process).</summary>
+    void Kill();
+}
+
+/// <summary>One worker: a pooled task runner, or the host of one actor.</summary>
+internal sealed class WorkerHandle(ulong id)
+{
+    public ulong Id { get; } = id;
+    public IWorkerLink? Link;
+    public System.Diagnostics.Process? Process;
+    public ActorEntry? Actor;
+    public ResourceSet? Lease;
+    public string? LeaseShape;
+    public bool LeaseLent;
+    public int Blocked;
+    public bool Dead;
+    public readonly Dictionary<TaskId, TaskEntry> Running = [];
+
+    public bool Registered => Link is not null;
+
+    public override string ToString() => Link is null ? $"worker {Id} (starting)" : $"worker {Id} (pid {Link.Pid})";
+}
+
+internal enum ActorState
+{
+    Starting,
+    Alive,
+    Restarting,
+    Dead,
+}
+
+/// <summary>An actor: its creation spec (re-run on restart), its worker and the calls waiting for it.</summary>
+internal sealed class ActorEntry(TaskSpec creation, ResourceSet demand)
+{
+    public TaskSpec Creation { get; } = creation;
+    public ResourceSet Demand { get; } = demand;
+    public ActorId Id => Creation.Actor;
+    public string TypeName => Creation.ActorTypeName ?? "";
+    public string? Name => Creation.Name;
+    public ActorState State = ActorState.Starting;
+    public WorkerHandle? Worker;
+    public int Restarts;
+    public string? DeathReason;
+    public readonly Queue<TaskEntry> Waiting = new();
+
+    public string Describe => Name is null ? $"actor {Id} ({ShortType})" : $"actor '{Name}' ({ShortType})";
+
+    private string ShortType => TypeName[(TypeName.LastIndexOf('.') + 1)..];
+}
+
+/// <summary>One executed task for the timeline.</summary>
+internal readonly record struct TimelineEvent(string Name, TaskId Task, int Pid, long StartTimestamp, long EndTimestamp, bool Failed);

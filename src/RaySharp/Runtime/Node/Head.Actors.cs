@@ -1,0 +1,188 @@
+using RaySharp.Protocol;
+using RaySharp.Runtime.ControlStore;
+
+namespace RaySharp.Runtime.Node;
+
+internal sealed partial class Head
+{
+    private readonly Dictionary<ActorId, ActorEntry> _actors = [];
+    private readonly Dictionary<string, ActorEntry> _named = new(StringComparer.Ordinal);
+    private readonly Queue<ActorEntry> _actorsWaitingForResources = new();
+
+    private void CreateActor(TaskEntry creation)
+    {
+        var spec = creation.Spec;
+        if (spec.Name is { } name && _named.TryGetValue(name, out var existing) && existing.State != ActorState.Dead)
+        {
+            Fail(creation, ErrorInfo.Of(ErrorKind.System,
+                $"An actor named '{name}' already exists ({existing.Id}). Reach it with Ray.GetActorAsync(\"{name}\"), or pick another name.", spec.DisplayName));
+            return;
+        }
+        if (!_scheduler.IsFeasible(creation.Demand))
+        {
+            Fail(creation, ErrorInfo.Of(ErrorKind.System,
+                $"Actor {spec.ActorTypeName} asks for {creation.Shape} but this node has {_scheduler.Total} and no other node can take it. " +
+                "Lower the actor's resource options or start the cluster with more.", spec.DisplayName));
+            return;
+        }
+        var actor = new ActorEntry(spec, creation.Demand);
+        _actors[spec.Actor] = actor;
+        if (spec.Name is not null)
+            _named[spec.Name] = actor;
+        Store.Put(Tables.Actors, spec.Actor.ToString(), $"{{\"name\": \"{spec.Name}\", \"type\": \"{spec.ActorTypeName}\", \"state\": \"Starting\"}}");
+        PlaceActor(actor);
+    }
+
+    /// <summary>Gives the actor resources and a worker of its own; waits in a queue if resources are short.</summary>
+    private void PlaceActor(ActorEntry actor)
+    {
+        if (!_scheduler.TryAcquire(actor.Demand))
+        {
+            _actorsWaitingForResources.Enqueue(actor);
+            return;
+        }
+        var worker = TakeIdleWorker() ?? StartWorker(actor);
+        worker.Actor = actor;
+        actor.Worker = worker;
+        if (worker.Registered)
+            SendCreation(actor);
+    }
+
+    private void PlaceWaitingActors()
+    {
+        var count = _actorsWaitingForResources.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var actor = _actorsWaitingForResources.Dequeue();
+            if (actor.State != ActorState.Dead)
+                PlaceActor(actor);
+        }
+    }
+
+    private void SendCreation(ActorEntry actor)
+    {
+        var worker = actor.Worker!;
+        var creation = new TaskEntry(actor.Creation, actor.Demand, "") { Worker = worker };
+        worker.Running[actor.Creation.Id] = creation;
+        _tasks[actor.Creation.Id] = creation;
+        worker.Link!.Send(new Execute { Spec = actor.Creation, ArgValues = Inline(actor.Creation) });
+        while (actor.Waiting.Count > 0)
+            SendCall(actor, actor.Waiting.Dequeue());
+    }
+
+    private static byte[][] Inline(TaskSpec spec) => Array.ConvertAll(spec.Args, a => a.Inline ?? throw new InvalidOperationException("Actor arguments are sent inline."));
+
+    private void RouteActorCall(TaskEntry call)
+    {
+        if (!_actors.TryGetValue(call.Spec.Actor, out var actor))
+        {
+            Fail(call, ErrorInfo.Of(ErrorKind.ActorDied,
+                $"Call {call.Spec.DisplayName} went to {call.Spec.Actor}, which this node does not know: it never existed here or belongs to another cluster.", call.Spec.DisplayName));
+            return;
+        }
+        if (actor.State == ActorState.Dead)
+        {
+            Fail(call, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} is dead ({actor.DeathReason}); {call.Spec.DisplayName} was not run.", call.Spec.DisplayName));
+            return;
+        }
+        if (actor.Worker is { Registered: true } && actor.Worker.Running.ContainsKey(actor.Creation.Id) || actor.State == ActorState.Alive)
+            SendCall(actor, call);
+        else
+            actor.Waiting.Enqueue(call);
+    }
+
+    private void SendCall(ActorEntry actor, TaskEntry call)
+    {
+        var worker = actor.Worker!;
+        call.Worker = worker;
+        call.StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        worker.Running[call.Spec.Id] = call;
+        worker.Link!.Send(new Execute { Spec = call.Spec, ArgValues = Inline(call.Spec) });
+    }
+
+    private void OnActorCreated(WorkerHandle worker, TaskEntry creation, ErrorInfo? error)
+    {
+        var actor = worker.Actor;
+        if (actor is null || actor.Worker != worker)
+            return;
+        if (error is null)
+        {
+            actor.State = ActorState.Alive;
+            Store.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Alive\", \"pid\": {worker.Link?.Pid}}}");
+            return;
+        }
+        MarkDead(actor, $"its constructor threw {error.Type}: {error.Message}");
+        worker.Link?.Kill();
+    }
+
+    private void OnActorWorkerDied(ActorEntry actor, WorkerHandle worker, string reason)
+    {
+        _scheduler.Release(actor.Demand);
+        actor.Worker = null;
+        var restart = actor.State != ActorState.Dead && actor.Restarts < actor.Creation.MaxRestarts;
+        var note = restart
+            ? $"It is being restarted (restart {actor.Restarts + 1} of {actor.Creation.MaxRestarts}); calls made from now on go to the new instance."
+            : actor.State == ActorState.Dead ? "" : $"It has no restarts left (MaxRestarts = {actor.Creation.MaxRestarts}).";
+        foreach (var call in worker.Running.Values)
+        {
+            if (call.Spec.Kind != TaskKind.ActorCall)
+                continue;
+            var why = actor.State == ActorState.Dead ? actor.DeathReason : reason;
+            Fail(call, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} died while running {call.Spec.DisplayName}: {why}. {note}".TrimEnd(), call.Spec.DisplayName));
+        }
+        worker.Running.Clear();
+        if (restart)
+        {
+            actor.Restarts++;
+            actor.State = ActorState.Restarting;
+            PlaceActor(actor);
+            return;
+        }
+        MarkDead(actor, actor.DeathReason ?? reason);
+    }
+
+    private void MarkDead(ActorEntry actor, string reason)
+    {
+        if (actor.State == ActorState.Dead)
+            return;
+        actor.State = ActorState.Dead;
+        actor.DeathReason = reason;
+        Complete(ObjectId.ForReturn(actor.Creation.Id), null, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} could not be created: {reason}.", actor.Creation.DisplayName));
+        if (actor.Name is { } name && _named.TryGetValue(name, out var named) && named == actor)
+            _named.Remove(name);
+        Store.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Dead\"}}");
+        while (actor.Waiting.Count > 0)
+        {
+            var call = actor.Waiting.Dequeue();
+            Fail(call, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} is dead ({reason}); {call.Spec.DisplayName} was not run.", call.Spec.DisplayName));
+        }
+    }
+
+    public void KillActor(ActorId id, bool noRestart)
+    {
+        lock (_lock)
+        {
+            if (!_actors.TryGetValue(id, out var actor) || actor.State == ActorState.Dead)
+                return;
+            if (noRestart)
+                MarkDead(actor, "it was killed with Ray.Kill");
+            if (actor.Worker is { } worker)
+            {
+                if (worker.Link is not null)
+                    worker.Link.Kill();
+                else
+                    KillProcess(worker);
+            }
+        }
+    }
+
+    public ValueTask<(ActorId Actor, string TypeName)?> LookupActorAsync(string name, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            ThrowIfShutDown();
+            return ValueTask.FromResult<(ActorId, string)?>(
+                _named.TryGetValue(name, out var actor) && actor.State != ActorState.Dead ? (actor.Id, actor.TypeName) : null);
+        }
+    }
+}

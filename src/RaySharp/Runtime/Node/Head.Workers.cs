@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RaySharp.Protocol;
+using RaySharp.Runtime.ControlStore;
+
+namespace RaySharp.Runtime.Node;
+
+internal sealed partial class Head
+{
+    private const int MaxStartFailures = 3;
+
+    private readonly Dictionary<ulong, WorkerHandle> _workers = [];
+    private readonly List<WorkerHandle> _taskWorkers = [];
+    private NodeServer? _server;
+    private Ray? _inProcessRay;
+    private string? _sessionDirectory;
+    private int _startingTaskWorkers;
+    private int _startFailures;
+    private ulong _nextWorkerId;
+    private string? _lastStartFailure;
+
+    /// <summary>Most task workers the pool grows to while tasks are blocked in Get.</summary>
+    private int MaxTaskWorkers => NumCpus * 4 + 4;
+
+    /// <summary>Starts the node's socket (unless local mode) and pre-starts one task worker per CPU.</summary>
+    public void Start(Ray driver)
+    {
+        _inProcessRay = driver;
+        if (!LocalMode)
+        {
+            _sessionDirectory = Path.Combine(Path.GetTempPath(), "raysharp", $"session-{Environment.ProcessId}-{Node.Value:x8}");
+            Directory.CreateDirectory(_sessionDirectory);
+            _server = new NodeServer(this, Path.Combine(_sessionDirectory, "node.sock"), _log);
+            _server.Start();
+        }
+        lock (_lock)
+        {
+            for (var i = 0; i < NumCpus; i++)
+                StartWorker(actor: null);
+        }
+    }
+
+    private WorkerHandle StartWorker(ActorEntry? actor)
+    {
+        var worker = new WorkerHandle(++_nextWorkerId) { Actor = actor };
+        _workers[worker.Id] = worker;
+        if (actor is null)
+            _startingTaskWorkers++;
+        if (LocalMode)
+        {
+            OnRegistered(worker, new InProcessWorkerLink(this, worker, _inProcessRay!));
+            return worker;
+        }
+        try
+        {
+            worker.Process = WorkerLauncher.Start(_server!.SocketPath, worker.Id);
+            worker.Process.EnableRaisingEvents = true;
+            worker.Process.Exited += (_, _) => OnWorkerDied(worker, $"its process exited with code {SafeExitCode(worker.Process)}");
+            if (worker.Process.HasExited)
+                OnWorkerDied(worker, $"its process exited with code {SafeExitCode(worker.Process)}");
+            _ = WatchStartAsync(worker);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or FileNotFoundException)
+        {
+            _lastStartFailure = e.Message;
+            LogWorkerStartFailed(_log, e.Message);
+            OnWorkerDied(worker, e.Message);
+        }
+        return worker;
+    }
+
+    private static string SafeExitCode(Process process)
+    {
+        try
+        {
+            return process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "unknown";
+        }
+    }
+
+    private async Task WatchStartAsync(WorkerHandle worker)
+    {
+        await Task.Delay(Options.WorkerStartTimeout).ConfigureAwait(false);
+        bool late;
+        lock (_lock)
+            late = !worker.Registered && !worker.Dead && !_shutDown;
+        if (late)
+        {
+            _lastStartFailure = $"a worker process did not connect within {Options.WorkerStartTimeout.TotalSeconds:0} s";
+            KillProcess(worker);
+            OnWorkerDied(worker, _lastStartFailure);
+        }
+    }
+
+    internal WorkerHandle? FindStartingWorker(ulong id)
+    {
+        lock (_lock)
+            return _workers.TryGetValue(id, out var w) && !w.Registered && !w.Dead ? w : null;
+    }
+
+    internal void OnRegistered(WorkerHandle worker, IWorkerLink link)
+    {
+        lock (_lock)
+        {
+            if (worker.Dead || _shutDown)
+            {
+                link.Kill();
+                return;
+            }
+            worker.Link = link;
+            _startFailures = 0;
+            if (worker.Actor is { } actor)
+            {
+                if (actor.Worker == worker && actor.State != ActorState.Dead)
+                    SendCreation(actor);
+                else
+                    link.Kill();
+                return;
+            }
+            _startingTaskWorkers--;
+            _taskWorkers.Add(worker);
+            PlaceWaitingActors();
+            Dispatch();
+        }
+    }
+
+    /// <summary>An idle pooled worker for an actor (a replacement joins the pool), or null.</summary>
+    private WorkerHandle? TakeIdleWorker()
+    {
+        var idle = _taskWorkers.FindIndex(w => w.Lease is null && w.Running.Count == 0);
+        if (idle < 0)
+            return null;
+        var worker = _taskWorkers[idle];
+        _taskWorkers.RemoveAt(idle);
+        StartWorker(actor: null);
+        return worker;
+    }
+
+    private void GrowPool()
+    {
+        if (_startingTaskWorkers == 0 && _taskWorkers.Count < MaxTaskWorkers && _startFailures < MaxStartFailures && !_shutDown)
+            StartWorker(actor: null);
+    }
+
+    internal void OnWorkerDied(WorkerHandle worker, string reason)
+    {
+        lock (_lock)
+        {
+            if (worker.Dead)
+                return;
+            worker.Dead = true;
+            _workers.Remove(worker.Id);
+            _taskWorkers.Remove(worker);
+            if (!worker.Registered && worker.Actor is null)
+                _startingTaskWorkers--;
+            if (worker.Lease is not null && !worker.LeaseLent)
+                _scheduler.Release(worker.Lease);
+            worker.Lease = null;
+            if (_shutDown)
+                return;
+            var pid = worker.Link?.Pid ?? worker.Process?.Id ?? 0;
+            if (worker.Registered)
+                LogWorkerDied(_log, pid, reason);
+            if (worker.Actor is { } actor && actor.Worker == worker)
+            {
+                OnActorWorkerDied(actor, worker, reason);
+            }
+            else
+            {
+                foreach (var task in worker.Running.Values)
+                {
+                    task.Worker = null;
+                    if (task.Cancelled)
+                        continue;
+                    if (task.RetriesLeft > 0)
+                    {
+                        task.RetriesLeft--;
+                        Enqueue(task);
+                        continue;
+                    }
+                    Fail(task, ErrorInfo.Of(ErrorKind.WorkerCrashed,
+                        $"The worker process (pid {pid}) running task '{task.Spec.DisplayName}' ({task.Spec.Id}) died: {reason}. " +
+                        $"The task was run {task.Spec.MaxRetries + 1} time(s) (MaxRetries = {task.Spec.MaxRetries}). Raise MaxRetries if the " +
+                        "crash is transient, or look at the worker's output for the cause.", task.Spec.DisplayName));
+                }
+                worker.Running.Clear();
+            }
+            if (!worker.Registered)
+            {
+                _lastStartFailure ??= reason;
+                if (++_startFailures >= MaxStartFailures)
+                    FailEverythingQueued($"worker processes fail to start ({_lastStartFailure}). Check that the application was built and runs from its output folder.");
+            }
+            if (worker.Actor is null && _taskWorkers.Count + _startingTaskWorkers < NumCpus && _startFailures < MaxStartFailures)
+                StartWorker(actor: null);
+            PlaceWaitingActors();
+            Dispatch();
+        }
+    }
+
+    private void FailEverythingQueued(string why)
+    {
+        foreach (var queue in _ready.Values)
+        {
+            while (queue.Count > 0)
+            {
+                var task = queue.Dequeue();
+                Fail(task, ErrorInfo.Of(ErrorKind.System, $"Task '{task.Spec.DisplayName}' cannot run: {why}", task.Spec.DisplayName));
+            }
+        }
+        _readyCount = 0;
+    }
+
+    private static void KillProcess(WorkerHandle worker)
+    {
+        try
+        {
+            worker.Process?.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already exited.
+        }
+    }
+
+    public ValueTask<string> StatusAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            long bytes = 0;
+            foreach (var o in _objects.Values)
+                bytes += o.Data?.Length ?? 0;
+            var status = new
+            {
+                node = Node.ToString(),
+                address = Address,
+                job = Job.ToString(),
+                resources_total = _scheduler.Total.Amounts,
+                resources_available = _scheduler.Available.Amounts,
+                workers = _workers.Values.Select(w => new
+                {
+                    id = w.Id,
+                    pid = w.Link?.Pid ?? w.Process?.Id ?? 0,
+                    kind = w.Actor is null ? "task" : "actor",
+                    state = w.Registered ? (w.Running.Count > 0 ? "busy" : "idle") : "starting",
+                    running = w.Running.Values.Select(t => t.Spec.DisplayName).Take(16).ToArray(),
+                }).ToArray(),
+                tasks = _tasks.Values.Where(t => t.Spec.Kind == TaskKind.Normal).Select(t => new
+                {
+                    id = t.Spec.Id.ToString(),
+                    name = t.Spec.DisplayName,
+                    state = t.Worker is not null ? "running" : t.PendingDeps > 0 ? "waiting for arguments" : "queued",
+                }).Take(1000).ToArray(),
+                actors = _actors.Values.Select(a => new
+                {
+                    id = a.Id.ToString(),
+                    name = a.Name,
+                    type = a.TypeName,
+                    state = a.State.ToString(),
+                    restarts = a.Restarts,
+                    pid = a.Worker?.Link?.Pid ?? 0,
+                }).ToArray(),
+                objects = new { count = _objects.Count, inline_bytes = bytes },
+                objects_list = _objects.Take(1000).Select(p => new
+                {
+                    id = p.Key.ToString(),
+                    state = !p.Value.Ready ? "pending" : p.Value.Error is null ? "ready" : "error",
+                    bytes = p.Value.Data?.Length ?? 0,
+                    location = p.Value.Location.ToString(),
+                }).ToArray(),
+                timeline_events = _timeline.Count,
+                control_store = new { nodes = Store.Scan(Tables.Nodes).Count, jobs = Store.Scan(Tables.Jobs).Count, actors = Store.Scan(Tables.Actors).Count },
+            };
+            return ValueTask.FromResult(JsonSerializer.Serialize(status));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<WorkerHandle> workers;
+        List<ObjectWaiter> waiters = [];
+        lock (_lock)
+        {
+            if (_shutDown)
+                return;
+            _shutDown = true;
+            workers = [.. _workers.Values];
+            foreach (var o in _objects.Values)
+            {
+                if (o.Waiters is not null)
+                    waiters.AddRange(o.Waiters);
+            }
+        }
+        foreach (var w in waiters)
+            w.Done.TrySetResult();
+        foreach (var w in workers)
+        {
+            if (w.Link is not null)
+                w.Link.Kill();
+            else
+                KillProcess(w);
+        }
+        if (_server is not null)
+            await _server.DisposeAsync().ConfigureAwait(false);
+        foreach (var w in workers)
+        {
+            if (w.Process is { } p)
+            {
+                try
+                {
+                    await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Left behind; it exits when its socket closes.
+                }
+                p.Dispose();
+            }
+        }
+        if (_sessionDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_sessionDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pid {Pid} died: {Reason}")]
+    private static partial void LogWorkerDied(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a worker process: {Reason}")]
+    private static partial void LogWorkerStartFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,494 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaySharp.Protocol;
+using RaySharp.Runtime.ControlStore;
+using RaySharp.Runtime.Scheduling;
+
+namespace RaySharp.Runtime.Node;
+
+/// <summary>
+/// The node: object table, task table, local scheduler, worker pool and actor directory of one
+/// machine, plus the control store it hosts as head. All bookkeeping happens under one lock and never
+/// blocks inside it; messages to workers are queued, not awaited. Drivers in this process call it
+/// directly (no hop); workers and attached drivers reach it through <see cref="NodeServer"/>.
+/// Partial: <c>Head.Actors.cs</c> (actors), <c>Head.Workers.cs</c> (worker pool, processes).
+/// </summary>
+internal sealed partial class Head : ICoreClient
+{
+    /// <summary>How many task specs a leased worker may have queued at once (pipelining).</summary>
+    private const int PipelineDepth = 32;
+
+    private readonly object _lock = new();
+    private readonly Dictionary<ObjectId, ObjectEntry> _objects = [];
+    private readonly Dictionary<TaskId, TaskEntry> _tasks = [];
+    private readonly Dictionary<string, Queue<TaskEntry>> _ready = new(StringComparer.Ordinal);
+    private readonly LocalScheduler _scheduler;
+    private readonly ILogger _log;
+    private readonly TimelineRecorder _timeline = new();
+    private int _readyCount;
+    private bool _shutDown;
+
+    public Head(RayOptions options, bool localMode)
+    {
+        Options = options;
+        LocalMode = localMode;
+        _log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("RaySharp.Node");
+        NumCpus = options.NumCpus ?? Environment.ProcessorCount;
+        var total = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            [ResourceSet.Cpu] = NumCpus,
+            [ResourceSet.Memory] = options.MemoryBytes,
+        };
+        foreach (var (k, v) in options.Resources ?? new Dictionary<string, double>())
+            total[k] = v;
+        _scheduler = new LocalScheduler(new ResourceSet(total));
+        Job = UniqueIds.NewJob();
+        Node = new NodeId(UniqueIds.Next());
+        Store.Put(Tables.Nodes, Node.ToString(), $"{{\"resources\": \"{_scheduler.Total}\", \"pid\": {Environment.ProcessId}}}");
+        Store.Put(Tables.Jobs, Job.ToString(), $"{{\"driver_pid\": {Environment.ProcessId}}}");
+    }
+
+    public RayOptions Options { get; }
+
+    public bool LocalMode { get; }
+
+    public int NumCpus { get; }
+
+    public JobId Job { get; }
+
+    public NodeId Node { get; }
+
+    public IControlStore Store { get; } = new InMemoryControlStore();
+
+    public string? Address => _server?.Address;
+
+    internal IReadOnlyList<TimelineEvent> Timeline
+    {
+        get
+        {
+            lock (_lock)
+                return _timeline.Snapshot();
+        }
+    }
+
+    // ---- submission -------------------------------------------------------------------------
+
+    public void Submit(TaskSpec spec)
+    {
+        var demand = ResourceSet.Of(spec.Resources);
+        var task = new TaskEntry(spec, demand, demand.ToString());
+        lock (_lock)
+        {
+            ThrowIfShutDown();
+            Pending(ObjectId.ForReturn(spec.Id));
+            _tasks[spec.Id] = task;
+            switch (spec.Kind)
+            {
+                case TaskKind.ActorCreation:
+                    CreateActor(task);
+                    return;
+                case TaskKind.ActorCall:
+                    RouteActorCall(task);
+                    return;
+            }
+            if (!_scheduler.IsFeasible(demand))
+            {
+                LogInfeasible(_log, spec.DisplayName, task.Shape, _scheduler.Total.ToString());
+                Fail(task, ErrorInfo.Of(ErrorKind.System,
+                    $"Task '{spec.DisplayName}' asks for {task.Shape} but this node has {_scheduler.Total} and no other node can take it. " +
+                    "Lower the task's resource options or start the cluster with more (RayOptions.NumCpus/Resources, raysharp start --resources).",
+                    spec.DisplayName));
+                return;
+            }
+            foreach (var arg in spec.Args)
+            {
+                if (arg.Refs is null)
+                    continue;
+                foreach (var id in arg.Refs)
+                {
+                    if (!_objects.TryGetValue(id, out var dependency))
+                    {
+                        Fail(task, UnknownObject(id, spec.DisplayName));
+                        return;
+                    }
+                    if (!dependency.Ready)
+                    {
+                        (dependency.Dependents ??= []).Add(task);
+                        task.PendingDeps++;
+                    }
+                }
+            }
+            if (task.PendingDeps == 0)
+                Enqueue(task);
+            Dispatch();
+        }
+    }
+
+    private static ErrorInfo UnknownObject(ObjectId id, string taskName) => ErrorInfo.Of(ErrorKind.ObjectLost,
+        $"Object {id} is not known to this node: it was freed after its last reference was dropped, or it comes from another cluster. " +
+        "Keep an ObjectRef alive while tasks still need it.", taskName);
+
+    private ObjectEntry Pending(ObjectId id)
+    {
+        if (!_objects.TryGetValue(id, out var entry))
+        {
+            entry = new ObjectEntry { Location = Node };
+            _objects[id] = entry;
+        }
+        return entry;
+    }
+
+    private void Enqueue(TaskEntry task)
+    {
+        if (!_ready.TryGetValue(task.Shape, out var queue))
+            _ready[task.Shape] = queue = new Queue<TaskEntry>();
+        queue.Enqueue(task);
+        _readyCount++;
+    }
+
+    /// <summary>Sends ready tasks to workers while resources and pipeline slots allow.</summary>
+    private void Dispatch()
+    {
+        if (_readyCount == 0)
+            return;
+        TaskEntry? starved = null;
+        foreach (var (shape, queue) in _ready)
+        {
+            while (queue.Count > 0)
+            {
+                var next = queue.Peek();
+                if (next.Cancelled)
+                {
+                    queue.Dequeue();
+                    _readyCount--;
+                    continue;
+                }
+                var worker = PickWorker(next.Demand, shape);
+                if (worker is null)
+                {
+                    starved ??= next;
+                    break;
+                }
+                queue.Dequeue();
+                _readyCount--;
+                SendTask(worker, next);
+            }
+        }
+        if (starved is not null && _scheduler.Available.Covers(starved.Demand))
+            GrowPool();
+    }
+
+    private WorkerHandle? PickWorker(ResourceSet demand, string shape)
+    {
+        WorkerHandle? best = null;
+        foreach (var w in _taskWorkers)
+        {
+            if (w.LeaseShape == shape && w.Running.Count < PipelineDepth && (best is null || w.Running.Count < best.Running.Count))
+                best = w;
+        }
+        if (best is { Running.Count: 0 })
+            return best;
+        foreach (var w in _taskWorkers)
+        {
+            if (w.Lease is null)
+            {
+                if (!_scheduler.TryAcquire(demand))
+                    break;
+                w.Lease = demand;
+                w.LeaseShape = shape;
+                return w;
+            }
+        }
+        return best;
+    }
+
+    private void SendTask(WorkerHandle worker, TaskEntry task)
+    {
+        var spec = task.Spec;
+        var values = new byte[spec.Args.Length][];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var arg = spec.Args[i];
+            if (arg.Inline is not null)
+            {
+                values[i] = arg.Inline;
+                continue;
+            }
+            var refs = arg.Refs!;
+            var parts = new byte[refs.Length][];
+            for (var j = 0; j < refs.Length; j++)
+            {
+                if (!_objects.TryGetValue(refs[j], out var entry) || !entry.Ready)
+                {
+                    Fail(task, UnknownObject(refs[j], spec.DisplayName));
+                    ReleaseIfIdle(worker);
+                    return;
+                }
+                if (entry.Error is not null)
+                {
+                    Fail(task, entry.Error);
+                    ReleaseIfIdle(worker);
+                    return;
+                }
+                parts[j] = entry.Data ?? [0xc0];
+            }
+            values[i] = arg.Gather ? RaySerializer.ConcatArray(parts) : parts[0];
+        }
+        task.Worker = worker;
+        task.StartedTimestamp = Stopwatch.GetTimestamp();
+        worker.Running[spec.Id] = task;
+        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values });
+    }
+
+    // ---- results ----------------------------------------------------------------------------
+
+    internal void OnTaskResult(WorkerHandle worker, TaskResult result)
+    {
+        lock (_lock)
+        {
+            if (!worker.Running.Remove(result.Task, out var task))
+                return;
+            _timeline.Add(new TimelineEvent(task.Spec.DisplayName, task.Spec.Id, worker.Link?.Pid ?? 0, task.StartedTimestamp, Stopwatch.GetTimestamp(), result.Error is not null));
+            _tasks.Remove(result.Task);
+            if (task.Spec.Kind == TaskKind.ActorCreation)
+                OnActorCreated(worker, task, result.Error);
+            Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error);
+            ReleaseIfIdle(worker);
+            Dispatch();
+        }
+    }
+
+    private void ReleaseIfIdle(WorkerHandle worker)
+    {
+        if (worker.Running.Count > 0 || worker.Lease is null)
+            return;
+        if (!worker.LeaseLent)
+            _scheduler.Release(worker.Lease);
+        worker.Lease = null;
+        worker.LeaseShape = null;
+        worker.LeaseLent = false;
+        worker.Blocked = 0;
+    }
+
+    private void Fail(TaskEntry task, ErrorInfo error)
+    {
+        _tasks.Remove(task.Spec.Id);
+        Complete(ObjectId.ForReturn(task.Spec.Id), null, error);
+    }
+
+    private void Complete(ObjectId id, byte[]? data, ErrorInfo? error)
+    {
+        var entry = Pending(id);
+        if (entry.Ready)
+            return;
+        entry.Ready = true;
+        entry.Data = data;
+        entry.Error = error;
+        if (entry.Waiters is { } waiters)
+        {
+            entry.Waiters = null;
+            foreach (var w in waiters)
+                w.OneReady();
+        }
+        if (entry.Dependents is { } dependents)
+        {
+            entry.Dependents = null;
+            foreach (var t in dependents)
+            {
+                if (--t.PendingDeps == 0 && !t.Cancelled)
+                    Enqueue(t);
+            }
+        }
+    }
+
+    // ---- objects ----------------------------------------------------------------------------
+
+    public void Put(ObjectId id, byte[] data)
+    {
+        lock (_lock)
+        {
+            ThrowIfShutDown();
+            Complete(id, data, null);
+            Dispatch();
+        }
+    }
+
+    public async ValueTask<ObjectValue[]> GetAsync(ObjectId[] ids, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var waiter = Register(ids, ids.Length);
+        if (waiter is not null)
+            await AwaitBlockingAsync(waiter, timeout, ids, cancellationToken).ConfigureAwait(false);
+        var values = new ObjectValue[ids.Length];
+        lock (_lock)
+        {
+            for (var i = 0; i < ids.Length; i++)
+            {
+                values[i] = _objects.TryGetValue(ids[i], out var e)
+                    ? new ObjectValue { Data = e.Data, Error = e.Error }
+                    : new ObjectValue { Error = UnknownObject(ids[i], "") };
+            }
+        }
+        return values;
+    }
+
+    public async ValueTask<bool[]> WaitAsync(ObjectId[] ids, int numReturns, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var waiter = Register(ids, numReturns);
+        if (waiter is not null)
+        {
+            try
+            {
+                await AwaitBlockingAsync(waiter, timeout, ids, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GetTimeoutException)
+            {
+                // Wait returns whatever is ready at the timeout.
+            }
+        }
+        var ready = new bool[ids.Length];
+        lock (_lock)
+        {
+            for (var i = 0; i < ids.Length; i++)
+                ready[i] = !_objects.TryGetValue(ids[i], out var e) || e.Ready;
+        }
+        return ready;
+    }
+
+    /// <summary>Registers a waiter needing <paramref name="needed"/> ready objects, or null if already satisfied.</summary>
+    private ObjectWaiter? Register(ObjectId[] ids, int needed)
+    {
+        lock (_lock)
+        {
+            ThrowIfShutDown();
+            var missing = 0;
+            foreach (var id in ids)
+            {
+                if (_objects.TryGetValue(id, out var e) && !e.Ready)
+                    missing++;
+            }
+            var short_ = needed - (ids.Length - missing);
+            if (short_ <= 0)
+                return null;
+            var waiter = new ObjectWaiter(short_);
+            foreach (var id in ids)
+            {
+                if (_objects.TryGetValue(id, out var e) && !e.Ready)
+                    (e.Waiters ??= []).Add(waiter);
+            }
+            return waiter;
+        }
+    }
+
+    /// <summary>Waits; a task blocked here lends its worker's CPU out until the wait ends.</summary>
+    private async Task AwaitBlockingAsync(ObjectWaiter waiter, TimeSpan timeout, ObjectId[] ids, CancellationToken cancellationToken, WorkerHandle? remoteWorker = null)
+    {
+        var worker = remoteWorker;
+        if (worker is null && TaskContext.Current is { HoldsCpu: true } context)
+        {
+            context.ReleaseCpu();
+            lock (_lock)
+                worker = _tasks.TryGetValue(context.Id, out var t) ? t.Worker : null;
+        }
+        if (worker is not null)
+            LendCpu(worker);
+        try
+        {
+            await waiter.Done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new GetTimeoutException(
+                $"Timed out after {timeout.TotalSeconds:0.###} s waiting for {(ids.Length == 1 ? ids[0].ToString() : ids.Length + " objects")}; " +
+                "the producing tasks are still queued or running. Wait longer, or check `raysharp status` for a stuck worker.");
+        }
+        finally
+        {
+            if (worker is not null)
+                ReclaimCpu(worker);
+        }
+        lock (_lock)
+            ThrowIfShutDown();
+    }
+
+    internal Task AwaitForRemoteAsync(ObjectId[] ids, int needed, WorkerHandle? blockedWorker)
+    {
+        var waiter = Register(ids, needed);
+        return waiter is null ? Task.CompletedTask : AwaitBlockingAsync(waiter, Timeout.InfiniteTimeSpan, ids, CancellationToken.None, blockedWorker);
+    }
+
+    private void LendCpu(WorkerHandle worker)
+    {
+        lock (_lock)
+        {
+            if (++worker.Blocked == 1 && worker.Lease is not null && !worker.LeaseLent)
+            {
+                _scheduler.Release(worker.Lease);
+                worker.LeaseLent = true;
+                Dispatch();
+            }
+        }
+    }
+
+    private void ReclaimCpu(WorkerHandle worker)
+    {
+        lock (_lock)
+        {
+            if (worker.Blocked > 0 && --worker.Blocked == 0 && worker.LeaseLent && worker.Lease is not null)
+            {
+                _scheduler.Available.Subtract(worker.Lease);
+                worker.LeaseLent = false;
+            }
+        }
+    }
+
+    public void Cancel(ObjectId id, bool force)
+    {
+        lock (_lock)
+        {
+            if (!_tasks.TryGetValue(id.Task, out var task) || task.Spec.Kind != TaskKind.Normal)
+                return;
+            task.Cancelled = true;
+            task.RetriesLeft = 0;
+            var error = ErrorInfo.Of(ErrorKind.Cancelled, $"Task '{task.Spec.DisplayName}' ({task.Spec.Id}) was cancelled before it produced a value.", task.Spec.DisplayName);
+            if (task.Worker is { } worker)
+            {
+                if (force)
+                    worker.Link?.Kill();
+                else
+                    worker.Link?.Send(new CancelTask { Task = task.Spec.Id });
+            }
+            Fail(task, error);
+        }
+    }
+
+    public void Release(ObjectId[] ids)
+    {
+        lock (_lock)
+        {
+            foreach (var id in ids)
+            {
+                if (_objects.TryGetValue(id, out var e) && e.Ready && e.Dependents is null && e.Waiters is null)
+                    _objects.Remove(id);
+            }
+        }
+    }
+
+    public int ObjectCount
+    {
+        get
+        {
+            lock (_lock)
+                return _objects.Count;
+        }
+    }
+
+    private void ThrowIfShutDown()
+    {
+        if (_shutDown)
+            throw new ObjectDisposedException(nameof(Ray), "This Ray instance was shut down (disposed); its objects, tasks and actors are gone. Call Ray.InitAsync again.");
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task '{Task}' asks for {Demand}, more than this node has ({Total}); failing it.")]
+    private static partial void LogInfeasible(ILogger logger, string task, string demand, string total);
+}

@@ -1,0 +1,221 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using RaySharp.Protocol;
+
+namespace RaySharp.Runtime.Node;
+
+/// <summary>
+/// The node's Unix socket: worker processes and attached drivers connect here. The first frame of a
+/// connection is <see cref="Hello"/>; a worker's connection then carries its results and its nested
+/// submissions, a driver's carries submissions, gets, puts and lookups.
+/// </summary>
+internal sealed partial class NodeServer(Head head, string socketPath, ILogger log) : IAsyncDisposable
+{
+    private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Connection> _connections = [];
+    private Task _accept = Task.CompletedTask;
+
+    public string SocketPath { get; } = socketPath;
+
+    public string Address => "unix:" + SocketPath;
+
+    public void Start()
+    {
+        if (File.Exists(SocketPath))
+            File.Delete(SocketPath);
+        _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        _listener.Listen(512);
+        _accept = Task.Run(AcceptLoopAsync);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            var peer = new Peer(new Connection(socket));
+            lock (_connections)
+                _connections.Add(peer.Connection);
+            peer.Connection.Start(m => OnMessage(peer, m), c => OnClosed(peer));
+        }
+    }
+
+    private sealed class Peer(Connection connection)
+    {
+        public Connection Connection { get; } = connection;
+        public bool Greeted;
+        public WorkerHandle? Worker;
+    }
+
+    private void OnMessage(Peer peer, Message message)
+    {
+        if (!peer.Greeted)
+        {
+            if (message is not Hello hello)
+            {
+                Reject(peer, $"The first frame on a RaySharp node connection must be Hello, not {message.GetType().Name}.");
+                return;
+            }
+            peer.Greeted = true;
+            if (!hello.IsDriver)
+            {
+                var worker = head.FindStartingWorker(hello.WorkerId);
+                if (worker is null)
+                {
+                    Reject(peer, $"Worker id {hello.WorkerId} was not started by this node (or already connected).");
+                    return;
+                }
+                peer.Worker = worker;
+                head.OnRegistered(worker, new RemoteWorkerLink(peer.Connection, hello.Pid));
+            }
+            peer.Connection.Send(new HelloReply { Node = head.Node, Job = peer.Worker is null ? UniqueIds.NewJob() : head.Job });
+            return;
+        }
+        try
+        {
+            Handle(peer, message);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or ArgumentException or InvalidOperationException)
+        {
+            LogRequestFailed(log, message.GetType().Name, e.Message);
+            Reject(peer, $"{message.GetType().Name} could not be handled: {e.Message}");
+        }
+    }
+
+    private void Handle(Peer peer, Message message)
+    {
+        switch (message)
+        {
+            case TaskResult result when peer.Worker is not null:
+                head.OnTaskResult(peer.Worker, result);
+                break;
+            case Submit submit:
+                head.Submit(submit.Spec);
+                break;
+            case Put put:
+                head.Put(put.Id, put.Value);
+                break;
+            case GetRequest get:
+                _ = ServeGetAsync(peer, get);
+                break;
+            case WaitRequest wait:
+                _ = ServeWaitAsync(peer, wait);
+                break;
+            case LookupActor lookup:
+                _ = ServeLookupAsync(peer, lookup);
+                break;
+            case KillActor kill:
+                head.KillActor(kill.Actor, kill.NoRestart);
+                break;
+            case CancelObject cancel:
+                head.Cancel(cancel.Id, cancel.Force);
+                break;
+            case Release release:
+                head.Release(release.Ids);
+                break;
+            case StatusRequest status:
+                _ = ServeStatusAsync(peer, status);
+                break;
+            default:
+                Reject(peer, $"A {message.GetType().Name} message is not a request a node accepts here.");
+                break;
+        }
+    }
+
+    private async Task ServeGetAsync(Peer peer, GetRequest request)
+    {
+        try
+        {
+            await head.AwaitForRemoteAsync(request.Ids, request.Ids.Length, request.FromTask ? peer.Worker : null).ConfigureAwait(false);
+            var values = await head.GetAsync(request.Ids, Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false);
+            peer.Connection.Send(new GetReply { RequestId = request.RequestId, Values = values });
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node is shutting down; the connection closes with it.
+        }
+    }
+
+    private async Task ServeWaitAsync(Peer peer, WaitRequest request)
+    {
+        try
+        {
+            var timeout = request.TimeoutMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(request.TimeoutMs);
+            var ready = await head.WaitAsync(request.Ids, request.NumReturns, timeout, CancellationToken.None).ConfigureAwait(false);
+            peer.Connection.Send(new WaitReply { RequestId = request.RequestId, Ready = ready });
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task ServeLookupAsync(Peer peer, LookupActor request)
+    {
+        var found = await head.LookupActorAsync(request.Name, CancellationToken.None).ConfigureAwait(false);
+        peer.Connection.Send(new LookupActorReply
+        {
+            RequestId = request.RequestId,
+            Found = found is not null,
+            Actor = found?.Actor ?? default,
+            TypeName = found?.TypeName ?? "",
+        });
+    }
+
+    private async Task ServeStatusAsync(Peer peer, StatusRequest request)
+    {
+        var json = await head.StatusAsync(CancellationToken.None).ConfigureAwait(false);
+        peer.Connection.Send(new StatusReply { RequestId = request.RequestId, Json = json });
+    }
+
+    private void Reject(Peer peer, string text)
+    {
+        LogRejected(log, text);
+        peer.Connection.Send(new ProtocolError { Text = text });
+    }
+
+    private void OnClosed(Peer peer)
+    {
+        lock (_connections)
+            _connections.Remove(peer.Connection);
+        if (peer.Worker is { } worker)
+            head.OnWorkerDied(worker, peer.Connection.CloseReason is { } e ? $"its connection closed ({e.Message})" : "its connection closed");
+        _ = peer.Connection.DisposeAsync().AsTask();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        await _accept.ConfigureAwait(false);
+        Connection[] open;
+        lock (_connections)
+            open = [.. _connections];
+        foreach (var c in open)
+            await c.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a node connection: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Request} request failed: {Reason}")]
+    private static partial void LogRequestFailed(ILogger logger, string request, string reason);
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using RaySharp.Protocol;
+
+namespace RaySharp.Runtime.Node;
+
+/// <summary>A worker in this process (local mode): an <see cref="Executor"/> fed directly.</summary>
+internal sealed class InProcessWorkerLink : IWorkerLink
+{
+    private readonly Head _head;
+    private readonly WorkerHandle _worker;
+    private readonly Executor _executor;
+
+    public InProcessWorkerLink(Head head, WorkerHandle worker, Ray ray)
+    {
+        _head = head;
+        _worker = worker;
+        _executor = new Executor(ray, result => head.OnTaskResult(worker, result));
+    }
+
+    public int Pid => Environment.ProcessId;
+
+    public void Send(Message message)
+    {
+        switch (message)
+        {
+            case Execute execute:
+                _executor.Accept(execute);
+                break;
+            case CancelTask cancel:
+                _executor.Cancel(cancel.Task);
+                break;
+        }
+    }
+
+    public void Kill()
+    {
+        _executor.Dispose();
+        ThreadPool.UnsafeQueueUserWorkItem(_ => _head.OnWorkerDied(_worker, "it was stopped"), null);
+    }
+}
+
+/// <summary>A worker process connected over the node socket.</summary>
+internal sealed class RemoteWorkerLink(Protocol.Connection connection, int pid) : IWorkerLink
+{
+    public int Pid { get; } = pid;
+
+    public void Send(Message message) => connection.Send(message);
+
+    public void Kill()
+    {
+        try
+        {
+            using var process = Process.GetProcessById(Pid);
+            process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+}
+
+/// <summary>
+/// Starts worker processes: <c>dotnet exec --runtimeconfig &lt;app&gt;.runtimeconfig.json --depsfile
+/// &lt;app&gt;.deps.json RaySharp.Worker.dll</c> in the application's own folder, so workers load the job's
+/// assemblies exactly as the driver does.
+/// </summary>
+internal static class WorkerLauncher
+{
+    private static readonly Lazy<(string Dotnet, string RuntimeConfig, string Deps, string Host)> Command = new(Find);
+
+    public static Process Start(string socketPath, ulong workerId)
+    {
+        var (dotnet, runtimeConfig, deps, host) = Command.Value;
+        var start = new ProcessStartInfo(dotnet) { UseShellExecute = false };
+        foreach (var a in new[] { "exec", "--runtimeconfig", runtimeConfig, "--depsfile", deps, host, socketPath, workerId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(a);
+        start.Environment["DOTNET_TieredPGO"] = "0";
+        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{dotnet}'.");
+    }
+
+    private static (string, string, string, string) Find()
+    {
+        var dir = AppContext.BaseDirectory;
+        var host = Path.Combine(dir, "RaySharp.Worker.dll");
+        if (!File.Exists(host))
+            throw new FileNotFoundException($"RaySharp.Worker.dll is not in the application folder {dir}; reference the RaySharp project or package so it is copied there.");
+        var entry = Assembly.GetEntryAssembly()?.GetName().Name;
+        string? config = null;
+        if (entry is not null && File.Exists(Path.Combine(dir, entry + ".runtimeconfig.json")) && File.Exists(Path.Combine(dir, entry + ".deps.json")))
+            config = entry;
+        config ??= Directory.EnumerateFiles(dir, "*.deps.json")
+            .Select(f => Path.GetFileName(f)[..^".deps.json".Length])
+            .Where(n => n is not "RaySharp.Worker" and not "testhost" && File.Exists(Path.Combine(dir, n + ".runtimeconfig.json")))
+            .OrderBy(n => n, StringComparer.Ordinal)
+            .FirstOrDefault()
+            ?? throw new FileNotFoundException($"No <app>.runtimeconfig.json with a matching deps.json in {dir}; workers need the application's own runtime configuration.");
+        return (DotnetPath(), Path.Combine(dir, config + ".runtimeconfig.json"), Path.Combine(dir, config + ".deps.json"), host);
+    }
+
+    private static string DotnetPath()
+    {
+        var self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")
+            return self;
+        var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        if (root is not null && File.Exists(Path.Combine(root, "dotnet")))
+            return Path.Combine(root, "dotnet");
+        var fromRuntime = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        return File.Exists(fromRuntime) ? fromRuntime : "dotnet";
+    }
+}
+
+/// <summary>Keeps the last executed tasks for the timeline (a bounded ring).</summary>
+internal sealed class TimelineRecorder
+{
+    private const int Capacity = 100_000;
+    private readonly TimelineEvent[] _ring = new TimelineEvent[Capacity];
+    private long _next;
+
+    public int Count => (int)Math.Min(_next, Capacity);
+
+    /// <summary>Called under the node lock.</summary>
+    public void Add(TimelineEvent e) => _ring[_next++ % Capacity] = e;
+
+    public IReadOnlyList<TimelineEvent> Snapshot()
+    {
+        var count = Count;
+        var list = new List<TimelineEvent>(count);
+        for (var i = _next - count; i < _next; i++)
+            list.Add(_ring[i % Capacity]);
+        return list;
+    }
+}

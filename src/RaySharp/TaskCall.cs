@@ -1,0 +1,98 @@
+using RaySharp.Protocol;
+using RaySharp.Runtime;
+
+namespace RaySharp;
+
+/// <summary>
+/// A prepared call of a remote function (from <c>ray.Task(function, args…)</c>): set per-call options,
+/// then <see cref="Remote"/> submits it and returns the ref of its result. Calling <see cref="Remote"/>
+/// again submits the same call again.
+/// </summary>
+/// <typeparam name="TR">The function's result type (a Task-returning function's awaited type).</typeparam>
+public sealed class TaskCall<TR>
+{
+    private readonly Ray _ray;
+    private readonly TaskSpec _spec;
+    private bool _submitted;
+
+    internal TaskCall(Ray ray, Delegate function, ArgSpec[] args)
+    {
+        _ray = ray;
+        var f = Functions.Describe(function);
+        _spec = new TaskSpec
+        {
+            Kind = TaskKind.Normal,
+            Function = f,
+            Args = args,
+            Resources = new ResourceDemand { Cpus = 1 },
+            MaxRetries = 3,
+        };
+    }
+
+    /// <summary>Applies <paramref name="options"/> (resources, retries, name) to this call.</summary>
+    public TaskCall<TR> WithOptions(TaskOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _spec.Resources = new ResourceDemand
+        {
+            Cpus = options.NumCpus,
+            MemoryBytes = options.MemoryBytes,
+            Custom = options.Resources?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+        };
+        _spec.MaxRetries = options.MaxRetries;
+        _spec.Name = options.Name;
+        return this;
+    }
+
+    /// <summary>Submits the call; its arguments' refs are resolved on the cluster before it runs.</summary>
+    public ObjectRef<TR> Remote()
+    {
+        var spec = _submitted ? Copy(_spec) : _spec;
+        _submitted = true;
+        spec.Id = new TaskId(_ray.JobId, UniqueIds.Next());
+        _ray.Client.Submit(spec);
+        return new ObjectRef<TR>(ObjectId.ForReturn(spec.Id), _ray);
+    }
+
+    private static TaskSpec Copy(TaskSpec s) => new()
+    {
+        Kind = s.Kind,
+        Function = s.Function,
+        Args = s.Args,
+        Resources = s.Resources,
+        MaxRetries = s.MaxRetries,
+        Name = s.Name,
+    };
+}
+
+/// <summary>Encodes the arguments of the typed <c>Ray.Task</c> overloads.</summary>
+internal static class TaskArgs
+{
+    public static ArgSpec Value<T>(T value, Delegate function, int index)
+    {
+        try
+        {
+            return new ArgSpec { Inline = MessagePack.MessagePackSerializer.Serialize(value, RaySerializer.Values) };
+        }
+        catch (Exception e) when (e is MessagePack.MessagePackSerializationException or InvalidOperationException or NotSupportedException)
+        {
+            return new ArgSpec { Inline = RaySerializer.Serialize(value, $"Argument {index + 1} of {function.Method.Name}") };
+        }
+    }
+
+    public static ArgSpec Ref<T>(ObjectRef<T> value, int index)
+    {
+        ArgumentNullException.ThrowIfNull(value, $"arg{index + 1}");
+        return new ArgSpec { Refs = [value.Id] };
+    }
+
+    public static ArgSpec Gather<T>(ObjectRef<T>[] values, int index)
+    {
+        ArgumentNullException.ThrowIfNull(values, $"arg{index + 1}");
+        var ids = new ObjectId[values.Length];
+        for (var i = 0; i < ids.Length; i++)
+            ids[i] = (values[i] ?? throw new ArgumentException($"Element {i} of argument {index + 1} is null.", $"arg{index + 1}")).Id;
+        return new ArgSpec { Refs = ids, Gather = true };
+    }
+}
