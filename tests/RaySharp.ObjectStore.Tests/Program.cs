@@ -1,36 +1,50 @@
-using System.Globalization;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
 
 namespace RaySharp.ObjectStore.Tests;
 
 /// <summary>
 /// The test assembly is also the child process of <see cref="CrossProcessTests"/>:
-/// <c>dotnet RaySharp.ObjectStore.Tests.dll child &lt;store folder&gt; &lt;key&gt;</c>. The child reaches the
-/// store only through <see cref="PipeControl"/> (stdin/stdout), as a worker reaches it through the runtime.
+/// <c>dotnet RaySharp.ObjectStore.Tests.dll child read|hold &lt;store folder&gt; &lt;key&gt;</c>. The child
+/// reaches the store only through <see cref="RemoteObjectStoreControl{TKey}"/> over framed stdin/stdout,
+/// as a worker reaches it through the runtime's transport.
 /// </summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        if (args is not ["child", var directory, var keyText])
+        if (args is not ["child", var mode and ("read" or "hold"), var directory, var keyText])
         {
-            await Console.Error.WriteLineAsync("usage: RaySharp.ObjectStore.Tests child <store folder> <key>");
+            await Console.Error.WriteLineAsync("usage: RaySharp.ObjectStore.Tests child read|hold <store folder> <key>");
             return 2;
         }
         var key = TestKey.Parse(keyText);
-        var control = new PipeControl(Console.In, Console.Out);
+        var pipe = new FramedPipe(Console.OpenStandardInput(), Console.OpenStandardOutput());
+        var control = new RemoteObjectStoreControl<TestKey>(pipe.CallAsync);
         using var client = new ObjectStoreClient<TestKey>(control, directory);
+
+        if (mode == "hold")
+        {
+            // Pin an object and leave another unsealed, then wait to be killed.
+            var held = await client.GetAsync(key);
+            var unsealed = await client.CreateAsync(new TestKey(key.Value + 1), dataSize: 1000);
+            await pipe.SendTextAsync($"held {held.Data.Length} {unsealed.Location.DataSize}");
+            await pipe.ReadFrameAsync();
+            return 0;
+        }
 
         // 1. Read the parent's object in place, twice from the same memory: the parent changes the
         //    arena file between the two reads.
         var view = await client.GetAsync(key);
         var data = view.Data;
-        await control.SendAsync("seen " + Convert.ToHexString(data.Span[..16]));
-        if (await Console.In.ReadLineAsync() != "check")
+        await pipe.SendTextAsync("seen " + Convert.ToHexString(data.Span[..16]));
+        if (Encoding.UTF8.GetString((await pipe.ReadFrameAsync()).Span) != "check")
             return 3;
-        await control.SendAsync("seen " + Convert.ToHexString(data.Span[..16]));
+        await pipe.SendTextAsync("seen " + Convert.ToHexString(data.Span[..16]));
         await view.DisposeAsync();
 
-        // 2. Write an object for the parent to read; abort another.
+        // 2. Write an object for the parent to read; abort another; look the first up.
         await using (var writer = await client.CreateAsync(new TestKey(key.Value + 1), dataSize: 256, metadataSize: 4))
         {
             for (var i = 0; i < 256; i++)
@@ -40,94 +54,81 @@ public static class Program
         }
         var aborted = await client.CreateAsync(new TestKey(key.Value + 2), dataSize: 100);
         await aborted.DisposeAsync();
-        var info = await control.LookupAsync(new TestKey(key.Value + 1));
-        await control.SendAsync($"info {info}");
-        await control.SendAsync("done");
+        await pipe.SendTextAsync($"info {await control.LookupAsync(new TestKey(key.Value + 1))}");
+
+        // 3. Errors cross the pipe as the same exceptions.
+        try
+        {
+            await client.GetAsync(new TestKey(key.Value + 3));
+        }
+        catch (ObjectStoreException e) when (e.Error == ObjectStoreError.NotFound)
+        {
+            await pipe.SendTextAsync("error " + e.Error);
+        }
+        await pipe.SendTextAsync("done");
         return 0;
     }
 }
 
 /// <summary>
-/// <see cref="IObjectStoreControl{TKey}"/> as one line per request and reply over two text streams — the
-/// shape of what the runtime carries over its own transport.
+/// Frames over a pair of streams: <c>[length u32][kind u8][bytes]</c>, kind 'R' for a control request or
+/// reply, 'T' for a line of text between the test and its child.
 /// </summary>
-internal sealed class PipeControl(TextReader input, TextWriter output) : IObjectStoreControl<TestKey>
+internal sealed class FramedPipe(Stream input, Stream output)
 {
-    public async Task SendAsync(string line)
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public async ValueTask<ReadOnlyMemory<byte>> CallAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
     {
-        await output.WriteLineAsync(line);
-        await output.FlushAsync();
+        await SendAsync((byte)'R', request, cancellationToken);
+        return await ReadFrameAsync(cancellationToken);
     }
 
-    public async ValueTask<ObjectLocation> ReserveAsync(TestKey key, long dataSize, int metadataSize, CancellationToken cancellationToken = default) =>
-        ParseLocation(await CallAsync($"reserve {key} {dataSize} {metadataSize}"));
+    public Task SendTextAsync(string text, CancellationToken cancellationToken = default) =>
+        SendAsync((byte)'T', Encoding.UTF8.GetBytes(text), cancellationToken);
 
-    public async ValueTask SealAsync(TestKey key, long dataSize, CancellationToken cancellationToken = default) =>
-        await CallAsync($"seal {key} {dataSize}");
-
-    public async ValueTask<ObjectLocation> PinAsync(TestKey key, CancellationToken cancellationToken = default) =>
-        ParseLocation(await CallAsync($"pin {key}"));
-
-    public async ValueTask ReleaseAsync(TestKey key, CancellationToken cancellationToken = default) =>
-        await CallAsync($"release {key}");
-
-    public async ValueTask<bool> DeleteAsync(TestKey key, CancellationToken cancellationToken = default) =>
-        bool.Parse(await CallAsync($"delete {key}"));
-
-    public async ValueTask<ObjectInfo?> LookupAsync(TestKey key, CancellationToken cancellationToken = default)
+    public async Task SendAsync(byte kind, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        var reply = (await CallAsync($"lookup {key}")).Split(' ');
-        return reply[0] == "none" ? null : new ObjectInfo(Enum.Parse<ObjectState>(reply[0]), long.Parse(reply[1], CultureInfo.InvariantCulture),
-            int.Parse(reply[2], CultureInfo.InvariantCulture), int.Parse(reply[3], CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>The store side: executes one request line and returns the reply line.</summary>
-    public static string Serve(SharedMemoryObjectStore<TestKey> store, string request)
-    {
-        var parts = request.Split(' ');
-        var key = TestKey.Parse(parts[1]);
+        var frame = new byte[5 + body.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length + 1);
+        frame[4] = kind;
+        body.CopyTo(frame.AsMemory(5));
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            return parts[0] switch
-            {
-                "reserve" => "ok " + Format(store.Reserve(key, long.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture))),
-                "seal" => Done(() => store.Seal(key, long.Parse(parts[2], CultureInfo.InvariantCulture))),
-                "pin" => "ok " + Format(store.Pin(key)),
-                "release" => Done(() => store.Release(key)),
-                "delete" => "ok " + store.Delete(key),
-                "lookup" => store.Lookup(key) is { } i ? $"ok {i.State} {i.DataSize} {i.MetadataSize} {i.PinCount}" : "ok none",
-                _ => throw new InvalidOperationException($"Unknown request '{request}'."),
-            };
+            await output.WriteAsync(frame, cancellationToken);
+            await output.FlushAsync(cancellationToken);
         }
-        catch (ObjectStoreException e)
+        finally
         {
-            return $"err {e.Error} {e.Message}";
+            _writeLock.Release();
         }
     }
 
-    private static string Done(Action action)
+    /// <summary>Reads the next frame's body (without its kind).</summary>
+    public async Task<ReadOnlyMemory<byte>> ReadFrameAsync(CancellationToken cancellationToken = default) =>
+        (await ReadKindAndBodyAsync(cancellationToken)).Body;
+
+    public async Task<(byte Kind, ReadOnlyMemory<byte> Body)> ReadKindAndBodyAsync(CancellationToken cancellationToken = default)
     {
-        action();
-        return "ok";
+        var header = new byte[5];
+        await input.ReadExactlyAsync(header, cancellationToken);
+        var body = new byte[BinaryPrimitives.ReadInt32LittleEndian(header) - 1];
+        await input.ReadExactlyAsync(body, cancellationToken);
+        return (header[4], body);
     }
 
-    private static string Format(ObjectLocation l) => $"{l.Offset} {l.DataSize} {l.MetadataSize}";
-
-    private static ObjectLocation ParseLocation(string reply)
+    /// <summary>The store side: answers request frames through <paramref name="session"/> until a text frame arrives.</summary>
+    public async Task<string> ServeUntilTextAsync(ObjectStoreSession<TestKey> session, CancellationToken cancellationToken)
     {
-        var p = reply.Split(' ');
-        return new ObjectLocation(long.Parse(p[0], CultureInfo.InvariantCulture), long.Parse(p[1], CultureInfo.InvariantCulture), int.Parse(p[2], CultureInfo.InvariantCulture));
-    }
-
-    private async Task<string> CallAsync(string request)
-    {
-        await SendAsync(request);
-        var reply = await input.ReadLineAsync() ?? throw new EndOfStreamException($"The store side closed the pipe before answering '{request}'.");
-        if (reply.StartsWith("err ", StringComparison.Ordinal))
+        while (true)
         {
-            var parts = reply.Split(' ', 3);
-            throw ObjectStoreException.Create(Enum.Parse<ObjectStoreError>(parts[1]), parts[2]);
+            var (kind, body) = await ReadKindAndBodyAsync(cancellationToken);
+            if (kind == (byte)'T')
+                return Encoding.UTF8.GetString(body.Span);
+            var reply = new ArrayBufferWriter<byte>();
+            session.Handle(body.Span, reply);
+            await SendAsync((byte)'R', reply.WrittenMemory, cancellationToken);
         }
-        return reply.Length > 3 ? reply[3..] : "";
     }
 }
