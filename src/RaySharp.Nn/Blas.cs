@@ -19,6 +19,7 @@ public static unsafe class Blas
     private const int Trans = 112;
 
     private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> NativeSgemm;
+    private static readonly delegate* unmanaged<int, int, int, int, float, float*, int, float*, int, float, float*, int, void> NativeSgemv;
     private static readonly delegate* unmanaged<int, void> NativeSetThreads;
     private static int _threads;
     private static int _warned;
@@ -32,6 +33,8 @@ public static unsafe class Blas
             if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var sgemm))
                 continue;
             NativeSgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
+            if (NativeLibrary.TryGetExport(handle, "cblas_sgemv", out var sgemv))
+                NativeSgemv = (delegate* unmanaged<int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemv;
             if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var set))
                 NativeSetThreads = (delegate* unmanaged<int, void>)set;
             LibraryName = name;
@@ -94,6 +97,11 @@ public static unsafe class Blas
             else System.Numerics.Tensors.TensorPrimitives.Multiply(c[..(m * n)], beta, c[..(m * n)]);
             return;
         }
+        if (m == 1 || n == 1)
+        {
+            Gemv(transA, transB, m, n, k, alpha, a, b, beta, c);
+            return;
+        }
         if (IsNative)
         {
             fixed (float* pa = a)
@@ -108,5 +116,45 @@ public static unsafe class Blas
         if (NativeSgemm == null && Interlocked.Exchange(ref _warned, 1) == 0)
             Console.Error.WriteLine("RaySharp.Nn: OpenBLAS (libopenblas.so.0) not found; using the slower managed matrix multiply. Install Debian's libopenblas0-pthread for full speed.");
         ManagedGemm.Run(transA, transB, m, n, k, alpha, a, b, beta, c, _threads);
+    }
+
+    /// <summary>
+    /// A product with a single row or column is a matrix-vector product; OpenBLAS 0.3.21's sgemm
+    /// packs its operands even then, which costs several times the arithmetic at batch size 1.
+    /// </summary>
+    private static void Gemv(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
+    {
+        // m == 1: c[1,n] = a·op(B) ⇒ c = op(B)ᵀ·a; a is contiguous either way.
+        // n == 1: c[m,1] = op(A)·b; b is contiguous either way.
+        var matrix = m == 1 ? b : a;
+        var vector = m == 1 ? a : b;
+        var (rows, cols, trans) = m == 1
+            ? (transB ? n : k, transB ? k : n, !transB)
+            : (transA ? k : m, transA ? m : k, transA);
+        var outLength = m == 1 ? n : m;
+        if (IsNative && NativeSgemv != null)
+        {
+            fixed (float* pm = matrix)
+            fixed (float* pv = vector)
+            fixed (float* pc = c)
+                NativeSgemv(RowMajor, trans ? Trans : NoTrans, rows, cols, alpha, pm, cols, pv, 1, beta, pc, 1);
+            return;
+        }
+        var y = c[..outLength];
+        if (beta == 0) y.Clear();
+        else if (beta != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(y, beta, y);
+        if (!trans)
+        {
+            // y[i] += alpha · dot(row i, v)
+            for (var i = 0; i < rows; i++)
+                y[i] += alpha * System.Numerics.Tensors.TensorPrimitives.Dot(matrix.Slice(i * cols, cols), vector[..cols]);
+        }
+        else
+        {
+            // y += alpha · Σ_i v[i] · row i
+            for (var i = 0; i < rows; i++)
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(matrix.Slice(i * cols, cols), alpha * vector[i], y, y);
+        }
     }
 }

@@ -8,6 +8,11 @@ public class BlasTests
     public static TheoryData<bool, bool, int, int, int> Cases => new()
     {
         { false, false, 1, 1, 1 },
+        { false, true, 1, 37, 300 },
+        { true, false, 1, 300, 37 },
+        { false, false, 45, 1, 70 },
+        { true, true, 45, 1, 70 },
+        { true, false, 300, 1, 1 },
         { false, false, 7, 19, 5 },
         { true, false, 33, 17, 300 },
         { false, true, 65, 40, 9 },
