@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace RaySharp.Nn;
+
+/// <summary>
+/// Single-precision matrix multiply for the whole library: OpenBLAS <c>cblas_sgemm</c> when
+/// <c>libopenblas.so.0</c> (Debian <c>libopenblas0-pthread</c>) can be loaded, otherwise a managed,
+/// cache-blocked SIMD kernel (a one-time warning on standard error says so).
+/// </summary>
+/// <remarks>
+/// Several workers on one node each run their own copy of this library; set <see cref="Threads"/>
+/// (or the <c>RAYSHARP_NN_THREADS</c> environment variable) so that together they do not
+/// oversubscribe the cores. The default is one thread per core.
+/// </remarks>
+public static unsafe class Blas
+{
+    private const int RowMajor = 101;
+    private const int NoTrans = 111;
+    private const int Trans = 112;
+
+    private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> NativeSgemm;
+    private static readonly delegate* unmanaged<int, void> NativeSetThreads;
+    private static int _threads;
+    private static int _warned;
+
+    static Blas()
+    {
+        foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so", "libopenblas" })
+        {
+            if (!NativeLibrary.TryLoad(name, out var handle))
+                continue;
+            if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var sgemm))
+                continue;
+            NativeSgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
+            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var set))
+                NativeSetThreads = (delegate* unmanaged<int, void>)set;
+            LibraryName = name;
+            break;
+        }
+        var fromEnv = Environment.GetEnvironmentVariable("RAYSHARP_NN_THREADS");
+        Threads = int.TryParse(fromEnv, out var n) && n > 0 ? n : Environment.ProcessorCount;
+    }
+
+    /// <summary>True when OpenBLAS was loaded; false when the managed kernel is used.</summary>
+    public static bool IsNative => NativeSgemm != null && !ForceManaged;
+
+    /// <summary>The native library that was loaded, or null when none was found.</summary>
+    public static string? LibraryName { get; }
+
+    /// <summary>
+    /// Forces the managed kernel even when OpenBLAS is present (tests and the benchmark compare the
+    /// two). Default false.
+    /// </summary>
+    public static bool ForceManaged { get; set; }
+
+    /// <summary>
+    /// Threads used by matrix multiplies (OpenBLAS and the managed kernel alike). Default: the
+    /// <c>RAYSHARP_NN_THREADS</c> environment variable, else <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public static int Threads
+    {
+        get => _threads;
+        set
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Blas.Threads must be at least 1.");
+            _threads = value;
+            if (NativeSetThreads != null)
+                NativeSetThreads(value);
+        }
+    }
+
+    /// <summary>
+    /// C = alpha · op(A) · op(B) + beta · C for row-major matrices, where op(X) is X or its transpose.
+    /// op(A) is m×k, op(B) is k×n and C is m×n; A is stored m×k (or k×m when transposed), B k×n
+    /// (or n×k when transposed), each densely packed.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix.</exception>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"Sgemm sizes must be non-negative, got m={m}, n={n}, k={k}.");
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+            throw new ArgumentException(
+                $"Sgemm operands are too short for m={m}, n={n}, k={k}: A has {a.Length} (needs {(long)m * k}), " +
+                $"B has {b.Length} (needs {(long)k * n}), C has {c.Length} (needs {(long)m * n}).");
+        if (m == 0 || n == 0)
+            return;
+        if (k == 0)
+        {
+            if (beta == 0) c[..(m * n)].Clear();
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(c[..(m * n)], beta, c[..(m * n)]);
+            return;
+        }
+        if (IsNative)
+        {
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            fixed (float* pc = c)
+            {
+                NativeSgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha,
+                    pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
+            }
+            return;
+        }
+        if (NativeSgemm == null && Interlocked.Exchange(ref _warned, 1) == 0)
+            Console.Error.WriteLine("RaySharp.Nn: OpenBLAS (libopenblas.so.0) not found; using the slower managed matrix multiply. Install Debian's libopenblas0-pthread for full speed.");
+        ManagedGemm.Run(transA, transB, m, n, k, alpha, a, b, beta, c, _threads);
+    }
+}

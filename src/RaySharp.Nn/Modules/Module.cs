@@ -1,0 +1,110 @@
+namespace RaySharp.Nn;
+
+/// <summary>
+/// A layer or model: named parameters (tensors with <see cref="Tensor.RequiresGrad"/>) and named
+/// submodules, and a forward pass. Parameter names are dotted paths as in PyTorch
+/// (<c>layers.0.weight</c>), which is what <see cref="Safetensors"/> files and ONNX exports use.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Tensor Value)> _parameters = [];
+    private readonly List<(string Name, Module Value)> _children = [];
+
+    /// <summary>Computes the module's output for <paramref name="input"/>.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>Every parameter, depth-first in registration order, with its dotted name.</summary>
+    public IReadOnlyList<(string Name, Tensor Value)> NamedParameters()
+    {
+        var list = new List<(string, Tensor)>();
+        Collect("", list);
+        return list;
+    }
+
+    /// <summary>Every parameter, depth-first in registration order (what an optimiser is given).</summary>
+    public IReadOnlyList<Tensor> Parameters() => NamedParameters().Select(p => p.Value).ToArray();
+
+    /// <summary>The total number of parameter elements.</summary>
+    public long ParameterCount() => NamedParameters().Sum(p => (long)p.Value.Length);
+
+    /// <summary>
+    /// Copies every parameter value from <paramref name="source"/>, a module of the same structure
+    /// (DQN's target network).
+    /// </summary>
+    /// <exception cref="ArgumentException">The modules' parameter names or shapes differ.</exception>
+    public void CopyParametersFrom(Module source) => SoftUpdateFrom(source, 1f);
+
+    /// <summary>
+    /// Polyak averaging: each parameter becomes (1-<paramref name="tau"/>)·itself + <paramref name="tau"/>·source
+    /// (the target networks of DDPG, TD3 and SAC).
+    /// </summary>
+    /// <exception cref="ArgumentException">The structures differ or <paramref name="tau"/> is outside [0, 1].</exception>
+    public void SoftUpdateFrom(Module source, float tau)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (tau is < 0 or > 1 || float.IsNaN(tau))
+            throw new ArgumentException($"tau must be in [0, 1], got {tau}.", nameof(tau));
+        var mine = NamedParameters();
+        var theirs = source.NamedParameters();
+        if (mine.Count != theirs.Count)
+            throw new ArgumentException($"Modules differ: this has {mine.Count} parameters, source has {theirs.Count}.", nameof(source));
+        for (var i = 0; i < mine.Count; i++)
+        {
+            var (name, dst) = mine[i];
+            var (srcName, src) = theirs[i];
+            if (name != srcName || !Tensor.SameShape(dst.Shape, src.Shape))
+                throw new ArgumentException($"Parameter {i} differs: this has '{name}' {Tensor.FormatShape(dst.Shape)}, source has '{srcName}' {Tensor.FormatShape(src.Shape)}.", nameof(source));
+            if (tau == 1f)
+            {
+                src.Span.CopyTo(dst.Span);
+            }
+            else
+            {
+                var d = dst.Span;
+                System.Numerics.Tensors.TensorPrimitives.Multiply(d, 1f - tau, d);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(src.Span, tau, d, d);
+            }
+        }
+    }
+
+    /// <summary>Saves every parameter to a safetensors file.</summary>
+    public void Save(string path) => Safetensors.Save(path, NamedParameters());
+
+    /// <summary>Loads every parameter from a safetensors file written for a module of the same structure.</summary>
+    /// <exception cref="InvalidDataException">A parameter is missing from the file or has another shape.</exception>
+    public void Load(string path)
+    {
+        var loaded = Safetensors.Load(path);
+        foreach (var (name, p) in NamedParameters())
+        {
+            if (!loaded.TryGetValue(name, out var t))
+                throw new InvalidDataException($"'{path}' has no tensor '{name}' (it has: {string.Join(", ", loaded.Keys)}).");
+            if (!Tensor.SameShape(t.Shape, p.Shape))
+                throw new InvalidDataException($"'{path}' holds '{name}' with shape {Tensor.FormatShape(t.Shape)}, but the module's parameter is {Tensor.FormatShape(p.Shape)}.");
+            t.Span.CopyTo(p.Span);
+        }
+    }
+
+    /// <summary>Registers a parameter (sets <see cref="Tensor.RequiresGrad"/>) and returns it.</summary>
+    protected Tensor RegisterParameter(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        value.RequiresGrad = true;
+        _parameters.Add((name, value));
+        return value;
+    }
+
+    /// <summary>Registers a submodule whose parameters are listed under <paramref name="name"/>.</summary>
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        _children.Add((name, module));
+        return module;
+    }
+
+    private void Collect(string prefix, List<(string, Tensor)> list)
+    {
+        foreach (var (name, value) in _parameters) list.Add((prefix + name, value));
+        foreach (var (name, child) in _children) child.Collect(prefix + name + ".", list);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Numerics.Tensors;
+
+namespace RaySharp.Nn;
+
+public sealed partial class Tensor
+{
+    /// <summary>Matrix product of a [m, k] and a [k, n] tensor, through <see cref="Blas.Sgemm"/>.</summary>
+    /// <exception cref="ArgumentException">Either operand is not 2-D or the inner sizes differ.</exception>
+    public Tensor MatMul(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (Rank != 2 || other.Rank != 2 || _shape[1] != other._shape[0])
+            throw new ArgumentException($"MatMul needs [m, k] × [k, n]; got {FormatShape(_shape)} × {FormatShape(other._shape)}.", nameof(other));
+        var (m, k, n) = (_shape[0], _shape[1], other._shape[1]);
+        var o = new Tensor(new float[m * n], [m, n]);
+        Blas.Sgemm(false, false, m, n, k, 1f, Span, other.Span, 0f, o.Span);
+        if (!Tracks(this, other)) return o;
+        var a = this;
+        return Record(o, [a, other], r =>
+        {
+            var g = r.Grad!.Span;
+            if (a.RequiresGrad) Blas.Sgemm(false, true, m, k, n, 1f, g, other.Span, 1f, a.GradSpan()); // dA = G·Bᵀ
+            if (other.RequiresGrad) Blas.Sgemm(true, false, k, n, m, 1f, a.Span, g, 1f, other.GradSpan()); // dB = Aᵀ·G
+        });
+    }
+
+    /// <summary>
+    /// The affine map x·Wᵀ + b of PyTorch's <c>nn.Linear</c>, fused into one matrix multiply:
+    /// <paramref name="input"/> is [..., in], <paramref name="weight"/> [out, in], <paramref name="bias"/>
+    /// [out] or null; the result is [..., out].
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2 || input.Rank == 0 || input._shape[^1] != weight._shape[1])
+            throw new ArgumentException($"Linear needs input [..., in] and weight [out, in]; got input {FormatShape(input._shape)} and weight {FormatShape(weight._shape)}.", nameof(input));
+        var (outF, inF) = (weight._shape[0], weight._shape[1]);
+        if (bias is not null && (bias.Rank != 1 || bias._shape[0] != outF))
+            throw new ArgumentException($"Linear bias must be [{outF}] for weight {FormatShape(weight._shape)}; got {FormatShape(bias._shape)}.", nameof(bias));
+        var rows = inF == 0 ? 0 : input.Length / inF;
+        var shape = (int[])input._shape.Clone();
+        shape[^1] = outF;
+        var o = new Tensor(new float[rows * outF], shape);
+        var y = o.Span;
+        if (bias is not null)
+        {
+            var b = bias.Span;
+            for (var i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outF, outF));
+        }
+        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, bias is null ? 0f : 1f, y);
+        var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
+        if (!tracks) return o;
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        return Record(o, inputs, r =>
+        {
+            var g = r.Grad!.Span;
+            if (input.RequiresGrad) Blas.Sgemm(false, false, rows, inF, outF, 1f, g, weight.Span, 1f, input.GradSpan());
+            if (weight.RequiresGrad) Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, 1f, weight.GradSpan());
+            if (bias is not null && bias.RequiresGrad)
+            {
+                var db = bias.GradSpan();
+                for (var i = 0; i < rows; i++) TensorPrimitives.Add(db, g.Slice(i * outF, outF), db);
+            }
+        });
+    }
+}

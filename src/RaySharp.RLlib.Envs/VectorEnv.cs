@@ -1,0 +1,118 @@
+namespace RaySharp.RLlib.Envs;
+
+/// <summary>
+/// Steps many copies of one environment at once into shared, preallocated buffers (no allocation per
+/// step). A copy whose episode ends is reset in the same step (Gymnasium's same-step autoreset): its
+/// last observation goes to <see cref="FinalObservations"/> (valid where <see cref="Terminated"/> or
+/// <see cref="Truncated"/> is set) and <see cref="Observations"/> holds the first observation of its
+/// next episode.
+/// </summary>
+public sealed class VectorEnv
+{
+    private readonly Env[] _envs;
+    private readonly int _obsSize;
+
+    /// <summary>Creates <paramref name="count"/> copies with <paramref name="factory"/>.</summary>
+    /// <exception cref="ArgumentException">The count is not positive or the factory makes different environments.</exception>
+    public VectorEnv(Func<Env> factory, int count)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (count <= 0)
+            throw new ArgumentOutOfRangeException(nameof(count), count, "A vector environment needs at least one copy.");
+        _envs = new Env[count];
+        for (var i = 0; i < count; i++)
+        {
+            _envs[i] = factory() ?? throw new ArgumentException("The factory returned null.", nameof(factory));
+            if (_envs[i].Id != _envs[0].Id)
+                throw new ArgumentException($"All copies must be the same environment; got {_envs[0].Id} and {_envs[i].Id}.", nameof(factory));
+        }
+        _obsSize = _envs[0].ObservationSpace.Size;
+        Observations = new float[count * _obsSize];
+        FinalObservations = new float[count * _obsSize];
+        Rewards = new double[count];
+        Terminated = new bool[count];
+        Truncated = new bool[count];
+    }
+
+    /// <summary>The number of copies.</summary>
+    public int Count => _envs.Length;
+
+    /// <summary>The copies (for inspection; stepping them directly bypasses the buffers).</summary>
+    public IReadOnlyList<Env> Envs => _envs;
+
+    /// <summary>The observation space of one copy.</summary>
+    public Box SingleObservationSpace => _envs[0].ObservationSpace;
+
+    /// <summary>The action space of one copy.</summary>
+    public Space SingleActionSpace => _envs[0].ActionSpace;
+
+    /// <summary>Current observations, [Count, observation size] row-major.</summary>
+    public float[] Observations { get; }
+
+    /// <summary>Last observations of episodes that ended in the latest step, [Count, observation size].</summary>
+    public float[] FinalObservations { get; }
+
+    /// <summary>Rewards of the latest step.</summary>
+    public double[] Rewards { get; }
+
+    /// <summary>Which copies terminated in the latest step.</summary>
+    public bool[] Terminated { get; }
+
+    /// <summary>Which copies were truncated in the latest step.</summary>
+    public bool[] Truncated { get; }
+
+    /// <summary>Resets every copy; copy i is seeded with <paramref name="seed"/> + i when a seed is given.</summary>
+    public void Reset(ulong? seed = null)
+    {
+        for (var i = 0; i < _envs.Length; i++)
+            _envs[i].Reset(Observations.AsSpan(i * _obsSize, _obsSize), seed is { } s ? s + (ulong)i : null);
+        Array.Clear(Rewards);
+        Array.Clear(Terminated);
+        Array.Clear(Truncated);
+    }
+
+    /// <summary>Steps every copy of a discrete-action environment with its action.</summary>
+    /// <exception cref="ArgumentException">The action count differs from <see cref="Count"/>, or the environment is not discrete.</exception>
+    public void Step(ReadOnlySpan<int> actions)
+    {
+        if (actions.Length != _envs.Length)
+            throw new ArgumentException($"{_envs.Length} copies need {_envs.Length} actions, got {actions.Length}.", nameof(actions));
+        if (_envs[0] is not DiscreteEnv)
+            throw new ArgumentException($"{_envs[0].Id} has continuous actions; pass a float span of [{_envs.Length} × action size].", nameof(actions));
+        for (var i = 0; i < _envs.Length; i++)
+        {
+            var obs = Observations.AsSpan(i * _obsSize, _obsSize);
+            var o = ((DiscreteEnv)_envs[i]).Step(actions[i], obs);
+            Record(i, o, obs);
+        }
+    }
+
+    /// <summary>Steps every copy of a continuous-action environment; <paramref name="actions"/> is [Count, action size] row-major.</summary>
+    /// <exception cref="ArgumentException">The action length is wrong, or the environment is discrete.</exception>
+    public void Step(ReadOnlySpan<float> actions)
+    {
+        if (_envs[0] is not ContinuousEnv first)
+            throw new ArgumentException($"{_envs[0].Id} has discrete actions; pass an int span of {_envs.Length} actions.", nameof(actions));
+        var size = first.ActionSize;
+        if (actions.Length != _envs.Length * size)
+            throw new ArgumentException($"{_envs.Length} copies with {size}-element actions need {_envs.Length * size} floats, got {actions.Length}.", nameof(actions));
+        for (var i = 0; i < _envs.Length; i++)
+        {
+            var obs = Observations.AsSpan(i * _obsSize, _obsSize);
+            var o = ((ContinuousEnv)_envs[i]).Step(actions.Slice(i * size, size), obs);
+            Record(i, o, obs);
+        }
+    }
+
+    private void Record(int i, StepOutcome o, Span<float> obs)
+    {
+        Rewards[i] = o.Reward;
+        Terminated[i] = o.Terminated;
+        Truncated[i] = o.Truncated;
+        if (o.Terminated || o.Truncated)
+        {
+            obs.CopyTo(FinalObservations.AsSpan(i * _obsSize, _obsSize));
+            _envs[i].Reset(obs);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using RaySharp.Nn;
+
+namespace RaySharp.Nn.Tests;
+
+[Collection("Blas")] // ForceManaged is process-wide
+public class BlasTests
+{
+    public static TheoryData<bool, bool, int, int, int> Cases => new()
+    {
+        { false, false, 1, 1, 1 },
+        { false, false, 7, 19, 5 },
+        { true, false, 33, 17, 300 },
+        { false, true, 65, 40, 9 },
+        { true, true, 70, 530, 260 },
+        { false, false, 130, 70, 513 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Managed_and_native_sgemm_match_a_naive_triple_loop(bool transA, bool transB, int m, int n, int k)
+    {
+        var rng = new Rng(42);
+        var a = Tensor.Uniform(rng, -1, 1, m * k).ToArray();
+        var b = Tensor.Uniform(rng, -1, 1, k * n).ToArray();
+        var c0 = Tensor.Uniform(rng, -1, 1, m * n).ToArray();
+        var expected = new double[m * n];
+        for (var i = 0; i < m; i++)
+            for (var j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (var p = 0; p < k; p++)
+                    s += (double)(transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+                expected[i * n + j] = 0.5 * s + 0.25 * c0[i * n + j];
+            }
+
+        foreach (var managed in new[] { true, false })
+        {
+            Blas.ForceManaged = managed;
+            try
+            {
+                var c = (float[])c0.Clone();
+                Blas.Sgemm(transA, transB, m, n, k, 0.5f, a, b, 0.25f, c);
+                for (var i = 0; i < c.Length; i++)
+                    Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4 * Math.Max(1, k), $"managed={managed} C[{i}] = {c[i]} but expected {expected[i]}");
+            }
+            finally
+            {
+                Blas.ForceManaged = false;
+            }
+        }
+    }
+
+    [Fact]
+    public void OpenBLAS_is_loaded_when_the_Debian_package_is_installed()
+    {
+        if (!File.Exists("/usr/lib/x86_64-linux-gnu/libopenblas.so.0")) return; // CI installs it; nothing to check elsewhere
+        Assert.True(Blas.IsNative);
+        Assert.Equal("libopenblas.so.0", Blas.LibraryName);
+    }
+
+    [Fact]
+    public void Sgemm_names_all_sizes_when_an_operand_is_too_short()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Blas.Sgemm(false, false, 2, 2, 2, 1, new float[3], new float[4], 0, new float[4]));
+        Assert.Contains("A has 3 (needs 4)", e.Message);
+    }
+
+    [Fact]
+    public void Thread_count_must_be_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Blas.Threads = 0);
+    }
+}
