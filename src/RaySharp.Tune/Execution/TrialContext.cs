@@ -2,7 +2,7 @@ namespace RaySharp.Tune;
 
 /// <summary>
 /// A function trainable: trains with <see cref="TrialContext.Config"/>, restores
-/// <see cref="TrialContext.Checkpoint"/> when one is given, and calls <see cref="TrialContext.ReportAsync"/>
+/// <see cref="TrialContext.Checkpoint"/> when one is given, and calls <c>ReportAsync</c>
 /// once per iteration. Returning ends the trial. When the experiment stops or pauses the trial, the
 /// report call throws <see cref="OperationCanceledException"/> and <paramref name="cancellationToken"/> is
 /// cancelled; let it propagate.
@@ -13,7 +13,7 @@ namespace RaySharp.Tune;
 ///     for (var i = trial.Iteration; i &lt; 100; i++)
 ///     {
 ///         var loss = state.Step(trial.Config.Get&lt;double&gt;("lr"));
-///         await trial.ReportAsync(new() { ["loss"] = loss }, Checkpoint.FromObject(state));
+///         await trial.ReportAsync("loss", loss, Checkpoint.FromObject(state));
 ///     }
 /// }
 /// </code>
@@ -47,6 +47,11 @@ public sealed class TrialContext
 
     /// <summary>Iterations already done before this run (the checkpoint's iteration, else 0).</summary>
     public int Iteration { get; private set; }
+
+    /// <summary>Reports one metric for this iteration; see <see cref="ReportAsync(IReadOnlyDictionary{string, double}, Checkpoint?)"/>.</summary>
+    /// <exception cref="OperationCanceledException">The experiment paused or stopped the trial.</exception>
+    public ValueTask ReportAsync(string metric, double value, Checkpoint? checkpoint = null) =>
+        ReportAsync(new Dictionary<string, double>(1) { [metric] = value }, checkpoint);
 
     /// <summary>
     /// Reports one iteration's metrics (and optionally a checkpoint of the state after it) and waits
