@@ -48,7 +48,11 @@ public sealed class TunerTests : IDisposable
     {
         var tuner = new Tuner(Curve(5), QualitySpace(), new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, NumSamples = 6, MaxConcurrentTrials = 3, ExperimentDirectory = Dir("random"),
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 6,
+            MaxConcurrentTrials = 3,
+            ExperimentDirectory = Dir("random"),
         });
         var results = await Fit(tuner);
 
@@ -83,7 +87,10 @@ public sealed class TunerTests : IDisposable
         var space = new SearchSpace { ["q"] = Space.Grid(0.1, 0.5, 0.9), ["seed"] = Space.Int(0, 100) };
         var results = await Fit(new Tuner(Curve(1), space, new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, NumSamples = 2, ExperimentDirectory = Dir("grid"),
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 2,
+            ExperimentDirectory = Dir("grid"),
         }));
         Assert.Equal([0.1, 0.1, 0.5, 0.5, 0.9, 0.9], results.Trials.Select(t => t.Config.Get<double>("q")).Order());
     }
@@ -93,7 +100,10 @@ public sealed class TunerTests : IDisposable
     {
         var results = await Fit(new Tuner(Curve(27), QualitySpace(), new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, NumSamples = 20, MaxConcurrentTrials = 2,
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 20,
+            MaxConcurrentTrials = 2,
             Searcher = new RandomSearcher(7),
             Scheduler = new AshaScheduler(new() { MaxT = 27, GracePeriod = 1, ReductionFactor = 3 }),
             ExperimentDirectory = Dir("asha"),
@@ -109,7 +119,10 @@ public sealed class TunerTests : IDisposable
         var restores = new ConcurrentBag<(string Trial, int From)>();
         var results = await Fit(new Tuner(Curve(9, restores), QualitySpace(), new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, NumSamples = 9, MaxConcurrentTrials = 2,
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 9,
+            MaxConcurrentTrials = 2,
             Scheduler = new HyperBandScheduler(new() { MaxT = 9, ReductionFactor = 3 }),
             ExperimentDirectory = Dir("hyperband"),
         }));
@@ -147,7 +160,12 @@ public sealed class TunerTests : IDisposable
         });
         var results = await Fit(new Tuner(train, new SearchSpace { ["lr"] = Space.Uniform(0.1, 10) }, new TuneOptions
         {
-            Metric = "score", Mode = TuneMode.Max, NumSamples = 4, MaxConcurrentTrials = 4, Scheduler = pbt, ExperimentDirectory = Dir("pbt"),
+            Metric = "score",
+            Mode = TuneMode.Max,
+            NumSamples = 4,
+            MaxConcurrentTrials = 4,
+            Scheduler = pbt,
+            ExperimentDirectory = Dir("pbt"),
         }));
         Assert.NotEmpty(pbt.Exploits);
         Assert.NotEmpty(origins);
@@ -172,7 +190,10 @@ public sealed class TunerTests : IDisposable
         };
         var results = await Fit(new Tuner(train, QualitySpace(), new TuneOptions
         {
-            Metric = "loss", NumSamples = 1, MaxFailures = 1, ExperimentDirectory = Dir("retry"),
+            Metric = "loss",
+            NumSamples = 1,
+            MaxFailures = 1,
+            ExperimentDirectory = Dir("retry"),
         }));
         var trial = Assert.Single(results.Trials);
         Assert.Equal(TrialStatus.Terminated, trial.Status);
@@ -193,7 +214,9 @@ public sealed class TunerTests : IDisposable
         };
         var results = await Fit(new Tuner(train, new SearchSpace { ["q"] = Space.Grid(0.2, 0.8) }, new TuneOptions
         {
-            Metric = "loss", MaxFailures = 2, ExperimentDirectory = Dir("errors"),
+            Metric = "loss",
+            MaxFailures = 2,
+            ExperimentDirectory = Dir("errors"),
         }));
         var failed = Assert.Single(results.Errors);
         Assert.Equal(3, failed.Failures);
@@ -260,7 +283,9 @@ public sealed class TunerTests : IDisposable
     {
         var results = await Fit(new Tuner(Curve(50), new SearchSpace { ["q"] = Space.Grid(0.2, 0.9, 0.3, 0.4, 0.5) }, new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, MaxConcurrentTrials = 1,
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            MaxConcurrentTrials = 1,
             Stopper = new MetricThresholdStopper("acc", 0.5, TuneMode.Max, stopExperiment: true),
             ExperimentDirectory = Dir("target"),
         }));
@@ -295,7 +320,10 @@ public sealed class TunerTests : IDisposable
     {
         var results = await Fit(new Tuner(Curve(6), new SearchSpace { ["q"] = Space.Grid(0.7) }, new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, KeepCheckpoints = 2, ExperimentDirectory = Dir("keep"),
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            KeepCheckpoints = 2,
+            ExperimentDirectory = Dir("keep"),
         }));
         var files = Directory.GetFiles(Path.Combine(Dir("keep"), "trials", results.Trials[0].Id), "checkpoint_*.bin").Select(Path.GetFileName).Order();
         Assert.Equal(["checkpoint_000005.bin", "checkpoint_000006.bin"], files);
@@ -306,7 +334,9 @@ public sealed class TunerTests : IDisposable
     {
         var tuner = new Tuner(Curve(9), QualitySpace(), new TuneOptions
         {
-            Metric = "acc", Mode = TuneMode.Max, NumSamples = 9,
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 9,
             Searcher = new ConcurrencyLimiter(new RandomSearcher(), 1),
             Scheduler = new HyperBandScheduler(new() { MaxT = 9, ReductionFactor = 3 }),
             ExperimentDirectory = Dir("stuck"),
