@@ -127,7 +127,7 @@ internal sealed class NumericDomain : Domain
         return Math.Clamp(Low + k * q, Low, High);
     }
 
-    private object Box(double x) => IsInteger ? (int)Math.Round(x) : x;
+    private object Box(double x) => IsInteger ? (object)(int)Math.Round(x) : x;
 
     private static double AsDouble(object? value) => value switch
     {

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace RaySharp.Tune;
+
+/// <summary>
+/// Runs each trial's trainable on the thread pool of this process. Until trials run as RaySharp actors,
+/// this is how experiments run; concurrency is the experiment's <see cref="TuneOptions.MaxConcurrentTrials"/>.
+/// </summary>
+internal sealed class InProcessTrialExecutor(TrainableFunction trainable) : ITrialExecutor
+{
+    private readonly TrainableFunction _trainable = trainable ?? throw new ArgumentNullException(nameof(trainable));
+    private readonly ConcurrentDictionary<long, Task> _running = new();
+
+    public void Start(TrialRun run, ChannelWriter<TrialEvent> events)
+    {
+        var task = Task.Run(() => RunAsync(run, events));
+        _running[run.Number] = task;
+        _ = task.ContinueWith(_ => _running.TryRemove(run.Number, out var _), TaskScheduler.Default);
+    }
+
+    private async Task RunAsync(TrialRun run, ChannelWriter<TrialEvent> events)
+    {
+        var clock = Stopwatch.StartNew();
+        Exception? error = null;
+        try
+        {
+            var context = new TrialContext(run, async (metrics, checkpoint) =>
+            {
+                var decision = new TaskCompletionSource<TrialDecision>(TaskCreationOptions.RunContinuationsAsynchronously);
+                await events.WriteAsync(new TrialReported(run, metrics, checkpoint, clock.Elapsed, decision), run.Cancellation.Token)
+                    .ConfigureAwait(false);
+                return await decision.Task.WaitAsync(run.Cancellation.Token).ConfigureAwait(false);
+            });
+            await _trainable(context, run.Cancellation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested)
+        {
+            // Paused or stopped by the experiment: a normal end of this run.
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        // The loop drains its channel until every run has ended, so this write is always read.
+        await events.WriteAsync(new TrialEnded(run, error), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_running.Values).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RaySharp.Tune;
+
+/// <summary>
+/// The experiment directory: per trial <c>params.json</c>, <c>progress.csv</c>, <c>result.jsonl</c> and its
+/// best checkpoints; for the experiment <c>experiment_state.json</c> (trials, statuses, searcher state)
+/// and, at the end, <c>results.csv</c>.
+/// </summary>
+internal sealed class ExperimentFiles : IDisposable
+{
+    private readonly string _directory;
+    private readonly int? _keepCheckpoints;
+    private readonly string _metric;
+    private readonly TuneMode _mode;
+    private readonly Dictionary<string, TrialFiles> _open = new(StringComparer.Ordinal);
+
+    public ExperimentFiles(string directory, string metric, TuneMode mode, int? keepCheckpoints)
+    {
+        _directory = Path.GetFullPath(directory);
+        _metric = metric;
+        _mode = mode;
+        _keepCheckpoints = keepCheckpoints;
+        Directory.CreateDirectory(Path.Combine(_directory, "trials"));
+    }
+
+    public string TrialDirectory(string trialId) => Path.Combine(_directory, "trials", trialId);
+
+    public void TrialCreated(Trial trial)
+    {
+        var dir = TrialDirectory(trial.Id);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "params.json"), trial.Config.ToJson().ToJsonString(Indented));
+    }
+
+    public void Result(Trial trial, TrialResult result)
+    {
+        if (!_open.TryGetValue(trial.Id, out var files))
+        {
+            files = new TrialFiles(TrialDirectory(trial.Id), result.Metrics.Keys.ToArray());
+            _open[trial.Id] = files;
+        }
+        files.Append(result);
+    }
+
+    /// <summary>Writes a checkpoint and deletes the trial's worst ones beyond the number kept.</summary>
+    public void Checkpoint(Trial trial, Checkpoint checkpoint, TrialResult result)
+    {
+        var dir = TrialDirectory(trial.Id);
+        var path = Path.Combine(dir, $"checkpoint_{checkpoint.Iteration:D6}.bin");
+        File.WriteAllBytes(path, checkpoint.Bytes);
+        if (_keepCheckpoints is not { } keep)
+            return;
+        if (!_open.TryGetValue(trial.Id, out var files))
+            return;
+        var score = result.TryGet(_metric) is { } v ? _mode.ToLoss(v) : double.PositiveInfinity;
+        files.Checkpoints.Add((path, score));
+        while (files.Checkpoints.Count > keep)
+        {
+            var worst = files.Checkpoints.MaxBy(c => c.Score);
+            files.Checkpoints.Remove(worst);
+            File.Delete(worst.Path);
+        }
+    }
+
+    public void TrialEnded(Trial trial)
+    {
+        if (_open.Remove(trial.Id, out var files))
+            files.Dispose();
+    }
+
+    public void SaveState(IReadOnlyList<Trial> trials, ISearcher searcher, string metric, TuneMode mode)
+    {
+        var state = new JsonObject
+        {
+            ["metric"] = metric,
+            ["mode"] = mode == TuneMode.Min ? "min" : "max",
+            ["trials"] = new JsonArray(trials.Select(t => (JsonNode?)new JsonObject
+            {
+                ["id"] = t.Id,
+                ["status"] = t.Status.ToString(),
+                ["iteration"] = t.Iteration,
+                ["failures"] = t.Failures,
+                ["error"] = t.Error,
+                ["config"] = t.Config.ToJson(),
+                ["last_result"] = t.LastResult is { } r ? new JsonObject(r.Metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))) : null,
+                ["latest_checkpoint"] = t.LatestCheckpoint?.Iteration,
+            }).ToArray()),
+            ["searcher"] = searcher.SaveState(),
+        };
+        foreach (var files in _open.Values)
+            files.Flush();
+        var path = Path.Combine(_directory, "experiment_state.json");
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, state.ToJsonString(Indented));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public void WriteSummary(string table) => File.WriteAllText(Path.Combine(_directory, "results.csv"), table);
+
+    public void Dispose()
+    {
+        foreach (var files in _open.Values)
+            files.Dispose();
+        _open.Clear();
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private sealed class TrialFiles : IDisposable
+    {
+        private readonly StreamWriter _csv;
+        private readonly StreamWriter _json;
+        private readonly string[] _columns;
+
+        public TrialFiles(string directory, string[] columns)
+        {
+            _columns = columns;
+            var csvPath = Path.Combine(directory, "progress.csv");
+            var exists = File.Exists(csvPath);
+            _csv = new StreamWriter(csvPath, append: true, Encoding.UTF8);
+            _json = new StreamWriter(Path.Combine(directory, "result.jsonl"), append: true, Encoding.UTF8);
+            if (!exists)
+                _csv.WriteLine("iteration,time_s," + string.Join(",", columns.Select(Csv.Escape)));
+        }
+
+        public List<(string Path, double Score)> Checkpoints { get; } = [];
+
+        public void Append(TrialResult result)
+        {
+            var line = new StringBuilder();
+            line.Append(result.Iteration).Append(',').Append(result.Elapsed.TotalSeconds.ToString("R", CultureInfo.InvariantCulture));
+            foreach (var column in _columns)
+            {
+                line.Append(',');
+                if (result.TryGet(column) is { } v)
+                    line.Append(v.ToString("R", CultureInfo.InvariantCulture));
+            }
+            _csv.WriteLine(line.ToString());
+            var json = new JsonObject
+            {
+                ["trial_id"] = result.TrialId,
+                ["training_iteration"] = result.Iteration,
+                ["time_total_s"] = result.Elapsed.TotalSeconds,
+            };
+            foreach (var (name, value) in result.Metrics)
+                json[name] = double.IsFinite(value) ? value : null;
+            _json.WriteLine(json.ToJsonString());
+        }
+
+        public void Flush()
+        {
+            _csv.Flush();
+            _json.Flush();
+        }
+
+        public void Dispose()
+        {
+            _csv.Dispose();
+            _json.Dispose();
+        }
+    }
+}
+
+internal static class Csv
+{
+    public static string Escape(string field) =>
+        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
+}

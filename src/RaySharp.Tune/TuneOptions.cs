@@ -1,0 +1,63 @@
+namespace RaySharp.Tune;
+
+/// <summary>How an experiment runs. Every setting is validated when the <see cref="Tuner"/> is created.</summary>
+public sealed class TuneOptions
+{
+    /// <summary>The metric that ranks trials (must be in every result). Required.</summary>
+    public required string Metric { get; init; }
+
+    /// <summary>Minimise or maximise <see cref="Metric"/>. Default <see cref="TuneMode.Min"/>.</summary>
+    public TuneMode Mode { get; init; } = TuneMode.Min;
+
+    /// <summary>
+    /// Trials to create (Ray's <c>num_samples</c>); with <see cref="RandomSearcher"/> and grid axes, each grid
+    /// point runs this many times. Default 1.
+    /// </summary>
+    public int NumSamples { get; init; } = 1;
+
+    /// <summary>Most trials running at once. Default: the number of processors.</summary>
+    public int MaxConcurrentTrials { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Proposes configs. Default: <see cref="RandomSearcher"/> with seed 0.</summary>
+    public ISearcher? Searcher { get; init; }
+
+    /// <summary>Decides continue/pause/stop and which trial runs. Default: <see cref="FifoScheduler"/>.</summary>
+    public ITrialScheduler? Scheduler { get; init; }
+
+    /// <summary>Stopping rules. Default: none (trials end when their trainable returns).</summary>
+    public IStopper? Stopper { get; init; }
+
+    /// <summary>Times a failing trial is restarted from its latest checkpoint before it is marked as an error. Default 0.</summary>
+    public int MaxFailures { get; init; }
+
+    /// <summary>
+    /// Where results, checkpoints and the experiment state are written. Default:
+    /// <c>tune_results/&lt;Name&gt;</c> under the current directory.
+    /// </summary>
+    public string? ExperimentDirectory { get; init; }
+
+    /// <summary>Experiment name (directory name when <see cref="ExperimentDirectory"/> is not set). Default: <c>experiment_</c> + UTC time.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Checkpoints kept per trial on disk, the best by <see cref="Metric"/>; null keeps all. Default null.</summary>
+    public int? KeepCheckpoints { get; init; }
+
+    /// <summary>How often <c>experiment_state.json</c> is rewritten while running. Default 5 s.</summary>
+    public TimeSpan StateSaveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        TuneModes.ValidateMetric(Metric);
+        TuneModes.Validate(Mode);
+        if (NumSamples < 1)
+            throw new ArgumentException($"NumSamples must be at least 1, got {NumSamples}.");
+        if (MaxConcurrentTrials < 1)
+            throw new ArgumentException($"MaxConcurrentTrials must be at least 1, got {MaxConcurrentTrials}.");
+        if (MaxFailures < 0)
+            throw new ArgumentException($"MaxFailures must be ≥ 0, got {MaxFailures}.");
+        if (KeepCheckpoints is < 1)
+            throw new ArgumentException($"KeepCheckpoints must be at least 1 (or null to keep all), got {KeepCheckpoints}.");
+        if (StateSaveInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"StateSaveInterval must be positive, got {StateSaveInterval}.");
+    }
+}
