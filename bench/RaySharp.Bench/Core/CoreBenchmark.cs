@@ -1,0 +1,32 @@
+namespace RaySharp.Bench.Core;
+
+/// <summary>
+/// <c>core</c>: references (Unix-socket round trip, memcpy) and the Orleans peer, measured in the same run
+/// so ratios can be read off one table.
+/// </summary>
+internal sealed class CoreBenchmark : IBenchmark
+{
+    public string Verb => "core";
+
+    public string Description => "core runtime: Ray's microbenchmarks, a Unix-socket and memcpy reference, Orleans";
+
+    public async Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
+    {
+        var quick = context.Quick;
+        var runs = quick ? 3 : 5;
+
+        report.Add("ref_uds_roundtrip_us", "µs", await References.UdsRoundTripMicrosecondsAsync(runs, quick ? 5_000 : 20_000, cancellationToken));
+        report.Add("ref_memcpy_gbps", "GB/s", References.MemcpyGigabytesPerSecond(runs, quick ? 128 << 20 : 800 << 20, copies: quick ? 8 : 4));
+
+        await ObjectStoreMicrobenchmarks.RunAsync(report, quick, runs, cancellationToken);
+
+        try
+        {
+            await OrleansPeer.RunAsync(report, runs, syncCalls: quick ? 3_000 : 10_000, asyncBatches: quick ? 10 : 50, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or OrleansException)
+        {
+            report.Note($"Orleans peer not measured: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace RaySharp.ObjectStore;
+
+/// <summary>The few libc calls the store needs: mapping a shared-memory file into the address space.</summary>
+internal static unsafe partial class Native
+{
+    private const int ProtRead = 0x1;
+    private const int ProtWrite = 0x2;
+    private const int MapShared = 0x01;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(nint address, nuint length);
+
+    /// <summary>Maps <paramref name="length"/> bytes of the file shared between processes.</summary>
+    public static byte* Map(SafeFileHandle file, long length, bool writable, string path)
+    {
+        EnsureLinux();
+        var added = false;
+        file.DangerousAddRef(ref added);
+        try
+        {
+            var address = Mmap(0, (nuint)length, writable ? ProtRead | ProtWrite : ProtRead, MapShared,
+                (int)file.DangerousGetHandle(), 0);
+            if (address == -1)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                throw new IOException(
+                    $"mmap of {length:N0} bytes of '{path}' failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}). " +
+                    "Check that the shared-memory file system has room and the process may map that much memory.");
+            }
+            return (byte*)address;
+        }
+        finally
+        {
+            if (added)
+                file.DangerousRelease();
+        }
+    }
+
+    /// <summary>Removes a mapping made by <see cref="Map"/>.</summary>
+    public static void Unmap(byte* address, long length)
+    {
+        if (Munmap((nint)address, (nuint)length) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"munmap failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+        }
+    }
+
+    public static void EnsureLinux()
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("The RaySharp object store maps /dev/shm files and runs on Linux only.");
+    }
+}
