@@ -48,9 +48,12 @@ public sealed partial class Ray : IAsyncDisposable
     /// </summary>
     public static CancellationToken TaskCancellation => TaskContext.Current?.Cancellation.Token ?? CancellationToken.None;
 
+    [ThreadStatic]
+    private static Ray? t_decoding;
+
     internal static Ray? Ambient
     {
-        get => AmbientRay.Value ?? Volatile.Read(ref _processDefault);
+        get => t_decoding ?? AmbientRay.Value ?? Volatile.Read(ref _processDefault);
         set => AmbientRay.Value = value;
     }
 
@@ -91,10 +94,18 @@ public sealed partial class Ray : IAsyncDisposable
     public ObjectRef<T> Put<T>(T value)
     {
         ThrowIfDisposed();
-        var data = RaySerializer.Serialize(value, "The value passed to Put");
+        var encoded = ObjectValues.Encode(value, "The value passed to Put");
         var id = new ObjectId(new TaskId(JobId, UniqueIds.Next()), ObjectId.PutFlag);
-        Client.Put(id, data);
-        return new ObjectRef<T>(id, this);
+        if (encoded.Large)
+        {
+            ObjectValues.WriteAsync(Client.Store, id, encoded).AsTask().GetAwaiter().GetResult();
+            Client.Put(id, null);
+        }
+        else
+        {
+            Client.Put(id, encoded.Packed);
+        }
+        return new ObjectRef<T>(id, this, counted: true);
     }
 
     /// <summary>Waits for all <paramref name="refs"/> and returns their values in order.</summary>
@@ -212,17 +223,28 @@ public sealed partial class Ray : IAsyncDisposable
         return values[0];
     }
 
-    internal static T Decode<T>(ObjectId id, ObjectValue value)
+    internal T Decode<T>(ObjectId id, ObjectValue value)
     {
         if (value.Error is not null)
             throw value.Error.ToException();
+        var outer = t_decoding;
+        t_decoding = this;
         try
         {
+            if (value.InStore)
+            {
+                using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
+                return ObjectValues.Decode<T>(view);
+            }
             return RaySerializer.Deserialize<T>(value.Data);
         }
         catch (MessagePack.MessagePackSerializationException e)
         {
             throw new InvalidCastException($"Object {id} does not hold a {typeof(T)}: {e.GetBaseException().Message}. Was the ref created for another type?", e);
+        }
+        finally
+        {
+            t_decoding = outer;
         }
     }
 
