@@ -48,9 +48,12 @@ public sealed partial class Ray : IAsyncDisposable
     /// </summary>
     public static CancellationToken TaskCancellation => TaskContext.Current?.Cancellation.Token ?? CancellationToken.None;
 
+    [ThreadStatic]
+    private static Ray? t_decoding;
+
     internal static Ray? Ambient
     {
-        get => AmbientRay.Value ?? Volatile.Read(ref _processDefault);
+        get => t_decoding ?? AmbientRay.Value ?? Volatile.Read(ref _processDefault);
         set => AmbientRay.Value = value;
     }
 
@@ -212,10 +215,12 @@ public sealed partial class Ray : IAsyncDisposable
         return values[0];
     }
 
-    internal static T Decode<T>(ObjectId id, ObjectValue value)
+    internal T Decode<T>(ObjectId id, ObjectValue value)
     {
         if (value.Error is not null)
             throw value.Error.ToException();
+        var outer = t_decoding;
+        t_decoding = this;
         try
         {
             return RaySerializer.Deserialize<T>(value.Data);
@@ -223,6 +228,10 @@ public sealed partial class Ray : IAsyncDisposable
         catch (MessagePack.MessagePackSerializationException e)
         {
             throw new InvalidCastException($"Object {id} does not hold a {typeof(T)}: {e.GetBaseException().Message}. Was the ref created for another type?", e);
+        }
+        finally
+        {
+            t_decoding = outer;
         }
     }
 

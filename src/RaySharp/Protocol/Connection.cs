@@ -185,6 +185,16 @@ internal sealed class Connection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Let queued frames (a ProtocolError above all) reach the peer before the socket goes.
+        _outbox.Writer.TryComplete();
+        try
+        {
+            await _writer.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The peer is not reading; close anyway.
+        }
         Close(null);
         _stop.Cancel();
         try

@@ -178,6 +178,7 @@ internal sealed class Executor : IDisposable
         private readonly SemaphoreSlim _slots;
         private readonly int _maxConcurrency;
         private object? _instance;
+        private ErrorInfo? _creationError;
 
         public ActorHost(Executor executor, int maxConcurrency)
         {
@@ -198,6 +199,16 @@ internal sealed class Executor : IDisposable
                 if (work.Spec.Kind == TaskKind.ActorCreation)
                 {
                     Create(work);
+                    continue;
+                }
+                if (_instance is null)
+                {
+                    _executor.Reply(new TaskResult
+                    {
+                        Task = work.Spec.Id,
+                        Error = ErrorInfo.Of(ErrorKind.ActorDied,
+                            $"The actor could not run {work.Spec.DisplayName}: its constructor threw {_creationError?.Type}: {_creationError?.Message}", work.Spec.DisplayName),
+                    });
                     continue;
                 }
                 var context = new TaskContext(work.Spec.Id, _executor);
@@ -236,6 +247,7 @@ internal sealed class Executor : IDisposable
             {
                 result.Value = null;
                 result.Error = ErrorInfo.FromException(work.Spec.DisplayName, e);
+                _creationError = result.Error;
             }
             _executor.Reply(result);
         }

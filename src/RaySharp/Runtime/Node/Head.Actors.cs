@@ -12,21 +12,20 @@ internal sealed partial class Head
     private void CreateActor(TaskEntry creation)
     {
         var spec = creation.Spec;
+        var actor = new ActorEntry(spec, creation.Demand);
+        _actors[spec.Actor] = actor;
+        _tasks.Remove(spec.Id);
         if (spec.Name is { } name && _named.TryGetValue(name, out var existing) && existing.State != ActorState.Dead)
         {
-            Fail(creation, ErrorInfo.Of(ErrorKind.System,
-                $"An actor named '{name}' already exists ({existing.Id}). Reach it with Ray.GetActorAsync(\"{name}\"), or pick another name.", spec.DisplayName));
+            MarkDead(actor, $"an actor named '{name}' already exists ({existing.Id}); reach it with Ray.GetActorAsync(\"{name}\") or pick another name");
             return;
         }
         if (!_scheduler.IsFeasible(creation.Demand))
         {
-            Fail(creation, ErrorInfo.Of(ErrorKind.System,
-                $"Actor {spec.ActorTypeName} asks for {creation.Shape} but this node has {_scheduler.Total} and no other node can take it. " +
-                "Lower the actor's resource options or start the cluster with more.", spec.DisplayName));
+            MarkDead(actor, $"it asks for {creation.Shape} but this node has {_scheduler.Total} and no other node can take it; " +
+                "lower the actor's resource options or start the cluster with more");
             return;
         }
-        var actor = new ActorEntry(spec, creation.Demand);
-        _actors[spec.Actor] = actor;
         if (spec.Name is not null)
             _named[spec.Name] = actor;
         Store.Put(Tables.Actors, spec.Actor.ToString(), $"{{\"name\": \"{spec.Name}\", \"type\": \"{spec.ActorTypeName}\", \"state\": \"Starting\"}}");
