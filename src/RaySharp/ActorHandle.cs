@@ -26,17 +26,17 @@ public sealed class ActorHandle<T>
 
     /// <summary>Calls a method on the actor: <c>handle.Call(c =&gt; c.Add(5))</c>. Arguments are evaluated here.</summary>
     /// <typeparam name="TR">The method's result type.</typeparam>
-    public ObjectRef<TR> Call<TR>(Expression<Func<T, TR>> call) => new(Submit(call), Ray);
+    public ObjectRef<TR> Call<TR>(Expression<Func<T, TR>> call) => new(Submit(call), Ray, counted: true);
 
     /// <summary>Calls a Task-returning method on the actor; the ref holds the awaited result.</summary>
     /// <typeparam name="TR">The awaited result type.</typeparam>
-    public ObjectRef<TR> Call<TR>(Expression<Func<T, Task<TR>>> call) => new(Submit(call), Ray);
+    public ObjectRef<TR> Call<TR>(Expression<Func<T, Task<TR>>> call) => new(Submit(call), Ray, counted: true);
 
     /// <summary>Calls a void method on the actor; await the ref to know it ran.</summary>
-    public ObjectRef Call(Expression<Action<T>> call) => new(Submit(call), Ray);
+    public ObjectRef Call(Expression<Action<T>> call) => new(Submit(call), Ray, counted: true);
 
     /// <summary>Calls a Task-returning method without a result; await the ref to know it ran.</summary>
-    public ObjectRef Call(Expression<Func<T, Task>> call) => new(Submit(call), Ray);
+    public ObjectRef Call(Expression<Func<T, Task>> call) => new(Submit(call), Ray, counted: true);
 
     private ObjectId Submit(LambdaExpression call)
     {

@@ -11,10 +11,32 @@ namespace RaySharp;
 /// </summary>
 public class ObjectRef
 {
-    internal ObjectRef(ObjectId id, Ray ray)
+    private readonly bool _counted;
+
+    /// <param name="id">The object.</param>
+    /// <param name="ray">The runtime it belongs to.</param>
+    /// <param name="counted">True when the node already counted this handle (it made the object for this caller).</param>
+    internal ObjectRef(ObjectId id, Ray ray, bool counted = false)
     {
         Id = id;
         Ray = ray;
+        if (ray.OwnedHead is { } head)
+        {
+            if (!counted)
+                head.AddLocalRef(id);
+            _counted = true;
+        }
+        else
+        {
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Tells the node this handle is gone, so an object nothing references any more is freed.</summary>
+    ~ObjectRef()
+    {
+        if (_counted)
+            Ray.OwnedHead?.DropLocalRef(Id);
     }
 
     /// <summary>The object's id.</summary>
@@ -43,7 +65,7 @@ public class ObjectRef
 /// <typeparam name="T">The value's type.</typeparam>
 public sealed class ObjectRef<T> : ObjectRef
 {
-    internal ObjectRef(ObjectId id, Ray ray) : base(id, ray) { }
+    internal ObjectRef(ObjectId id, Ray ray, bool counted = false) : base(id, ray, counted) { }
 
     /// <summary>Blocks until the value is ready and returns it (inside a task this lends the task's CPU out).</summary>
     /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
@@ -73,3 +95,29 @@ public sealed class ObjectRef<T> : ObjectRef
 /// <param name="Pending">Refs whose objects are not ready yet.</param>
 public sealed record WaitResult<TRef>(IReadOnlyList<TRef> Ready, IReadOnlyList<TRef> Pending)
     where TRef : ObjectRef;
+
+/// <summary>
+/// A ref to an array that a task reads as <see cref="ReadOnlyMemory{T}"/>: pass
+/// <c>objectRef.AsMemory()</c> for a <c>ReadOnlyMemory&lt;T&gt;</c> parameter. An array in the node's
+/// shared-memory store (over 100 KiB) is then read in place, without a copy.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct MemoryRef<T>
+{
+    internal MemoryRef(ObjectRef<T[]> array) => Array = array;
+
+    /// <summary>The array's ref.</summary>
+    public ObjectRef<T[]> Array { get; }
+}
+
+/// <summary>Conversions of <see cref="ObjectRef{T}"/>.</summary>
+public static class ObjectRefExtensions
+{
+    /// <summary>Passes an array ref to a <c>ReadOnlyMemory&lt;T&gt;</c> task parameter (read in place).</summary>
+    /// <param name="array">The array's ref.</param>
+    public static MemoryRef<T> AsMemory<T>(this ObjectRef<T[]> array)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        return new MemoryRef<T>(array);
+    }
+}

@@ -28,6 +28,12 @@ public sealed class RayOptions
     /// <summary>Custom resources of the embedded node, e.g. <c>{ ["GPU"] = 1 }</c>. Default: none.</summary>
     public IReadOnlyDictionary<string, double>? Resources { get; init; }
 
+    /// <summary>
+    /// Capacity of the embedded node's shared-memory object store (values over 100 KiB live there), in
+    /// bytes. Beyond it, unused objects spill to disk (up to 4× this) and are restored on access. Default 1 GiB.
+    /// </summary>
+    public long ObjectStoreBytes { get; init; } = 1L << 30;
+
     /// <summary>How long starting a worker process may take before it counts as failed. Default 30 s.</summary>
     public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -38,6 +44,8 @@ public sealed class RayOptions
     {
         if (NumCpus is < 1 or > 1024)
             throw new ArgumentOutOfRangeException(nameof(NumCpus), NumCpus, "NumCpus must be between 1 and 1024.");
+        if (ObjectStoreBytes < 1 << 20)
+            throw new ArgumentOutOfRangeException(nameof(ObjectStoreBytes), ObjectStoreBytes, "ObjectStoreBytes must be at least 1 MiB.");
         if (MemoryBytes < 0)
             throw new ArgumentOutOfRangeException(nameof(MemoryBytes), MemoryBytes, "MemoryBytes cannot be negative.");
         if (Resources is not null && Resources.Any(r => r.Value < 0 || string.IsNullOrWhiteSpace(r.Key)))

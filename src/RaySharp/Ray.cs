@@ -94,10 +94,18 @@ public sealed partial class Ray : IAsyncDisposable
     public ObjectRef<T> Put<T>(T value)
     {
         ThrowIfDisposed();
-        var data = RaySerializer.Serialize(value, "The value passed to Put");
+        var encoded = ObjectValues.Encode(value, "The value passed to Put");
         var id = new ObjectId(new TaskId(JobId, UniqueIds.Next()), ObjectId.PutFlag);
-        Client.Put(id, data);
-        return new ObjectRef<T>(id, this);
+        if (encoded.Large)
+        {
+            ObjectValues.WriteAsync(Client.Store, id, encoded).AsTask().GetAwaiter().GetResult();
+            Client.Put(id, null);
+        }
+        else
+        {
+            Client.Put(id, encoded.Packed);
+        }
+        return new ObjectRef<T>(id, this, counted: true);
     }
 
     /// <summary>Waits for all <paramref name="refs"/> and returns their values in order.</summary>
@@ -223,6 +231,11 @@ public sealed partial class Ray : IAsyncDisposable
         t_decoding = this;
         try
         {
+            if (value.InStore)
+            {
+                using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
+                return ObjectValues.Decode<T>(view);
+            }
             return RaySerializer.Deserialize<T>(value.Data);
         }
         catch (MessagePack.MessagePackSerializationException e)

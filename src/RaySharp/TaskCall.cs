@@ -52,7 +52,7 @@ public sealed class TaskCall<TR>
         _submitted = true;
         spec.Id = new TaskId(_ray.JobId, UniqueIds.Next());
         _ray.Client.Submit(spec);
-        return new ObjectRef<TR>(ObjectId.ForReturn(spec.Id), _ray);
+        return new ObjectRef<TR>(ObjectId.ForReturn(spec.Id), _ray, counted: true);
     }
 
     private static TaskSpec Copy(TaskSpec s) => new()
@@ -86,6 +86,8 @@ internal static class TaskArgs
         ArgumentNullException.ThrowIfNull(value, $"arg{index + 1}");
         return new ArgSpec { Refs = [value.Id] };
     }
+
+    public static ArgSpec Ref<T>(MemoryRef<T> value, int index) => Ref(value.Array ?? throw new ArgumentNullException($"arg{index + 1}"), index);
 
     public static ArgSpec Gather<T>(ObjectRef<T>[] values, int index)
     {

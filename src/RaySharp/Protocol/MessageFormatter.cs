@@ -15,7 +15,7 @@ internal sealed class MessageFormatter : IMessagePackFormatter<Message?>
         typeof(Hello), typeof(HelloReply), typeof(Execute), typeof(TaskResult), typeof(Submit), typeof(Put),
         typeof(GetRequest), typeof(GetReply), typeof(WaitRequest), typeof(WaitReply), typeof(LookupActor),
         typeof(LookupActorReply), typeof(KillActor), typeof(CancelObject), typeof(CancelTask), typeof(Release),
-        typeof(ProtocolError), typeof(StatusRequest), typeof(StatusReply),
+        typeof(ProtocolError), typeof(StatusRequest), typeof(StatusReply), typeof(StoreCall), typeof(StoreReply),
     ];
 
     private static readonly Dictionary<Type, int> Tags = Types.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i);
@@ -51,6 +51,8 @@ internal sealed class MessageFormatter : IMessagePackFormatter<Message?>
             case ProtocolError m: Body(ref writer, m, options); break;
             case StatusRequest m: Body(ref writer, m, options); break;
             case StatusReply m: Body(ref writer, m, options); break;
+            case StoreCall m: Body(ref writer, m, options); break;
+            case StoreReply m: Body(ref writer, m, options); break;
         }
     }
 
@@ -82,6 +84,8 @@ internal sealed class MessageFormatter : IMessagePackFormatter<Message?>
             16 => Read<ProtocolError>(ref reader, options),
             17 => Read<StatusRequest>(ref reader, options),
             18 => Read<StatusReply>(ref reader, options),
+            19 => Read<StoreCall>(ref reader, options),
+            20 => Read<StoreReply>(ref reader, options),
             _ => throw new MessagePackSerializationException($"Unknown message tag {tag}."),
         };
     }

@@ -118,6 +118,8 @@ internal sealed class HelloReply : Message
 {
     [Key(0)] public NodeId Node { get; set; }
     [Key(1)] public JobId Job { get; set; }
+    /// <summary>The object store's folder (its arena file), for the peer's store client.</summary>
+    [Key(2)] public string StoreDirectory { get; set; } = "";
 }
 
 /// <summary>Head → worker: run a task, create an actor or call one, with its argument values resolved.</summary>
@@ -125,7 +127,10 @@ internal sealed class HelloReply : Message
 internal sealed class Execute : Message
 {
     [Key(0)] public TaskSpec Spec { get; set; } = new();
-    [Key(1)] public byte[][] ArgValues { get; set; } = [];
+    /// <summary>Encoded argument values; null where the argument is in the object store.</summary>
+    [Key(1)] public byte[]?[] ArgValues { get; set; } = [];
+    /// <summary>The store object of each argument whose value is null.</summary>
+    [Key(2)] public ObjectId[]? StoreArgs { get; set; }
 }
 
 [MessagePackObject]
@@ -134,6 +139,8 @@ internal sealed class TaskResult : Message
     [Key(0)] public TaskId Task { get; set; }
     [Key(1)] public byte[]? Value { get; set; }
     [Key(2)] public ErrorInfo? Error { get; set; }
+    /// <summary>The result was written to the object store under the task's return id.</summary>
+    [Key(3)] public bool InStore { get; set; }
 }
 
 [MessagePackObject]
@@ -146,7 +153,8 @@ internal sealed class Submit : Message
 internal sealed class Put : Message
 {
     [Key(0)] public ObjectId Id { get; set; }
-    [Key(1)] public byte[] Value { get; set; } = [];
+    /// <summary>The encoded value, or null when it was written to the object store.</summary>
+    [Key(1)] public byte[]? Value { get; set; }
 }
 
 [MessagePackObject]
@@ -164,6 +172,7 @@ internal sealed class ObjectValue
 {
     [Key(0)] public byte[]? Data { get; set; }
     [Key(1)] public ErrorInfo? Error { get; set; }
+    [Key(2)] public bool InStore { get; set; }
 }
 
 [MessagePackObject]
@@ -239,6 +248,21 @@ internal sealed class Release : Message
 internal sealed class ProtocolError : Message
 {
     [Key(0)] public string Text { get; set; } = "";
+}
+
+/// <summary>An object-store control request (reserve, seal, pin, release…), carried opaquely.</summary>
+[MessagePackObject]
+internal sealed class StoreCall : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public byte[] Request { get; set; } = [];
+}
+
+[MessagePackObject]
+internal sealed class StoreReply : Message
+{
+    [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public byte[] Reply { get; set; } = [];
 }
 
 [MessagePackObject]

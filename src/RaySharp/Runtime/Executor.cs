@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using RaySharp.ObjectStore;
 using RaySharp.Protocol;
 
 namespace RaySharp.Runtime;
@@ -45,6 +46,7 @@ internal sealed class Executor : IDisposable
 {
     private readonly Ray _ray;
     private readonly Action<TaskResult> _reply;
+    private readonly ObjectStoreClient<ObjectId> _store;
     private readonly BlockingCollection<Execute> _tasks = new(new ConcurrentQueue<Execute>());
     private readonly SemaphoreSlim _cpu = new(1, 1);
     private readonly ConcurrentDictionary<TaskId, TaskContext> _running = new();
@@ -53,9 +55,10 @@ internal sealed class Executor : IDisposable
     private int _threads;
     private ActorHost? _actor;
 
-    public Executor(Ray ray, Action<TaskResult> reply)
+    public Executor(Ray ray, ObjectStoreClient<ObjectId> store, Action<TaskResult> reply)
     {
         _ray = ray;
+        _store = store;
         _reply = reply;
         StartThread();
     }
@@ -144,11 +147,25 @@ internal sealed class Executor : IDisposable
         TaskContext.Current = context;
         Ray.Ambient = _ray;
         var result = new TaskResult { Task = spec.Id };
+        var views = new List<IDisposable>();
         try
         {
             var function = Functions.Resolve(spec.Function);
-            var args = function.DecodeArguments(work.ArgValues);
-            result.Value = await function.InvokeAsync(instance, args).ConfigureAwait(false);
+            var args = await function.DecodeArgumentsAsync(work, _store, views).ConfigureAwait(false);
+            var value = function.Encode(await function.InvokeAsync(instance, args).ConfigureAwait(false));
+            if (value.Large)
+            {
+                await ObjectValues.WriteAsync(_store, ObjectId.ForReturn(spec.Id), value).ConfigureAwait(false);
+                result.InStore = true;
+            }
+            else
+            {
+                result.Value = value.Packed;
+            }
+        }
+        catch (ObjectStoreException e) when (work.ArgValues.Any(v => v is null) || e.Error is ObjectStoreError.Full or ObjectStoreError.TooLarge)
+        {
+            result.Error = ErrorInfo.Of(ErrorKind.System, $"Task '{spec.DisplayName}' could not use the node's object store: {e.Message}", spec.DisplayName);
         }
         catch (Exception e)
         {
@@ -156,6 +173,8 @@ internal sealed class Executor : IDisposable
         }
         finally
         {
+            foreach (var view in views)
+                view.Dispose();
             _running.TryRemove(spec.Id, out _);
             TaskContext.Current = null;
         }
@@ -241,7 +260,10 @@ internal sealed class Executor : IDisposable
             try
             {
                 var ctor = Functions.Resolve(work.Spec.Function);
-                _instance = ctor.Construct(ctor.DecodeArguments(work.ArgValues));
+                var views = new List<IDisposable>();
+                _instance = ctor.Construct(ctor.DecodeArgumentsAsync(work, _executor._store, views).AsTask().GetAwaiter().GetResult());
+                foreach (var view in views)
+                    view.Dispose();
             }
             catch (Exception e)
             {

@@ -218,37 +218,57 @@ internal sealed class Invocable
 
     private static object? ResultOf<T>(Task task) => ((Task<T>)task).Result;
 
-    public object?[] DecodeArguments(byte[][] values)
+    /// <summary>
+    /// Decodes the arguments: inline values directly, store objects through <paramref name="store"/>
+    /// (a <c>ReadOnlyMemory&lt;E&gt;</c> parameter gets the raw array in place; its view stays open in
+    /// <paramref name="views"/> until the call is over).
+    /// </summary>
+    public async ValueTask<object?[]> DecodeArgumentsAsync(Execute work, RaySharp.ObjectStore.ObjectStoreClient<ObjectId> store, List<IDisposable> views)
     {
+        var values = work.ArgValues;
         if (values.Length != Parameters.Length)
             throw new InvalidOperationException($"{Name} takes {Parameters.Length} arguments but the call carried {values.Length}.");
         var args = new object?[values.Length];
         for (var i = 0; i < values.Length; i++)
-            args[i] = RaySerializer.Deserialize(Parameters[i], values[i]);
+        {
+            if (values[i] is { } inline)
+            {
+                args[i] = ObjectValues.DecodeInline(Parameters[i], inline);
+                continue;
+            }
+            var view = await store.GetAsync(work.StoreArgs![i]).ConfigureAwait(false);
+            var inPlace = ObjectValues.View(Parameters[i], view);
+            if (inPlace is not null)
+            {
+                views.Add(view);
+                args[i] = inPlace;
+                continue;
+            }
+            using (view)
+                args[i] = ObjectValues.Decode(Parameters[i], view);
+        }
         return args;
     }
 
     /// <summary>Creates an actor instance.</summary>
     public object Construct(object?[] args) => _constructor!.Invoke(args.AsSpan())!;
 
-    /// <summary>Runs the method and returns its encoded result (awaiting Task-returning methods).</summary>
-    public async ValueTask<byte[]> InvokeAsync(object? target, object?[] args)
+    /// <summary>Runs the method and returns its result (awaiting Task-returning methods).</summary>
+    public async ValueTask<object?> InvokeAsync(object? target, object?[] args)
     {
         var result = _method!.Invoke(target ?? _staticTarget, args.AsSpan());
         if (_returnsTask)
         {
             var task = (Task)result!;
             await task.ConfigureAwait(false);
-            if (_returnsVoid)
-                return Nil;
-            result = _taskResult!(task);
+            return _returnsVoid ? null : _taskResult!(task);
         }
-        else if (_returnsVoid)
-        {
-            return Nil;
-        }
-        return RaySerializer.Serialize(ResultType, result, $"The result of {Name}");
+        return _returnsVoid ? null : result;
     }
+
+    /// <summary>Encodes a result of this method: inline bytes, or a value to write to the store.</summary>
+    public ObjectValues.Encoded Encode(object? result) =>
+        _returnsVoid ? new ObjectValues.Encoded(Nil, null, 0) : ObjectValues.Encode(ResultType, result, $"The result of {Name}");
 
     /// <summary>True when the method returns a Task (so concurrent actor calls interleave at awaits).</summary>
     public bool IsAsync => _returnsTask;

@@ -18,7 +18,11 @@ internal interface ICoreClient : IAsyncDisposable
     /// <summary>Submits a task, an actor creation or an actor call; the spec's id is already assigned.</summary>
     void Submit(TaskSpec spec);
 
-    void Put(ObjectId id, byte[] data);
+    /// <summary>Records a put: <paramref name="data"/> inline, or null when the value was written to <see cref="Store"/>.</summary>
+    void Put(ObjectId id, byte[]? data);
+
+    /// <summary>This process's client of the node's shared-memory object store.</summary>
+    RaySharp.ObjectStore.ObjectStoreClient<ObjectId> Store { get; }
 
     /// <summary>Waits for every id; throws <see cref="GetTimeoutException"/> after <paramref name="timeout"/>.</summary>
     ValueTask<ObjectValue[]> GetAsync(ObjectId[] ids, TimeSpan timeout, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RaySharp.ObjectStore;
 using RaySharp.Protocol;
 
 namespace RaySharp.Runtime;
@@ -24,6 +25,8 @@ internal sealed class RemoteClient : ICoreClient
     }
 
     public JobId Job => _job;
+
+    public ObjectStoreClient<ObjectId> Store { get; private set; } = null!;
 
     public string? Address { get; }
 
@@ -52,6 +55,7 @@ internal sealed class RemoteClient : ICoreClient
         connection.Send(hello);
         var reply = await client._hello.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         client._job = reply.Job;
+        client.Store = new ObjectStoreClient<ObjectId>(new RemoteObjectStoreControl<ObjectId>(client.StoreCallAsync), reply.StoreDirectory);
         return client;
     }
 
@@ -72,6 +76,9 @@ internal sealed class RemoteClient : ICoreClient
                 Reply(r.RequestId, r);
                 break;
             case StatusReply r:
+                Reply(r.RequestId, r);
+                break;
+            case StoreReply r:
                 Reply(r.RequestId, r);
                 break;
             case ProtocolError error:
@@ -132,7 +139,13 @@ internal sealed class RemoteClient : ICoreClient
         _connection.Send(new Submit { Spec = spec });
     }
 
-    public void Put(ObjectId id, byte[] data)
+    private async ValueTask<ReadOnlyMemory<byte>> StoreCallAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync<StoreReply>(id => new StoreCall { RequestId = id, Request = request.ToArray() }, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        return reply.Reply;
+    }
+
+    public void Put(ObjectId id, byte[]? data)
     {
         ThrowIfClosed();
         _connection.Send(new Put { Id = id, Value = data });
@@ -187,5 +200,9 @@ internal sealed class RemoteClient : ICoreClient
         return reply.Json;
     }
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        Store?.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
 }

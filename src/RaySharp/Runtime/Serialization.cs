@@ -177,6 +177,7 @@ internal sealed class ObjectRefFormatter<T> : IMessagePackFormatter<ObjectRef<T>
             writer.WriteNil();
             return;
         }
+        value.Ray.OwnedHead?.MarkEscaped(value.Id);
         new ObjectIdFormatter().Serialize(ref writer, value.Id, options);
     }
 

@@ -39,7 +39,7 @@ internal static class WorkerEntry
         Ray.SetProcessDefault(ray);
         lock (early)
         {
-            executor = new Executor(ray, client.Send);
+            executor = new Executor(ray, client.Store, client.Send);
             foreach (var m in early)
                 Dispatch(executor, m);
         }

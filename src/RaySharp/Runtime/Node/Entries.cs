@@ -9,6 +9,16 @@ internal sealed class ObjectEntry
     public bool Ready;
     public byte[]? Data;
     public ErrorInfo? Error;
+    /// <summary>The value lives in the node's shared-memory store (it was larger than the inline limit).</summary>
+    public bool InStore;
+    /// <summary>Created by this process's driver (submitted or put here), so its handles are all counted here.</summary>
+    public bool OwnedHere;
+    /// <summary>Live <see cref="ObjectRef"/> instances in this process.</summary>
+    public int LocalRefs;
+    /// <summary>Unfinished tasks that take it as an argument.</summary>
+    public int ArgUses;
+    /// <summary>A ref to it was serialised (into a value, a task argument, another process): never freed automatically.</summary>
+    public bool Escaped;
     public NodeId Location;
     public List<TaskEntry>? Dependents;
     public List<ObjectWaiter>? Waiters;

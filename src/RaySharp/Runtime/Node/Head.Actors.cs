@@ -28,7 +28,7 @@ internal sealed partial class Head
         }
         if (spec.Name is not null)
             _named[spec.Name] = actor;
-        Store.Put(Tables.Actors, spec.Actor.ToString(), $"{{\"name\": \"{spec.Name}\", \"type\": \"{spec.ActorTypeName}\", \"state\": \"Starting\"}}");
+        ControlStore.Put(Tables.Actors, spec.Actor.ToString(), $"{{\"name\": \"{spec.Name}\", \"type\": \"{spec.ActorTypeName}\", \"state\": \"Starting\"}}");
         PlaceActor(actor);
     }
 
@@ -107,7 +107,7 @@ internal sealed partial class Head
         if (error is null)
         {
             actor.State = ActorState.Alive;
-            Store.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Alive\", \"pid\": {worker.Link?.Pid}}}");
+            ControlStore.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Alive\", \"pid\": {worker.Link?.Pid}}}");
             return;
         }
         MarkDead(actor, $"its constructor threw {error.Type}: {error.Message}");
@@ -149,7 +149,7 @@ internal sealed partial class Head
         Complete(ObjectId.ForReturn(actor.Creation.Id), null, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} could not be created: {reason}.", actor.Creation.DisplayName));
         if (actor.Name is { } name && _named.TryGetValue(name, out var named) && named == actor)
             _named.Remove(name);
-        Store.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Dead\"}}");
+        ControlStore.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Dead\"}}");
         while (actor.Waiting.Count > 0)
         {
             var call = actor.Waiting.Dequeue();

@@ -265,6 +265,7 @@ internal sealed partial class Head
                     pid = a.Worker?.Link?.Pid ?? 0,
                 }).ToArray(),
                 objects = new { count = _objects.Count, inline_bytes = bytes },
+                object_store = ObjectStore.GetStats(),
                 objects_list = _objects.Take(1000).Select(p => new
                 {
                     id = p.Key.ToString(),
@@ -273,7 +274,7 @@ internal sealed partial class Head
                     location = p.Value.Location.ToString(),
                 }).ToArray(),
                 timeline_events = _timeline.Count,
-                control_store = new { nodes = Store.Scan(Tables.Nodes).Count, jobs = Store.Scan(Tables.Jobs).Count, actors = Store.Scan(Tables.Actors).Count },
+                control_store = new { nodes = ControlStore.Scan(Tables.Nodes).Count, jobs = ControlStore.Scan(Tables.Jobs).Count, actors = ControlStore.Scan(Tables.Actors).Count },
             };
             return ValueTask.FromResult(JsonSerializer.Serialize(status));
         }
@@ -321,6 +322,8 @@ internal sealed partial class Head
                 p.Dispose();
             }
         }
+        Store.Dispose();
+        ObjectStore.Dispose();
         if (_sessionDirectory is not null)
         {
             try

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RaySharp.ObjectStore;
 using RaySharp.Protocol;
 using RaySharp.Runtime.ControlStore;
 using RaySharp.Runtime.Scheduling;
@@ -45,8 +46,14 @@ internal sealed partial class Head : ICoreClient
         _scheduler = new LocalScheduler(new ResourceSet(total));
         Job = UniqueIds.NewJob();
         Node = new NodeId(UniqueIds.Next());
-        Store.Put(Tables.Nodes, Node.ToString(), $"{{\"resources\": \"{_scheduler.Total}\", \"pid\": {Environment.ProcessId}}}");
-        Store.Put(Tables.Jobs, Job.ToString(), $"{{\"driver_pid\": {Environment.ProcessId}}}");
+        ObjectStore = new SharedMemoryObjectStore<ObjectId>(new ObjectStoreOptions
+        {
+            CapacityBytes = options.ObjectStoreBytes,
+            Name = $"{Environment.ProcessId}-{Node.Value:x16}",
+        });
+        Store = new ObjectStoreClient<ObjectId>(ObjectStore, ObjectStore.Directory);
+        ControlStore.Put(Tables.Nodes, Node.ToString(), $"{{\"resources\": \"{_scheduler.Total}\", \"pid\": {Environment.ProcessId}}}");
+        ControlStore.Put(Tables.Jobs, Job.ToString(), $"{{\"driver_pid\": {Environment.ProcessId}}}");
     }
 
     public RayOptions Options { get; }
@@ -59,7 +66,13 @@ internal sealed partial class Head : ICoreClient
 
     public NodeId Node { get; }
 
-    public IControlStore Store { get; } = new InMemoryControlStore();
+    public IControlStore ControlStore { get; } = new InMemoryControlStore();
+
+    /// <summary>The node's shared-memory object store.</summary>
+    public SharedMemoryObjectStore<ObjectId> ObjectStore { get; }
+
+    /// <summary>The in-process client of <see cref="ObjectStore"/> (drivers and local-mode workers in this process).</summary>
+    public ObjectStoreClient<ObjectId> Store { get; }
 
     public string? Address => _server?.Address;
 
@@ -74,14 +87,19 @@ internal sealed partial class Head : ICoreClient
 
     // ---- submission -------------------------------------------------------------------------
 
-    public void Submit(TaskSpec spec)
+    public void Submit(TaskSpec spec) => Submit(spec, ownedHere: true);
+
+    /// <summary>Submits a task; <paramref name="ownedHere"/> when it comes from a driver in this process (its refs are counted here).</summary>
+    internal void Submit(TaskSpec spec, bool ownedHere)
     {
         var demand = ResourceSet.Of(spec.Resources);
         var task = new TaskEntry(spec, demand, demand.ToString());
         lock (_lock)
         {
             ThrowIfShutDown();
-            Pending(ObjectId.ForReturn(spec.Id));
+            var result = Pending(ObjectId.ForReturn(spec.Id));
+            result.OwnedHere = ownedHere;
+            result.LocalRefs = ownedHere && spec.Kind != TaskKind.ActorCreation ? 1 : 0; // the ref handed back to the caller
             _tasks[spec.Id] = task;
             switch (spec.Kind)
             {
@@ -112,6 +130,7 @@ internal sealed partial class Head : ICoreClient
                         Fail(task, UnknownObject(id, spec.DisplayName));
                         return;
                     }
+                    dependency.ArgUses++;
                     if (!dependency.Ready)
                     {
                         (dependency.Dependents ??= []).Add(task);
@@ -206,7 +225,8 @@ internal sealed partial class Head : ICoreClient
     private void SendTask(WorkerHandle worker, TaskEntry task)
     {
         var spec = task.Spec;
-        var values = new byte[spec.Args.Length][];
+        var values = new byte[]?[spec.Args.Length];
+        ObjectId[]? storeArgs = null;
         for (var i = 0; i < values.Length; i++)
         {
             var arg = spec.Args[i];
@@ -216,7 +236,7 @@ internal sealed partial class Head : ICoreClient
                 continue;
             }
             var refs = arg.Refs!;
-            var parts = new byte[refs.Length][];
+            byte[][]? parts = new byte[refs.Length][];
             for (var j = 0; j < refs.Length; j++)
             {
                 if (!_objects.TryGetValue(refs[j], out var entry) || !entry.Ready)
@@ -231,14 +251,35 @@ internal sealed partial class Head : ICoreClient
                     ReleaseIfIdle(worker);
                     return;
                 }
-                parts[j] = entry.Data ?? [0xc0];
+                if (entry.InStore && !arg.Gather)
+                {
+                    (storeArgs ??= new ObjectId[values.Length])[i] = refs[j];
+                    parts = null;
+                    break;
+                }
+                if (entry.InStore && !TryReadPacked(refs[j], out parts[j]))
+                {
+                    Fail(task, ErrorInfo.Of(ErrorKind.System,
+                        $"Argument {i + 1} of '{spec.DisplayName}' gathers refs to large raw arrays; pass each large array as its own argument instead.", spec.DisplayName));
+                    ReleaseIfIdle(worker);
+                    return;
+                }
+                parts[j] ??= entry.Data ?? [0xc0];
             }
-            values[i] = arg.Gather ? RaySerializer.ConcatArray(parts) : parts[0];
+            values[i] = parts is null ? null : arg.Gather ? RaySerializer.ConcatArray(parts) : parts[0];
         }
         task.Worker = worker;
         task.StartedTimestamp = Stopwatch.GetTimestamp();
         worker.Running[spec.Id] = task;
-        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values });
+        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values, StoreArgs = storeArgs });
+    }
+
+    /// <summary>Reads a MessagePack-layout store object's bytes (for gathering into an array argument).</summary>
+    private bool TryReadPacked(ObjectId id, out byte[] bytes)
+    {
+        using var view = Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
+        bytes = view.Metadata.Span[0] == 0 ? view.Data.ToArray() : [];
+        return bytes.Length > 0;
     }
 
     // ---- results ----------------------------------------------------------------------------
@@ -251,9 +292,10 @@ internal sealed partial class Head : ICoreClient
                 return;
             _timeline.Add(new TimelineEvent(task.Spec.DisplayName, task.Spec.Id, worker.Link?.Pid ?? 0, task.StartedTimestamp, Stopwatch.GetTimestamp(), result.Error is not null));
             _tasks.Remove(result.Task);
+            ReleaseArguments(task);
             if (task.Spec.Kind == TaskKind.ActorCreation)
                 OnActorCreated(worker, task, result.Error);
-            Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error);
+            Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error, result.InStore);
             ReleaseIfIdle(worker);
             Dispatch();
         }
@@ -273,18 +315,24 @@ internal sealed partial class Head : ICoreClient
 
     private void Fail(TaskEntry task, ErrorInfo error)
     {
-        _tasks.Remove(task.Spec.Id);
+        if (_tasks.Remove(task.Spec.Id))
+            ReleaseArguments(task);
         Complete(ObjectId.ForReturn(task.Spec.Id), null, error);
     }
 
-    private void Complete(ObjectId id, byte[]? data, ErrorInfo? error)
+    private void Complete(ObjectId id, byte[]? data, ErrorInfo? error, bool inStore = false)
     {
         var entry = Pending(id);
         if (entry.Ready)
+        {
+            if (inStore)
+                ObjectStore.Delete(id); // a late duplicate (a retried or cancelled task's result)
             return;
+        }
         entry.Ready = true;
         entry.Data = data;
         entry.Error = error;
+        entry.InStore = inStore;
         if (entry.Waiters is { } waiters)
         {
             entry.Waiters = null;
@@ -300,16 +348,22 @@ internal sealed partial class Head : ICoreClient
                     Enqueue(t);
             }
         }
+        FreeIfUnreachable(id, entry);
     }
 
     // ---- objects ----------------------------------------------------------------------------
 
-    public void Put(ObjectId id, byte[] data)
+    public void Put(ObjectId id, byte[]? data) => Put(id, data, ownedHere: true);
+
+    internal void Put(ObjectId id, byte[]? data, bool ownedHere)
     {
         lock (_lock)
         {
             ThrowIfShutDown();
-            Complete(id, data, null);
+            var entry = Pending(id);
+            entry.OwnedHere = ownedHere;
+            entry.LocalRefs = ownedHere ? 1 : 0; // the ref handed back to the caller
+            Complete(id, data, null, inStore: data is null);
             Dispatch();
         }
     }
@@ -325,7 +379,7 @@ internal sealed partial class Head : ICoreClient
             for (var i = 0; i < ids.Length; i++)
             {
                 values[i] = _objects.TryGetValue(ids[i], out var e)
-                    ? new ObjectValue { Data = e.Data, Error = e.Error }
+                    ? new ObjectValue { Data = e.Data, Error = e.Error, InStore = e.InStore }
                     : new ObjectValue { Error = UnknownObject(ids[i], "") };
             }
         }
@@ -462,14 +516,76 @@ internal sealed partial class Head : ICoreClient
         }
     }
 
+    // ---- reference counting (owner side) ----------------------------------------------------
+
+    /// <summary>A ref to <paramref name="id"/> was created in this process.</summary>
+    internal void AddLocalRef(ObjectId id)
+    {
+        lock (_lock)
+        {
+            if (_objects.TryGetValue(id, out var e))
+                e.LocalRefs++;
+        }
+    }
+
+    /// <summary>A ref to <paramref name="id"/> in this process was collected.</summary>
+    internal void DropLocalRef(ObjectId id)
+    {
+        lock (_lock)
+        {
+            if (!_shutDown && _objects.TryGetValue(id, out var e))
+            {
+                e.LocalRefs--;
+                FreeIfUnreachable(id, e);
+            }
+        }
+    }
+
+    /// <summary>A ref to <paramref name="id"/> was serialised: another value or process may hold it now.</summary>
+    internal void MarkEscaped(ObjectId id)
+    {
+        lock (_lock)
+        {
+            if (_objects.TryGetValue(id, out var e))
+                e.Escaped = true;
+        }
+    }
+
+    private void ReleaseArguments(TaskEntry task)
+    {
+        foreach (var arg in task.Spec.Args)
+        {
+            if (arg.Refs is null)
+                continue;
+            foreach (var id in arg.Refs)
+            {
+                if (_objects.TryGetValue(id, out var e))
+                {
+                    e.ArgUses--;
+                    FreeIfUnreachable(id, e);
+                }
+            }
+        }
+    }
+
+    /// <summary>Frees an object nothing can reach any more: no live ref here, no pending task, never serialised.</summary>
+    private void FreeIfUnreachable(ObjectId id, ObjectEntry e)
+    {
+        if (!e.OwnedHere || e.LocalRefs > 0 || e.ArgUses > 0 || e.Escaped || !e.Ready || e.Waiters is not null || e.Dependents is not null)
+            return;
+        _objects.Remove(id);
+        if (e.InStore)
+            ObjectStore.Delete(id);
+    }
+
     public void Release(ObjectId[] ids)
     {
         lock (_lock)
         {
             foreach (var id in ids)
             {
-                if (_objects.TryGetValue(id, out var e) && e.Ready && e.Dependents is null && e.Waiters is null)
-                    _objects.Remove(id);
+                if (_objects.TryGetValue(id, out var e))
+                    FreeIfUnreachable(id, e);
             }
         }
     }

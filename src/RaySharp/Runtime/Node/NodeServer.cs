@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using RaySharp.ObjectStore;
 using RaySharp.Protocol;
 
 namespace RaySharp.Runtime.Node;
@@ -54,6 +55,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
         public Connection Connection { get; } = connection;
         public bool Greeted;
         public WorkerHandle? Worker;
+        public ObjectStoreSession<ObjectId>? Store;
     }
 
     private void OnMessage(Peer peer, Message message)
@@ -77,7 +79,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 peer.Worker = worker;
                 head.OnRegistered(worker, new RemoteWorkerLink(peer.Connection, hello.Pid));
             }
-            peer.Connection.Send(new HelloReply { Node = head.Node, Job = peer.Worker is null ? UniqueIds.NewJob() : head.Job });
+            peer.Connection.Send(new HelloReply { Node = head.Node, Job = peer.Worker is null ? UniqueIds.NewJob() : head.Job, StoreDirectory = head.ObjectStore.Directory });
             return;
         }
         try
@@ -99,10 +101,10 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 head.OnTaskResult(peer.Worker, result);
                 break;
             case Submit submit:
-                head.Submit(submit.Spec);
+                head.Submit(submit.Spec, ownedHere: false);
                 break;
             case Put put:
-                head.Put(put.Id, put.Value);
+                head.Put(put.Id, put.Value, ownedHere: false);
                 break;
             case GetRequest get:
                 _ = ServeGetAsync(peer, get);
@@ -121,6 +123,15 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 break;
             case Release release:
                 head.Release(release.Ids);
+                break;
+            case StoreCall call:
+                lock (peer)
+                {
+                    peer.Store ??= new ObjectStoreSession<ObjectId>(head.ObjectStore);
+                    var reply = new System.Buffers.ArrayBufferWriter<byte>(64);
+                    peer.Store.Handle(call.Request, reply);
+                    peer.Connection.Send(new StoreReply { RequestId = call.RequestId, Reply = reply.WrittenSpan.ToArray() });
+                }
                 break;
             case StatusRequest status:
                 _ = ServeStatusAsync(peer, status);
@@ -187,6 +198,8 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
     {
         lock (_connections)
             _connections.Remove(peer.Connection);
+        lock (peer)
+            peer.Store?.Dispose();
         if (peer.Worker is { } worker)
             head.OnWorkerDied(worker, peer.Connection.CloseReason is { } e ? $"its connection closed ({e.Message})" : "its connection closed");
         _ = peer.Connection.DisposeAsync().AsTask();

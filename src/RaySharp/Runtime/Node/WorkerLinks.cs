@@ -16,7 +16,7 @@ internal sealed class InProcessWorkerLink : IWorkerLink
     {
         _head = head;
         _worker = worker;
-        _executor = new Executor(ray, result => head.OnTaskResult(worker, result));
+        _executor = new Executor(ray, head.Store, result => head.OnTaskResult(worker, result));
     }
 
     public int Pid => Environment.ProcessId;
