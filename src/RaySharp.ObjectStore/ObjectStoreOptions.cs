@@ -27,7 +27,8 @@ public sealed class ObjectStoreOptions
 
     /// <summary>
     /// Name of the store's folder (<c>raysharp-store-&lt;name&gt;</c>); letters, digits, '-', '_' and '.'.
-    /// Default: the process id and a random suffix, so several stores on one machine never collide.
+    /// Default: the process id and a random suffix, so several stores on one machine never collide, and
+    /// a store starting later removes the folders of a default-named store whose process died.
     /// </summary>
     public string? Name { get; set; }
 }

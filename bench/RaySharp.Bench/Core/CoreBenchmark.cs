@@ -28,5 +28,8 @@ internal sealed class CoreBenchmark : IBenchmark
         {
             report.Note($"Orleans peer not measured: {e.Message}");
         }
+
+        await new RayMicrobenchmarks(report, quick, runs).RunAsync(cancellationToken);
+        Targets.Check(report);
     }
 }
