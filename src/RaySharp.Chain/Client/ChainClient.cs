@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using RaySharp.Chain.Protocol;
+
+namespace RaySharp.Chain.Client;
+
+/// <summary>
+/// A client of a chain cluster: writes go to a group's head, reads to its tail; requests are pipelined
+/// over one connection per server, and the client follows configuration changes (failover, recovery,
+/// rebalancing) by itself. Thread-safe; share one instance.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var chain = await ChainClient.ConnectAsync(new ChainClientOptions { Controller = IPEndPoint.Parse("127.0.0.1:7000") });
+/// long version = await chain.PutAsync("config/model", "v7"u8.ToArray());
+/// ChainEntry entry = await chain.GetAsync("config/model");
+/// var swapped = await chain.CompareAndSwapAsync("config/model", entry.Version, "v8"u8.ToArray());
+/// </code>
+/// </example>
+public sealed partial class ChainClient : IAsyncDisposable
+{
+    private readonly ChainClientOptions _options;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, Task<FramedConnection>> _connections = [];
+    private readonly CancellationTokenSource _stop = new();
+    private ChainConfig? _config;
+    private Task<ChainConfig>? _refreshing;
+    private int _nextReplica;
+
+    private ChainClient(ChainClientOptions options) => _options = options;
+
+    /// <summary>Connects to the controller and loads the cluster's configuration.</summary>
+    public static async Task<ChainClient> ConnectAsync(ChainClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var client = new ChainClient(options);
+        var deadline = Stopwatch.GetTimestamp() + (long)(options.OperationTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            try
+            {
+                await client.RefreshAsync(cancellationToken).ConfigureAwait(false);
+                return client;
+            }
+            catch (ChainUnavailableException) when (Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Reads a key at its group's tail: the latest committed version.</summary>
+    public async Task<ChainEntry> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var unsafeRead = _options.UnsafeReadFromAnyReplica;
+        var reply = await SendAsync(key, write: false, id => new FrameBuilder(OpCode.Get, id, 8 + key.Length).Key(key).U8(unsafeRead ? (byte)1 : (byte)0).Build(), cancellationToken).ConfigureAwait(false);
+        var (seq, flag, value) = ReadOk(reply);
+        return new ChainEntry(flag == 1 ? value : null, seq);
+    }
+
+    /// <summary>Writes a value; returns the key's new version once the write is committed at the tail.</summary>
+    public async Task<long> PutAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        CheckValue(value);
+        var reply = await SendAsync(key, write: true, id => new FrameBuilder(OpCode.Put, id, 16 + key.Length + value.Length).Key(key).Bytes(value.Span).Build(), cancellationToken).ConfigureAwait(false);
+        return ReadOk(reply).Seq;
+    }
+
+    /// <summary>Deletes a key (its version still advances); <see cref="ChainWriteResult.Succeeded"/> says whether it existed.</summary>
+    public async Task<ChainWriteResult> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var reply = await SendAsync(key, write: true, id => new FrameBuilder(OpCode.Delete, id, 8 + key.Length).Key(key).Build(), cancellationToken).ConfigureAwait(false);
+        var (seq, flag, _) = ReadOk(reply);
+        return new ChainWriteResult(flag == 1, seq);
+    }
+
+    /// <summary>Writes <paramref name="value"/> only if the key's version is <paramref name="expectedVersion"/>
+    /// (0: the key was never written).</summary>
+    public async Task<ChainWriteResult> CompareAndSwapAsync(string key, long expectedVersion, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        CheckValue(value);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        var reply = await SendAsync(key, write: true, id => new FrameBuilder(OpCode.Cas, id, 24 + key.Length + value.Length).Key(key).I64(expectedVersion).Bytes(value.Span).Build(), cancellationToken).ConfigureAwait(false);
+        var (seq, flag, _) = ReadOk(reply);
+        return new ChainWriteResult(flag == 1, seq);
+    }
+
+    /// <summary>Closes every connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+            return;
+        _stop.Cancel();
+        List<Task<FramedConnection>> connections;
+        lock (_gate)
+            connections = [.. _connections.Values];
+        foreach (var pending in connections)
+        {
+            try
+            {
+                await (await pending.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+            }
+        }
+        _stop.Dispose();
+    }
+
+    private static void CheckKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var bytes = Encoding.UTF8.GetByteCount(key);
+        if (bytes == 0 || bytes > ChainLimits.MaxKeyBytes)
+            throw new ArgumentException($"A key must be 1 to {ChainLimits.MaxKeyBytes} UTF-8 bytes (got {bytes}).", nameof(key));
+        if (key[0] == '\0')
+            throw new ArgumentException("Keys starting with U+0000 are reserved for leases and locks.", nameof(key));
+    }
+
+    private static void CheckValue(ReadOnlyMemory<byte> value)
+    {
+        if (value.Length > ChainLimits.MaxValueBytes)
+            throw new ArgumentException($"A value must be at most {ChainLimits.MaxValueBytes} bytes (got {value.Length}); store large data elsewhere and keep a reference here.", nameof(value));
+    }
+
+    private static (long Seq, byte Flag, byte[] Value) ReadOk(Frame reply)
+    {
+        var reader = reply.Reader();
+        var seq = reader.I64();
+        var flag = reader.U8();
+        var value = reader.Bytes();
+        reader.End();
+        return (seq, flag, value);
+    }
+
+    /// <summary>Sends one request to the right server, following configuration changes until the operation timeout.</summary>
+    private async Task<Frame> SendAsync(string key, bool write, Func<ulong, OutFrame> build, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(1);
+        string? lastProblem = null;
+        while (true)
+        {
+            if (Stopwatch.GetElapsedTime(started) > _options.OperationTimeout)
+                throw new ChainUnavailableException($"No server completed the {(write ? "write" : "read")} of '{key}' within {_options.OperationTimeout.TotalSeconds:0.#} s ({lastProblem}); check that the controller and a chain for the key are up.");
+            var config = _config ?? await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            var g = Placement.GroupOf(key, config.GroupCount);
+            var target = Target(config, g, write);
+            if (target < 0)
+            {
+                lastProblem = $"group {g} has no serving server at epoch {config.Epoch}";
+                await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = Grow(backoff);
+                continue;
+            }
+            FramedConnection connection;
+            try
+            {
+                connection = await ConnectionTo(target, config).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+                lastProblem = $"server {target} unreachable: {e.Message}";
+                Forget(target);
+                await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = Grow(backoff);
+                continue;
+            }
+            var id = connection.NextRequestId();
+            Frame reply;
+            try
+            {
+                reply = await connection.RequestAsync(id, build(id), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or TimeoutException)
+            {
+                Forget(target);
+                if (write && (e is not ConnectionClosedException closed || closed.Sent))
+                    throw new ChainIndeterminateException($"The write of '{key}' reached server {target} but no reply came back ({e.Message}); it may or may not have been applied. Read the key before retrying.", e);
+                lastProblem = $"server {target}: {e.Message}";
+                await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = Grow(backoff);
+                continue;
+            }
+            if (reply.Op != OpCode.Error)
+                return reply;
+            var reader = reply.Reader();
+            var code = (ErrorCode)reader.U8();
+            var message = reader.Text();
+            switch (code)
+            {
+                case ErrorCode.NotHead or ErrorCode.NotTail:
+                case ErrorCode.Unavailable when !write:
+                    lastProblem = message;
+                    await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                    backoff = Grow(backoff);
+                    continue;
+                case ErrorCode.Unavailable:
+                    throw new ChainIndeterminateException(message);
+                default:
+                    throw new ChainRequestException($"Server {target} rejected the request on '{key}': {message}");
+            }
+        }
+    }
+
+    private static TimeSpan Grow(TimeSpan backoff) => TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 50));
+
+    private int Target(ChainConfig config, int g, bool write)
+    {
+        var chain = config.Chains[g];
+        if (chain.Length == 0)
+            return -1;
+        if (write)
+            return chain[0];
+        if (_options.UnsafeReadFromAnyReplica)
+            return chain[(int)((uint)Interlocked.Increment(ref _nextReplica) % (uint)chain.Length)];
+        return chain[^1];
+    }
+
+    private async Task PauseAndRefreshAsync(TimeSpan pause, CancellationToken cancellationToken)
+    {
+        await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChainUnavailableException)
+        {
+            // keep the configuration we have; the next attempt retries
+        }
+    }
+
+    private Task<FramedConnection> ConnectionTo(int server, ChainConfig config)
+    {
+        lock (_gate)
+        {
+            if (_connections.TryGetValue(server, out var existing) && !(existing.IsCompleted && (existing.IsFaulted || existing.IsCanceled || existing.Result.Closed.IsCompleted)))
+                return existing;
+            var endPoint = config.Servers[server];
+            var connecting = ConnectAsync(endPoint);
+            _connections[server] = connecting;
+            return connecting;
+        }
+    }
+
+    private async Task<FramedConnection> ConnectAsync(IPEndPoint endPoint)
+    {
+        var connection = await FramedConnection.ConnectAsync(endPoint, _options.AttemptTimeout, _stop.Token).ConfigureAwait(false);
+        connection.Start(HandleServerFrameAsync);
+        return connection;
+    }
+
+    private void Forget(int server)
+    {
+        lock (_gate)
+        {
+            if (_connections.TryGetValue(server, out var task) && task.IsCompleted)
+            {
+                _connections.Remove(server);
+                if (task.IsCompletedSuccessfully)
+                    task.Result.Close();
+            }
+        }
+    }
+
+    /// <summary>Fetches the configuration (one fetch at a time), from the controller or, failing that, any server.</summary>
+    private Task<ChainConfig> RefreshAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_refreshing is { IsCompleted: false })
+                return _refreshing;
+            return _refreshing = FetchConfigAsync(cancellationToken);
+        }
+    }
+
+    private async Task<ChainConfig> FetchConfigAsync(CancellationToken cancellationToken)
+    {
+        var sources = new List<IPEndPoint> { _options.Controller! };
+        if (_config is not null)
+            sources.AddRange(_config.Servers.Values);
+        Exception? last = null;
+        foreach (var source in sources)
+        {
+            try
+            {
+                var connection = await FramedConnection.ConnectAsync(source, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+                await using var closing = connection.ConfigureAwait(false);
+                connection.Start((_, _) => ValueTask.CompletedTask);
+                var id = connection.NextRequestId();
+                var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+                if (reply.Op != OpCode.ConfigReply)
+                    continue;
+                var reader = reply.Reader();
+                var config = ChainConfig.Read(ref reader);
+                lock (_gate)
+                {
+                    if (_config is null || config.Epoch > _config.Epoch)
+                        _config = config;
+                    return _config;
+                }
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException)
+            {
+                last = e;
+            }
+        }
+        throw new ChainUnavailableException($"Could not load the cluster configuration from the controller at {_options.Controller} or any known server; is the controller running?", last);
+    }
+}

@@ -1,0 +1,422 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using RaySharp.Chain.Protocol;
+
+namespace RaySharp.Chain.Controller;
+
+/// <summary>
+/// The chain controller: membership, heartbeat failure detection, fast failover (a failed server is cut
+/// out of every chain at once), failure recovery and rebalancing (missing replicas join at the tail after
+/// pre-synchronisation, then an atomic switch-over), all as numbered configurations logged with fsync
+/// before they are pushed.
+/// </summary>
+public sealed class ChainController : IAsyncDisposable
+{
+    private readonly ChainControllerOptions _options;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, Session> _sessions = [];
+    private readonly HashSet<int> _dead = [];
+    private readonly HashSet<int> _leaving = [];
+    private readonly Dictionary<int, long> _joinEpoch = [];
+    private readonly Channel<(ChainConfig Config, int[] Departing)> _pushes = Channel.CreateUnbounded<(ChainConfig, int[])>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ControllerLog? _log;
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private FrameListener? _listener;
+    private ChainConfig _config;
+    private Task? _monitor;
+    private Task? _pusher;
+
+    private sealed record Session(FramedConnection Connection)
+    {
+        public long LastHeartbeat { get; set; } = Stopwatch.GetTimestamp();
+    }
+
+    private ChainController(ChainControllerOptions options)
+    {
+        _options = options;
+        if (options.DataDirectory is not null)
+            _log = new ControllerLog(options.DataDirectory);
+        _config = _log?.Last ?? new ChainConfig(0, options.Replicas, new Dictionary<int, IPEndPoint>(),
+            [.. Enumerable.Range(0, options.GroupCount).Select(_ => Array.Empty<int>())],
+            [.. Enumerable.Repeat(ChainConfig.NoJoiner, options.GroupCount)]);
+    }
+
+    /// <summary>The address servers and clients connect to.</summary>
+    public IPEndPoint EndPoint => _listener!.EndPoint;
+
+    /// <summary>The epoch of the current configuration.</summary>
+    public long Epoch
+    {
+        get
+        {
+            lock (_gate)
+                return _config.Epoch;
+        }
+    }
+
+    /// <summary>True when every group has a chain of f + 1 live servers and no join in progress.</summary>
+    public bool FullyReplicated
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var live = LiveServers();
+                return _config.Chains.All(c => c.Length == _config.Replicas && c.All(live.Contains)) && _config.Joining.All(j => j < 0);
+            }
+        }
+    }
+
+    /// <summary>Starts the controller, resuming from its log when <see cref="ChainControllerOptions.DataDirectory"/> holds one.</summary>
+    public static Task<ChainController> StartAsync(ChainControllerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var controller = new ChainController(options);
+        if (controller._config.GroupCount != options.GroupCount || controller._config.Replicas != options.Replicas)
+        {
+            throw new ArgumentException($"The controller log holds a cluster of {controller._config.GroupCount} groups × {controller._config.Replicas} replicas, " +
+                $"but the options ask for {options.GroupCount} × {options.Replicas}; use the same settings or a fresh data directory.");
+        }
+        controller._listener = new FrameListener(options.ListenEndPoint, controller.OnAccepted);
+        controller._monitor = Task.Run(controller.MonitorLoopAsync);
+        controller._pusher = Task.Run(controller.PushLoopAsync);
+        return Task.FromResult(controller);
+    }
+
+    /// <summary>Stops the controller. Servers keep serving with their last configuration.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+            return;
+        _stop.Cancel();
+        _pushes.Writer.TryComplete();
+        if (_listener is not null)
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        List<FramedConnection> sessions;
+        lock (_gate)
+            sessions = [.. _sessions.Values.Select(s => s.Connection)];
+        foreach (var connection in sessions)
+            await connection.DisposeAsync().ConfigureAwait(false);
+        if (_monitor is not null)
+            await _monitor.ConfigureAwait(false);
+        if (_pusher is not null)
+            await _pusher.ConfigureAwait(false);
+        _log?.Dispose();
+        _stop.Dispose();
+    }
+
+    private void OnAccepted(FramedConnection connection)
+    {
+        connection.Start(HandleAsync);
+        _ = connection.Closed.ContinueWith(_ => OnClosedAsync(connection), TaskScheduler.Default).Unwrap();
+    }
+
+    private ValueTask HandleAsync(FramedConnection connection, Frame frame)
+    {
+        try
+        {
+            var reader = frame.Reader();
+            switch (frame.Op)
+            {
+                case OpCode.Register:
+                    {
+                        var id = reader.I32();
+                        var port = reader.I32();
+                        reader.End();
+                        if (id < 0 || port is <= 0 or > 65535)
+                            throw new ProtocolException(ErrorCode.Malformed, $"Registration of server {id} on port {port} is invalid.");
+                        Register(connection, frame.RequestId, id, new IPEndPoint(connection.Remote?.Address ?? IPAddress.Loopback, port));
+                        break;
+                    }
+                case OpCode.Heartbeat:
+                    {
+                        var id = reader.I32();
+                        reader.End();
+                        lock (_gate)
+                        {
+                            if (_sessions.TryGetValue(id, out var session) && session.Connection == connection && !_dead.Contains(id))
+                            {
+                                session.LastHeartbeat = Stopwatch.GetTimestamp();
+                                connection.Send(new FrameBuilder(OpCode.Ok, frame.RequestId).I64(_config.Epoch).Build());
+                            }
+                            else
+                            {
+                                connection.SendError(frame.RequestId, ErrorCode.Unavailable, $"Server {id} has no live session; register again.");
+                                connection.Close();
+                            }
+                        }
+                        break;
+                    }
+                case OpCode.SyncDone:
+                    {
+                        var id = reader.I32();
+                        var epoch = reader.I64();
+                        var g = reader.U16();
+                        reader.End();
+                        lock (_gate)
+                        {
+                            // A SyncDone from an earlier join of the same server is stale: the snapshot must
+                            // have been taken at or after the epoch that made the server the joiner.
+                            if (g < _config.GroupCount && _config.Joining[g] == id && !_dead.Contains(id) && epoch >= _joinEpoch.GetValueOrDefault(g))
+                            {
+                                var chains = CopyChains();
+                                var joining = (int[])_config.Joining.Clone();
+                                chains[g] = [.. chains[g], id];
+                                joining[g] = ChainConfig.NoJoiner;
+                                Commit(chains, joining, []);
+                                Reconcile();
+                            }
+                        }
+                        break;
+                    }
+                case OpCode.GetConfig:
+                    reader.End();
+                    lock (_gate)
+                        connection.Send(_config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 1024)).Build());
+                    break;
+                case OpCode.RemoveServer:
+                    {
+                        var id = reader.I32();
+                        reader.End();
+                        lock (_gate)
+                        {
+                            _leaving.Add(id);
+                            Reconcile();
+                            connection.Send(new FrameBuilder(OpCode.Ok, frame.RequestId).I64(_config.Epoch).Build());
+                        }
+                        break;
+                    }
+                case OpCode.Ok or OpCode.Error:
+                    break;
+                default:
+                    throw new ProtocolException(ErrorCode.UnknownOpCode, $"The controller does not handle operation code {(byte)frame.Op}.");
+            }
+        }
+        catch (ProtocolException e)
+        {
+            connection.SendError(frame.RequestId, e.Code, e.Message);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void Register(FramedConnection connection, ulong requestId, int id, IPEndPoint endPoint)
+    {
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(id, out var previous) && previous.Connection != connection)
+                previous.Connection.Close();
+            connection.Tag = id;
+            _sessions[id] = new Session(connection);
+            _dead.Remove(id);
+            if (!_config.Servers.TryGetValue(id, out var known) || !known.Equals(endPoint))
+            {
+                var servers = new Dictionary<int, IPEndPoint>(_config.Servers) { [id] = endPoint };
+                Commit(CopyChains(), (int[])_config.Joining.Clone(), [], servers);
+            }
+            connection.Send(_config.WriteTo(new FrameBuilder(OpCode.ConfigReply, requestId, 1024)).Build());
+            Reconcile();
+        }
+    }
+
+    private async Task OnClosedAsync(FramedConnection connection)
+    {
+        if (connection.Tag is not int id)
+            return;
+        IPEndPoint? endPoint;
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(id, out var session) || session.Connection != connection)
+                return;
+            _sessions.Remove(id);
+            _config.Servers.TryGetValue(id, out endPoint);
+        }
+        // The session dropped. A process that died refuses connections on its port: fail it now rather than
+        // after the heartbeat timeout. One that still listens is left to reconnect (or time out).
+        if (endPoint is not null && !await AcceptsConnectionsAsync(endPoint).ConfigureAwait(false))
+        {
+            lock (_gate)
+            {
+                if (!_sessions.ContainsKey(id))
+                    Fail(id);
+            }
+        }
+    }
+
+    private async Task<bool> AcceptsConnectionsAsync(IPEndPoint endPoint)
+    {
+        using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            await probe.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task MonitorLoopAsync()
+    {
+        var period = TimeSpan.FromTicks(_options.FailureTimeout.Ticks / 5);
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var now = Stopwatch.GetTimestamp();
+            var timeout = (long)(_options.FailureTimeout.TotalSeconds * Stopwatch.Frequency);
+            lock (_gate)
+            {
+                if (now - _startedAt < timeout)
+                    continue; // after a restart, give every server one timeout to reconnect
+                foreach (var id in _config.Servers.Keys.ToList())
+                {
+                    if (_dead.Contains(id))
+                        continue;
+                    if (!_sessions.TryGetValue(id, out var session) || now - session.LastHeartbeat > timeout)
+                    {
+                        session?.Connection.Close();
+                        _sessions.Remove(id);
+                        Fail(id);
+                    }
+                }
+                Reconcile();
+            }
+        }
+    }
+
+    /// <summary>Fast failover: cut the server out of every chain it is in (never emptying a chain).</summary>
+    private void Fail(int id)
+    {
+        if (!_dead.Add(id))
+            return;
+        var chains = CopyChains();
+        var joining = (int[])_config.Joining.Clone();
+        for (var g = 0; g < chains.Length; g++)
+        {
+            if (chains[g].Length > 1 && chains[g].Contains(id))
+                chains[g] = [.. chains[g].Where(s => s != id)];
+            if (joining[g] == id)
+                joining[g] = ChainConfig.NoJoiner;
+        }
+        Commit(chains, joining, []);
+        Reconcile();
+    }
+
+    private HashSet<int> LiveServers() => [.. _config.Servers.Keys.Where(id => _sessions.ContainsKey(id) && !_dead.Contains(id))];
+
+    /// <summary>
+    /// Failure recovery and rebalancing: moves every chain towards the f + 1 servers consistent hashing
+    /// picks among live servers, one step per group per configuration: first a missing server joins
+    /// (pre-sync from the tail), and once all are in, a surplus server leaves.
+    /// </summary>
+    private void Reconcile()
+    {
+        var live = LiveServers();
+        var eligible = live.Where(id => !_leaving.Contains(id)).ToList();
+        var chains = CopyChains();
+        var joining = (int[])_config.Joining.Clone();
+        var departing = new HashSet<int>();
+        var changed = false;
+        if (chains.All(c => c.Length == 0))
+        {
+            if (eligible.Count < (_options.InitialServers ?? _options.Replicas))
+                return;
+            for (var g = 0; g < chains.Length; g++)
+                chains[g] = Placement.DesiredChain(g, eligible, _config.Replicas);
+            Commit(chains, joining, []);
+            return;
+        }
+        for (var g = 0; g < chains.Length; g++)
+        {
+            var chain = chains[g];
+            if (chain.Length == 0 || !live.Contains(chain[^1]))
+                continue;
+            if (joining[g] >= 0)
+            {
+                if (live.Contains(joining[g]))
+                    continue;
+                joining[g] = ChainConfig.NoJoiner;
+                changed = true;
+            }
+            var desired = Placement.DesiredChain(g, eligible, _config.Replicas);
+            var missing = desired.Where(s => !chain.Contains(s)).ToList();
+            if (missing.Count > 0)
+            {
+                joining[g] = missing[0];
+                changed = true;
+                continue;
+            }
+            var surplus = chain.Where(s => !desired.Contains(s)).ToList();
+            if (surplus.Count > 0 && chain.Length > 1)
+            {
+                chains[g] = [.. chain.Where(s => s != surplus[0])];
+                if (live.Contains(surplus[0]))
+                    departing.Add(surplus[0]);
+                changed = true;
+            }
+        }
+        if (changed)
+            Commit(chains, joining, [.. departing]);
+    }
+
+    private int[][] CopyChains() => [.. _config.Chains.Select(c => (int[])c.Clone())];
+
+    /// <summary>Makes a new configuration durable, then queues it for every server (departing ones first).</summary>
+    private void Commit(int[][] chains, int[] joining, int[] departing, IReadOnlyDictionary<int, IPEndPoint>? servers = null)
+    {
+        var config = _config.With(_config.Epoch + 1, chains, joining, servers);
+        for (var g = 0; g < joining.Length; g++)
+        {
+            if (joining[g] >= 0 && joining[g] != _config.Joining[g])
+                _joinEpoch[g] = config.Epoch;
+        }
+        _log?.Append(config);
+        _config = config;
+        _pushes.Writer.TryWrite((config, departing));
+    }
+
+    private async Task PushLoopAsync()
+    {
+        await foreach (var (config, departing) in _pushes.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            List<(int Id, FramedConnection Connection)> targets;
+            lock (_gate)
+                targets = [.. _sessions.Select(s => (s.Key, s.Value.Connection))];
+            // A server leaving a chain alive must stop serving it before its neighbours take over.
+            foreach (var (id, connection) in targets.Where(t => departing.Contains(t.Id)))
+            {
+                try
+                {
+                    await Push(connection, config).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException)
+                {
+                    lock (_gate)
+                        Fail(id);
+                }
+            }
+            foreach (var (id, connection) in targets.Where(t => !departing.Contains(t.Id)))
+                _ = Push(connection, config).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        }
+    }
+
+    private Task<Frame> Push(FramedConnection connection, ChainConfig config)
+    {
+        var id = connection.NextRequestId();
+        return connection.RequestAsync(id, config.WriteTo(new FrameBuilder(OpCode.PushConfig, id, 1024)).Build(), TimeSpan.FromSeconds(1), _stop.Token);
+    }
+}

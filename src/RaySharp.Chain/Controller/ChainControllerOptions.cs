@@ -1,0 +1,43 @@
+using System.Net;
+
+namespace RaySharp.Chain.Controller;
+
+/// <summary>Settings of the chain controller. Every default is documented and checked by <see cref="Validate"/>.</summary>
+public sealed class ChainControllerOptions
+{
+    /// <summary>Where to listen. Default 127.0.0.1 on a free port.</summary>
+    public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>Directory of the controller's fsync'd configuration log; null (default) keeps it in memory,
+    /// so a restarted controller starts an empty cluster.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Chain length f + 1 (default 3, i.e. f = 2): a group survives f server failures.</summary>
+    public int Replicas { get; set; } = 3;
+
+    /// <summary>Number of virtual groups keys are hashed into (default 64). Fixed for the cluster's life.</summary>
+    public int GroupCount { get; set; } = 64;
+
+    /// <summary>Servers that must register before groups are first assigned (default: <see cref="Replicas"/>).</summary>
+    public int? InitialServers { get; set; }
+
+    /// <summary>
+    /// Bounded failure detection: a server silent this long is declared failed (default 1 s). A server
+    /// whose connection drops and whose port refuses connections is declared failed at once. Must exceed
+    /// the servers' read lease.
+    /// </summary>
+    public TimeSpan FailureTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Replicas is < 1 or > 16)
+            throw new ArgumentException($"Replicas must be in [1, 16] (got {Replicas}); it is f + 1.");
+        if (GroupCount is < 1 or > 65535)
+            throw new ArgumentException($"GroupCount must be in [1, 65535] (got {GroupCount}).");
+        if (InitialServers is < 1)
+            throw new ArgumentException($"InitialServers must be ≥ 1 (got {InitialServers}).");
+        if (FailureTimeout < TimeSpan.FromMilliseconds(50))
+            throw new ArgumentException($"FailureTimeout must be at least 50 ms (got {FailureTimeout}).");
+    }
+}

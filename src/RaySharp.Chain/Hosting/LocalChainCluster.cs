@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+
+namespace RaySharp.Chain.Hosting;
+
+/// <summary>Settings of a <see cref="LocalChainCluster"/>.</summary>
+public sealed class LocalChainClusterOptions
+{
+    /// <summary>Path of <c>raysharp-chain.dll</c> (default: next to the running program).</summary>
+    public string HostPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "raysharp-chain.dll");
+
+    /// <summary>Number of servers started (default 3).</summary>
+    public int Servers { get; set; } = 3;
+
+    /// <summary>Chain length f + 1 (default 3).</summary>
+    public int Replicas { get; set; } = 3;
+
+    /// <summary>Virtual groups (default 64).</summary>
+    public int Groups { get; set; } = 64;
+
+    /// <summary>Root of the controller's and servers' data directories; null keeps servers in memory
+    /// (the controller still logs, under a temporary directory).</summary>
+    public string? DataRoot { get; set; }
+
+    /// <summary>Server fsync policy, <c>none</c> or <c>always</c> (default none).</summary>
+    public string Fsync { get; set; } = "none";
+
+    /// <summary>Controller failure timeout (default 1 s).</summary>
+    public TimeSpan FailureTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Extra arguments for every server (fault injection, unsafe modes).</summary>
+    public IReadOnlyList<string> ServerArguments { get; set; } = [];
+}
+
+/// <summary>
+/// A chain cluster of real processes on loopback — one controller and n servers started from the
+/// <c>raysharp-chain</c> executable — with helpers to kill (SIGKILL), restart and add processes. Used by
+/// the tests and the benchmark.
+/// </summary>
+public sealed class LocalChainCluster : IAsyncDisposable
+{
+    private readonly LocalChainClusterOptions _options;
+    private readonly Dictionary<int, Process> _servers = [];
+    private readonly string _controllerData;
+    private Process? _controller;
+    private int _controllerPort;
+
+    private LocalChainCluster(LocalChainClusterOptions options)
+    {
+        _options = options;
+        _controllerData = options.DataRoot is not null
+            ? Path.Combine(options.DataRoot, "controller")
+            : Path.Combine(Path.GetTempPath(), "raysharp-chain-" + Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>The controller's address, for <see cref="Client.ChainClientOptions.Controller"/>.</summary>
+    public IPEndPoint Controller => new(IPAddress.Loopback, _controllerPort);
+
+    /// <summary>Ids of the server processes currently running.</summary>
+    public IReadOnlyCollection<int> RunningServers => [.. _servers.Where(s => !s.Value.HasExited).Select(s => s.Key)];
+
+    /// <summary>Starts the controller and <see cref="LocalChainClusterOptions.Servers"/> servers.</summary>
+    public static async Task<LocalChainCluster> StartAsync(LocalChainClusterOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!File.Exists(options.HostPath))
+            throw new FileNotFoundException($"The chain host {options.HostPath} does not exist; build src/RaySharp.Chain.Host or set HostPath.", options.HostPath);
+        var cluster = new LocalChainCluster(options);
+        try
+        {
+            await cluster.StartControllerAsync(cancellationToken).ConfigureAwait(false);
+            for (var id = 0; id < options.Servers; id++)
+                await cluster.StartServerAsync(id, cancellationToken).ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Starts (or restarts) the controller, on the same port as before when there was one.</summary>
+    public async Task StartControllerAsync(CancellationToken cancellationToken = default)
+    {
+        var args = new List<string>
+        {
+            "controller", "--port", _controllerPort.ToString(CultureInfo.InvariantCulture), "--data", _controllerData,
+            "--replicas", _options.Replicas.ToString(CultureInfo.InvariantCulture),
+            "--groups", _options.Groups.ToString(CultureInfo.InvariantCulture),
+            "--initial-servers", Math.Min(_options.Servers, _options.Replicas).ToString(CultureInfo.InvariantCulture),
+            "--failure-timeout-ms", ((int)_options.FailureTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        };
+        (_controller, _controllerPort) = await LaunchAsync(args, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts server <paramref name="id"/> (again, after a kill: it replays its log if it has one).</summary>
+    public async Task StartServerAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var args = new List<string>
+        {
+            "server", "--id", id.ToString(CultureInfo.InvariantCulture),
+            "--controller", Controller.ToString(), "--fsync", _options.Fsync,
+        };
+        if (_options.DataRoot is not null)
+            args.AddRange(["--data", Path.Combine(_options.DataRoot, "server-" + id.ToString(CultureInfo.InvariantCulture))]);
+        args.AddRange(_options.ServerArguments);
+        var (process, _) = await LaunchAsync(args, cancellationToken).ConfigureAwait(false);
+        _servers[id] = process;
+    }
+
+    /// <summary>kill -9 of a server process.</summary>
+    public void KillServer(int id)
+    {
+        if (_servers.Remove(id, out var process))
+            Kill(process);
+    }
+
+    /// <summary>kill -9 of the controller process.</summary>
+    public void KillController()
+    {
+        if (_controller is not null)
+            Kill(_controller);
+        _controller = null;
+    }
+
+    /// <summary>Kills every process and deletes the temporary controller directory.</summary>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var process in _servers.Values)
+            Kill(process);
+        _servers.Clear();
+        KillController();
+        if (_options.DataRoot is null && Directory.Exists(_controllerData))
+            Directory.Delete(_controllerData, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+
+    private async Task<(Process Process, int Port)> LaunchAsync(List<string> args, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(_options.HostPath);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_TieredPGO"] = "1";
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {_options.HostPath}.");
+        var errors = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (errors)
+                    errors.AppendLine(e.Data);
+            }
+        };
+        process.BeginErrorReadLine();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+                if (line is null)
+                {
+                    string text;
+                    lock (errors)
+                        text = errors.ToString();
+                    throw new InvalidOperationException($"raysharp-chain {string.Join(' ', args)} exited before it was ready: {text}");
+                }
+                if (line.StartsWith("ready ", StringComparison.Ordinal))
+                {
+                    var port = int.Parse(line.AsSpan(6), CultureInfo.InvariantCulture);
+                    // Keep draining stdout so the child never blocks on a full pipe.
+                    _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
+                    return (process, port);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Kill(process);
+            throw new TimeoutException($"raysharp-chain {string.Join(' ', args)} did not print 'ready PORT' within 30 s.");
+        }
+    }
+}

@@ -1,0 +1,399 @@
+using System.Diagnostics;
+using System.Net;
+using RaySharp.Chain.Protocol;
+
+namespace RaySharp.Chain.Server;
+
+/// <summary>
+/// One chain server: stores the virtual groups the controller assigns to it, acts as head, middle,
+/// tail or joiner of each, replicates writes down the chain and serves reads as a tail. All state
+/// changes happen under one lock; I/O runs on per-connection loops.
+/// </summary>
+public sealed partial class ChainServer : IAsyncDisposable
+{
+    private readonly ChainServerOptions _options;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, GroupState> _groups = [];
+    private readonly Dictionary<int, PeerLink> _links = [];
+    private readonly Dictionary<int, FramedConnection> _upstream = [];
+    private readonly Dictionary<FramedConnection, Queue<Frame>> _deferred = [];
+    private readonly HashSet<FramedConnection> _connections = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Random _faults;
+    private readonly ServerLog? _log;
+    private readonly Syncer _syncer;
+    private FrameListener? _listener;
+    private FramedConnection? _controller;
+    private ChainConfig? _config;
+    private List<Action> _outbox = [];
+    private bool _pushStateOnFirstConfig;
+    private long _leaseUntil;
+    private Task? _controllerLoop;
+
+    private ChainServer(ChainServerOptions options)
+    {
+        _options = options;
+        _faults = new Random(options.Seed);
+        if (options.DataDirectory is not null)
+        {
+            _log = new ServerLog(options.DataDirectory);
+            _log.Replay(ReplayRecord);
+            _pushStateOnFirstConfig = _groups.Count > 0;
+        }
+        _syncer = new Syncer(this);
+    }
+
+    /// <summary>The address clients and peers connect to.</summary>
+    public IPEndPoint EndPoint => _listener!.EndPoint;
+
+    /// <summary>This server's id.</summary>
+    public int ServerId => _options.ServerId;
+
+    /// <summary>The epoch of the configuration this server runs, or -1 before the first one arrives.</summary>
+    public long Epoch
+    {
+        get
+        {
+            lock (_gate)
+                return _config?.Epoch ?? -1;
+        }
+    }
+
+    /// <summary>Starts listening, replays the log and registers with the controller.</summary>
+    public static Task<ChainServer> StartAsync(ChainServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var server = new ChainServer(options);
+        server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted);
+        server._controllerLoop = Task.Run(server.ControllerLoopAsync);
+        return Task.FromResult(server);
+    }
+
+    /// <summary>Stops serving and closes every connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+            return;
+        _stop.Cancel();
+        if (_listener is not null)
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        List<FramedConnection> all;
+        lock (_gate)
+        {
+            all = [.. _connections];
+            all.AddRange(_links.Values.Select(l => l.Connection).OfType<FramedConnection>());
+            if (_controller is not null)
+                all.Add(_controller);
+        }
+        foreach (var connection in all)
+            await connection.DisposeAsync().ConfigureAwait(false);
+        if (_controllerLoop is not null)
+            await _controllerLoop.ConfigureAwait(false);
+        await _syncer.DisposeAsync().ConfigureAwait(false);
+        _log?.Dispose();
+        _stop.Dispose();
+    }
+
+    private void OnAccepted(FramedConnection connection)
+    {
+        lock (_gate)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                connection.Close();
+                return;
+            }
+            _connections.Add(connection);
+        }
+        connection.Start(HandleIncomingAsync);
+        _ = connection.Closed.ContinueWith(_ => OnIncomingClosed(connection), TaskScheduler.Default);
+    }
+
+    private void OnIncomingClosed(FramedConnection connection)
+    {
+        lock (_gate)
+        {
+            _connections.Remove(connection);
+            _deferred.Remove(connection);
+            if (connection.Tag is int peer && _upstream.TryGetValue(peer, out var current) && current == connection)
+                _upstream.Remove(peer);
+        }
+    }
+
+    private ValueTask HandleIncomingAsync(FramedConnection connection, Frame frame)
+    {
+        if (connection.Tag is int && _options.FaultDropProbability > 0 && IsReplication(frame.Op))
+        {
+            bool drop;
+            lock (_faults)
+                drop = _faults.NextDouble() < _options.FaultDropProbability;
+            if (drop)
+            {
+                connection.Close();
+                return ValueTask.CompletedTask;
+            }
+        }
+        lock (_gate)
+        {
+            try
+            {
+                Dispatch(connection, frame);
+            }
+            catch (ProtocolException e)
+            {
+                connection.SendError(frame.RequestId, e.Code, e.Message);
+            }
+            catch (ArgumentException e)
+            {
+                connection.SendError(frame.RequestId, ErrorCode.Malformed, e.Message);
+            }
+            Release();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool IsReplication(OpCode op) => op is OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate;
+
+    private void Dispatch(FramedConnection connection, Frame frame)
+    {
+        switch (frame.Op)
+        {
+            case OpCode.Hello:
+                {
+                    var reader = frame.Reader();
+                    var peer = reader.I32();
+                    reader.End();
+                    connection.Tag = peer;
+                    _upstream[peer] = connection;
+                    if (_options.FaultMaxDelay > TimeSpan.Zero)
+                        connection.IncomingDelay = RandomFaultDelay;
+                    break;
+                }
+            case OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate:
+                if (connection.Tag is not int sender)
+                    throw new ProtocolException(ErrorCode.Malformed, $"{frame.Op} from a connection that did not say Hello; only servers replicate.");
+                if (_config is null || _deferred.ContainsKey(connection) || PeekEpoch(frame) > _config.Epoch)
+                {
+                    if (!_deferred.TryGetValue(connection, out var queue))
+                        _deferred[connection] = queue = new Queue<Frame>();
+                    queue.Enqueue(frame);
+                    return;
+                }
+                HandleReplication(connection, sender, frame);
+                break;
+            case OpCode.Get:
+                HandleGet(connection, frame);
+                break;
+            case OpCode.Put or OpCode.Delete or OpCode.Cas:
+                HandleWrite(connection, frame);
+                break;
+            case OpCode.GetConfig:
+                frame.Reader().End();
+                if (_config is null)
+                    connection.SendError(frame.RequestId, ErrorCode.Unavailable, "This server has no configuration yet; ask the controller.");
+                else
+                    Emit(connection, _config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 256)).Build());
+                break;
+            default:
+                throw new ProtocolException(ErrorCode.UnknownOpCode, $"Unknown operation code {(byte)frame.Op}; this server speaks chain protocol version 1.");
+        }
+    }
+
+    private static long PeekEpoch(Frame frame) =>
+        frame.Payload.Length >= 8 ? BitConverter.ToInt64(frame.Payload, 0) : long.MinValue;
+
+    private TimeSpan RandomFaultDelay()
+    {
+        lock (_faults)
+            return TimeSpan.FromTicks((long)(_faults.NextDouble() * _options.FaultMaxDelay.Ticks));
+    }
+
+    // ---- outbox: every message that depends on state goes out after the log has it ----
+
+    private void Emit(FramedConnection connection, OutFrame frame) => _outbox.Add(() => connection.Send(frame));
+
+    private void Emit(Action send) => _outbox.Add(send);
+
+    /// <summary>Called under the lock at the end of each handler: writes the log, then releases (or hands the
+    /// fsync-dependent messages to the syncer).</summary>
+    private void Release()
+    {
+        if (_outbox.Count == 0 && (_log is null || !_log.HasPending))
+            return;
+        var batch = _outbox;
+        _outbox = [];
+        var wrote = _log is { HasPending: true };
+        _log?.Write();
+        if (_options.Fsync == FsyncPolicy.Always && (wrote || _syncer.Busy))
+        {
+            _syncer.Enqueue(batch);
+            return;
+        }
+        foreach (var send in batch)
+            send();
+    }
+
+    /// <summary>Group commit: fsync once for everything written, then send what waited on it, in order.</summary>
+    private sealed class Syncer(ChainServer server) : IAsyncDisposable
+    {
+        private readonly SemaphoreSlim _signal = new(0);
+        private readonly List<List<Action>> _waiting = [];
+        private Task? _loop;
+
+        public bool Busy => _waiting.Count > 0;
+
+        public void Enqueue(List<Action> batch)
+        {
+            _waiting.Add(batch);
+            _loop ??= Task.Run(LoopAsync);
+            _signal.Release();
+        }
+
+        private async Task LoopAsync()
+        {
+            while (!server._stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await _signal.WaitAsync(server._stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                List<List<Action>> ready;
+                lock (server._gate)
+                {
+                    if (_waiting.Count == 0)
+                        continue;
+                    ready = [.. _waiting];
+                    // Batches stay "waiting" until sent, so later batches queue behind them.
+                }
+                server._log!.Sync();
+                lock (server._gate)
+                {
+                    _waiting.RemoveRange(0, ready.Count);
+                    foreach (var batch in ready)
+                    {
+                        foreach (var send in batch)
+                            send();
+                    }
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_loop is not null)
+                await _loop.ConfigureAwait(false);
+            _signal.Dispose();
+        }
+    }
+
+    // ---- controller session ----
+
+    private async Task ControllerLoopAsync()
+    {
+        var backoff = TimeSpan.FromMilliseconds(10);
+        while (!_stop.IsCancellationRequested)
+        {
+            FramedConnection? connection = null;
+            try
+            {
+                connection = await FramedConnection.ConnectAsync(_options.Controller!, TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                connection.Start(HandleControllerFrameAsync);
+                lock (_gate)
+                    _controller = connection;
+                var id = connection.NextRequestId();
+                var reply = await connection.RequestAsync(id,
+                    new FrameBuilder(OpCode.Register, id).I32(_options.ServerId).I32(EndPoint.Port).Build(),
+                    TimeSpan.FromSeconds(2), _stop.Token).ConfigureAwait(false);
+                AdoptFromReply(reply);
+                backoff = TimeSpan.FromMilliseconds(10);
+                while (!_stop.IsCancellationRequested && !connection.Closed.IsCompleted)
+                {
+                    var sentAt = Stopwatch.GetTimestamp();
+                    var hb = connection.NextRequestId();
+                    var ack = await connection.RequestAsync(hb, new FrameBuilder(OpCode.Heartbeat, hb).I32(_options.ServerId).Build(),
+                        _options.ReadLease, _stop.Token).ConfigureAwait(false);
+                    if (ack.Op == OpCode.Ok)
+                        Volatile.Write(ref _leaseUntil, sentAt + (long)(_options.ReadLease.TotalSeconds * Stopwatch.Frequency));
+                    await Task.Delay(_options.HeartbeatInterval, _stop.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException or ProtocolException)
+            {
+                try
+                {
+                    await Task.Delay(backoff, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 200));
+            }
+            finally
+            {
+                if (connection is not null)
+                    await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool HoldsReadLease => Stopwatch.GetTimestamp() < Volatile.Read(ref _leaseUntil);
+
+    private void AdoptFromReply(Frame reply)
+    {
+        if (reply.Op != OpCode.ConfigReply)
+            throw new ProtocolException(ErrorCode.Malformed, $"Controller answered {reply.Op} to a registration.");
+        var reader = reply.Reader();
+        var config = ChainConfig.Read(ref reader);
+        lock (_gate)
+        {
+            Adopt(config);
+            Release();
+        }
+    }
+
+    private ValueTask HandleControllerFrameAsync(FramedConnection connection, Frame frame)
+    {
+        if (frame.Op == OpCode.PushConfig)
+        {
+            var reader = frame.Reader();
+            var config = ChainConfig.Read(ref reader);
+            reader.End();
+            lock (_gate)
+            {
+                Adopt(config);
+                Emit(connection, new FrameBuilder(OpCode.Ok, frame.RequestId).I64(config.Epoch).Build());
+                Release();
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void ReplayRecord(int group, byte kind, long seq, string key, byte[]? value)
+    {
+        if (kind == ServerLog.KindReset)
+        {
+            _groups.Remove(group);
+            return;
+        }
+        var state = Group(group);
+        state.Data[key] = new Entry(seq, value);
+    }
+
+    private GroupState Group(int group)
+    {
+        if (!_groups.TryGetValue(group, out var state))
+            _groups[group] = state = new GroupState(group);
+        return state;
+    }
+}

@@ -1,0 +1,142 @@
+using RaySharp.Chain.Checking;
+using Xunit.Abstractions;
+using static RaySharp.Chain.Tests.TestCluster;
+
+namespace RaySharp.Chain.Tests;
+
+public sealed class ChainClusterTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Put_get_delete_and_compare_and_swap_round_trip_through_a_three_server_chain()
+    {
+        await using var cluster = await StartAsync();
+        await using var chain = await ClientAsync(cluster);
+
+        Assert.Equal(new(null, 0), await chain.GetAsync("alpha"));
+        Assert.Equal(1, await chain.PutAsync("alpha", Bytes("one")));
+        var entry = await chain.GetAsync("alpha");
+        Assert.Equal(("one", 1L), (Text(entry.Value), entry.Version));
+
+        Assert.Equal(new(false, 1), await chain.CompareAndSwapAsync("alpha", 0, Bytes("stale")));
+        Assert.Equal(new(true, 2), await chain.CompareAndSwapAsync("alpha", 1, Bytes("two")));
+        Assert.Equal("two", Text((await chain.GetAsync("alpha")).Value));
+
+        Assert.Equal(new(true, 3), await chain.DeleteAsync("alpha"));
+        Assert.Equal(new(null, 3), await chain.GetAsync("alpha"));
+        Assert.Equal(new(false, 4), await chain.DeleteAsync("alpha"));
+        Assert.Equal(5, await chain.PutAsync("alpha", Bytes("back")));
+    }
+
+    [Fact]
+    public async Task Pipelined_writes_from_many_tasks_all_commit_with_consecutive_versions()
+    {
+        await using var cluster = await StartAsync();
+        await using var chain = await ClientAsync(cluster);
+
+        var versions = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => chain.PutAsync("counter", Bytes(i.ToString()))));
+
+        Assert.Equal(Enumerable.Range(1, 500).Select(v => (long)v), versions.Order());
+        Assert.Equal(500, (await chain.GetAsync("counter")).Version);
+    }
+
+    [Fact]
+    public async Task Histories_stay_linearizable_while_head_middle_and_tail_are_killed_and_restarted()
+    {
+        await using var cluster = await StartAsync(servers: 4);
+        await using var chain = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(chain, cluster);
+        var history = new HistoryRecorder();
+        using var stop = new CancellationTokenSource();
+        var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 4, seed: 1, stop.Token);
+
+        foreach (var position in new[] { 0, 1, 2 }) // head, middle, tail of the group holding k0
+        {
+            await Task.Delay(300);
+            var view = await chain.GetClusterViewAsync();
+            var group = Placement.GroupOf("k0", view.Chains.Count);
+            var victim = view.Chains[group][position];
+            cluster.KillServer(victim);
+            await WaitForViewAsync(chain, v => !v.Chains[group].Contains(victim), $"server {victim} (position {position}) to be cut out of group {group}");
+            await WaitFullyReplicatedAsync(chain, cluster);
+            await cluster.StartServerAsync(victim);
+        }
+        await Task.Delay(300);
+        stop.Cancel();
+        await workload;
+
+        var ops = history.Ops;
+        Assert.True(ops.Count(o => !o.Unknown) > 200, $"only {ops.Count(o => !o.Unknown)} operations completed");
+        var result = Linearizability.Check(ops);
+        output.WriteLine($"{ops.Count} operations, {ops.Count(o => o.Unknown)} with unknown outcome: {result.Explanation}");
+        if (!result.Linearizable)
+        {
+            var t0 = ops.Min(o => o.Call);
+            var keyOps = ops.Where(o => o.Key == result.Key && !o.Unknown).ToList();
+            foreach (var read in keyOps.Where(o => o.Kind == KvOpKind.Get))
+            {
+                var before = keyOps.Where(o => o.Return < read.Call && o.Version > read.Version).Take(1).ToList();
+                foreach (var b in before)
+                    output.WriteLine($"  stale: [{(read.Call - t0) / 1000}, {(read.Return - t0) / 1000}] {read} after [{(b.Call - t0) / 1000}, {(b.Return - t0) / 1000}] {b}");
+            }
+        }
+        Assert.True(result.Linearizable, result.Explanation);
+    }
+
+    [Fact]
+    public async Task Histories_stay_linearizable_with_injected_delays_and_dropped_connections()
+    {
+        await using var cluster = await StartAsync(4, 3, null, "none", "--fault-delay-ms", "3", "--fault-drop", "0.003");
+        await using var chain = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(chain, cluster);
+        var history = new HistoryRecorder();
+        using var stop = new CancellationTokenSource();
+        var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 3, seed: 2, stop.Token);
+        await Task.Delay(1500);
+        var view = await chain.GetClusterViewAsync();
+        cluster.KillServer(view.Chains[Placement.GroupOf("k1", view.Chains.Count)][1]);
+        await Task.Delay(1500);
+        stop.Cancel();
+        await workload;
+
+        var ops = history.Ops;
+        Assert.True(ops.Count(o => !o.Unknown) > 100, $"only {ops.Count(o => !o.Unknown)} operations completed");
+        var result = Linearizability.Check(ops);
+        output.WriteLine($"{ops.Count} operations, {ops.Count(o => o.Unknown)} with unknown outcome: {result.Explanation}");
+        if (!result.Linearizable)
+        {
+            var t0 = ops.Min(o => o.Call);
+            var keyOps = ops.Where(o => o.Key == result.Key && !o.Unknown).ToList();
+            foreach (var read in keyOps.Where(o => o.Kind == KvOpKind.Get))
+            {
+                var before = keyOps.Where(o => o.Return < read.Call && o.Version > read.Version).Take(1).ToList();
+                foreach (var b in before)
+                    output.WriteLine($"  stale: [{(read.Call - t0) / 1000}, {(read.Return - t0) / 1000}] {read} after [{(b.Call - t0) / 1000}, {(b.Return - t0) / 1000}] {b}");
+            }
+        }
+        Assert.True(result.Linearizable, result.Explanation);
+    }
+
+    [Fact]
+    public async Task The_checker_catches_stale_reads_when_reads_are_served_by_any_replica()
+    {
+        // A deliberately broken variant: reads go to a random replica, not the tail, and replication is slowed.
+        await using var cluster = await StartAsync(3, 3, null, "none", "--unsafe-reads-anywhere", "--fault-delay-ms", "20");
+        await using var chain = await ClientAsync(cluster, unsafeReads: true);
+        await WaitFullyReplicatedAsync(chain, cluster);
+
+        CheckResult? violation = null;
+        for (var round = 0; round < 10 && violation is null; round++)
+        {
+            var history = new HistoryRecorder();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await RunWorkloadAsync(chain, history, clients: 6, keys: 2, seed: 10 + round, stop.Token);
+            var result = Linearizability.Check(history.Ops);
+            if (!result.Linearizable)
+                violation = result;
+        }
+
+        Assert.NotNull(violation);
+        output.WriteLine(violation.Explanation);
+        Assert.Contains("no linearization explains", violation.Explanation, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text;
+using RaySharp.Chain.Checking;
+using RaySharp.Chain.Client;
+using RaySharp.Chain.Hosting;
+
+namespace RaySharp.Chain.Tests;
+
+/// <summary>Helpers shared by the multi-process tests.</summary>
+internal static class TestCluster
+{
+    public static Task<LocalChainCluster> StartAsync(int servers = 3, int replicas = 3, string? dataRoot = null, string fsync = "none", params string[] serverArgs) =>
+        LocalChainCluster.StartAsync(new LocalChainClusterOptions
+        {
+            Servers = servers,
+            Replicas = replicas,
+            Groups = 16,
+            DataRoot = dataRoot,
+            Fsync = fsync,
+            FailureTimeout = TimeSpan.FromMilliseconds(1500),
+            ServerArguments = serverArgs,
+        });
+
+    public static Task<ChainClient> ClientAsync(LocalChainCluster cluster, bool unsafeReads = false) =>
+        ChainClient.ConnectAsync(new ChainClientOptions
+        {
+            Controller = cluster.Controller,
+            OperationTimeout = TimeSpan.FromSeconds(10),
+            AttemptTimeout = TimeSpan.FromSeconds(2),
+            UnsafeReadFromAnyReplica = unsafeReads,
+        });
+
+    /// <summary>Polls the controller until <paramref name="condition"/> holds; fails with what was awaited.</summary>
+    public static async Task<ChainClusterView> WaitForViewAsync(ChainClient client, Func<ChainClusterView, bool> condition, string what, int seconds = 30)
+    {
+        var clock = Stopwatch.StartNew();
+        ChainClusterView? view = null;
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            try
+            {
+                view = await client.GetClusterViewAsync();
+                if (condition(view))
+                    return view;
+            }
+            catch (ChainUnavailableException)
+            {
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"Timed out after {seconds} s waiting for {what}; last view at epoch {view?.Epoch}: " +
+            string.Join(" ", view?.Chains.Select((c, g) => $"g{g}[{string.Join(',', c)}{(view.Joining[g] >= 0 ? "+" + view.Joining[g] : "")}]") ?? []));
+    }
+
+    public static Task<ChainClusterView> WaitFullyReplicatedAsync(ChainClient client, LocalChainCluster cluster) =>
+        WaitForViewAsync(client, v => v.IsFullyReplicatedOn(cluster.RunningServers), $"every chain to have f + 1 of the running servers {string.Join(',', cluster.RunningServers)}");
+
+    public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    public static string? Text(byte[]? bytes) => bytes is null ? null : Encoding.UTF8.GetString(bytes);
+
+    /// <summary>
+    /// Runs <paramref name="clients"/> concurrent clients doing random gets, puts, deletes and CASes on
+    /// <paramref name="keys"/> keys until <paramref name="stop"/> fires, recording the history.
+    /// </summary>
+    public static async Task RunWorkloadAsync(ChainClient chain, HistoryRecorder history, int clients, int keys, int seed, CancellationToken stop)
+    {
+        var workers = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(seed * 1000 + c);
+            var n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var key = "k" + random.Next(keys);
+                var roll = random.Next(100);
+                var value = $"c{c}-{n++}";
+                KvOp op;
+                try
+                {
+                    if (roll < 50)
+                    {
+                        op = history.Begin(c, key, KvOpKind.Get);
+                        var entry = await chain.GetAsync(key);
+                        HistoryRecorder.End(op, true, entry.Version, Text(entry.Value));
+                    }
+                    else if (roll < 80)
+                    {
+                        op = history.Begin(c, key, KvOpKind.Put, value);
+                        var version = await chain.PutAsync(key, Bytes(value));
+                        HistoryRecorder.End(op, true, version, null);
+                    }
+                    else if (roll < 90)
+                    {
+                        op = history.Begin(c, key, KvOpKind.Delete);
+                        var result = await chain.DeleteAsync(key);
+                        HistoryRecorder.End(op, result.Succeeded, result.Version, null);
+                    }
+                    else
+                    {
+                        var expected = random.Next(3) == 0 ? random.Next(5) : -1;
+                        if (expected < 0)
+                        {
+                            // CAS against a version just read: the common pattern.
+                            var read = history.Begin(c, key, KvOpKind.Get);
+                            var entry = await chain.GetAsync(key);
+                            HistoryRecorder.End(read, true, entry.Version, Text(entry.Value));
+                            expected = (int)entry.Version;
+                        }
+                        op = history.Begin(c, key, KvOpKind.Cas, value, expected);
+                        var result = await chain.CompareAndSwapAsync(key, expected, Bytes(value));
+                        HistoryRecorder.End(op, result.Succeeded, result.Version, null);
+                    }
+                }
+                catch (ChainException)
+                {
+                    // Outcome unknown: the operation stays open (return = ∞) in the history.
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+    }
+}
