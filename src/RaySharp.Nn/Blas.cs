@@ -135,6 +135,7 @@ public static unsafe class Blas
         var outLength = m == 1 ? n : m;
         if (IsNative && NativeSgemv != null)
         {
+            if (beta == 0) c[..outLength].Clear(); // never multiply uninitialised memory (0·NaN)
             fixed (float* pm = matrix)
             fixed (float* pv = vector)
             fixed (float* pc = c)

@@ -67,7 +67,10 @@ public sealed partial class Tensor
             if (t.Node is null || t.Grad is null)
                 continue;
             t.Node.Backward(t);
-            t.Grad = null; // intermediate gradients are not kept (PyTorch's default)
+            // Intermediate gradients are not kept (PyTorch's default); their buffers go back to the pool.
+            if (t._gradPooled) System.Buffers.ArrayPool<float>.Shared.Return(t.Grad.Storage);
+            t._gradPooled = false;
+            t.Grad = null;
         }
     }
 
@@ -100,9 +103,36 @@ public sealed partial class Tensor
     /// <summary>This tensor's gradient buffer, allocated (zeros) on first use.</summary>
     internal Span<float> GradSpan()
     {
-        Grad ??= new Tensor(new float[Length], (int[])_shape.Clone());
-        return Grad.Span;
+        var span = GradSpan(out var fresh);
+        if (fresh) span.Clear();
+        return span;
     }
+
+    /// <summary>
+    /// This tensor's gradient buffer; when <paramref name="fresh"/> is true it was just created and
+    /// holds garbage, so the caller must overwrite (not accumulate into) every element.
+    /// </summary>
+    internal Span<float> GradSpan(out bool fresh)
+    {
+        fresh = Grad is null;
+        if (fresh)
+        {
+            if (Node is null)
+            {
+                Grad = new Tensor(GC.AllocateUninitializedArray<float>(Length), (int[])_shape.Clone());
+            }
+            else
+            {
+                // An intermediate's gradient lives only during Backward: rent it (large batches would
+                // otherwise allocate and zero megabytes of short-lived arrays every step).
+                Grad = new Tensor(System.Buffers.ArrayPool<float>.Shared.Rent(Length), 0, (int[])_shape.Clone());
+                _gradPooled = true;
+            }
+        }
+        return Grad!.Span;
+    }
+
+    private bool _gradPooled;
 
     internal static bool Tracks(Tensor a) => a._requiresGrad && _noGradDepth == 0;
 

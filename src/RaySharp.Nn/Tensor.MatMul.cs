@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace RaySharp.Nn;
@@ -19,8 +20,16 @@ public sealed partial class Tensor
         return Record(o, [a, other], r =>
         {
             var g = r.Grad!.Span;
-            if (a.RequiresGrad) Blas.Sgemm(false, true, m, k, n, 1f, g, other.Span, 1f, a.GradSpan()); // dA = G·Bᵀ
-            if (other.RequiresGrad) Blas.Sgemm(true, false, k, n, m, 1f, a.Span, g, 1f, other.GradSpan()); // dB = Aᵀ·G
+            if (a.RequiresGrad)
+            {
+                var da = a.GradSpan(out var fresh);
+                Blas.Sgemm(false, true, m, k, n, 1f, g, other.Span, fresh ? 0f : 1f, da); // dA = G·Bᵀ
+            }
+            if (other.RequiresGrad)
+            {
+                var db = other.GradSpan(out var fresh);
+                Blas.Sgemm(true, false, k, n, m, 1f, a.Span, g, fresh ? 0f : 1f, db); // dB = Aᵀ·G
+            }
         });
     }
 
@@ -30,7 +39,15 @@ public sealed partial class Tensor
     /// [out] or null; the result is [..., out].
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias) => Linear(input, weight, bias, Activation.Identity);
+
+    /// <summary>
+    /// activation(x·Wᵀ + b) as one recorded operation. For ReLU, Tanh and Sigmoid the activation is
+    /// applied in place and differentiated from its output, saving an intermediate tensor and its
+    /// gradient (the MLP hot path); other activations are applied as a separate operation.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -39,6 +56,9 @@ public sealed partial class Tensor
         var (outF, inF) = (weight._shape[0], weight._shape[1]);
         if (bias is not null && (bias.Rank != 1 || bias._shape[0] != outF))
             throw new ArgumentException($"Linear bias must be [{outF}] for weight {FormatShape(weight._shape)}; got {FormatShape(bias._shape)}.", nameof(bias));
+        if (activation is not (Activation.Identity or Activation.ReLU or Activation.Tanh or Activation.Sigmoid))
+            return Linear(input, weight, bias, Activation.Identity).Apply(activation);
+
         var rows = inF == 0 ? 0 : input.Length / inF;
         var shape = (int[])input._shape.Clone();
         shape[^1] = outF;
@@ -50,19 +70,61 @@ public sealed partial class Tensor
             for (var i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outF, outF));
         }
         Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, bias is null ? 0f : 1f, y);
+        switch (activation)
+        {
+            case Activation.ReLU: TensorPrimitives.Max(y, 0f, y); break;
+            case Activation.Tanh: TensorPrimitives.Tanh(y, y); break;
+            case Activation.Sigmoid: TensorPrimitives.Sigmoid(y, y); break;
+        }
+
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
         if (!tracks) return o;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Record(o, inputs, r =>
         {
-            var g = r.Grad!.Span;
-            if (input.RequiresGrad) Blas.Sgemm(false, false, rows, inF, outF, 1f, g, weight.Span, 1f, input.GradSpan());
-            if (weight.RequiresGrad) Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, 1f, weight.GradSpan());
+            var gOut = r.Grad!.Span;
+            float[]? rented = null;
+            var g = (ReadOnlySpan<float>)gOut;
+            if (activation != Activation.Identity)
+            {
+                // Gradient at the pre-activation, from the activation's output.
+                rented = ArrayPool<float>.Shared.Rent(gOut.Length);
+                var pre = rented.AsSpan(0, gOut.Length);
+                var act = r.Span;
+                switch (activation)
+                {
+                    case Activation.ReLU:
+                        ReluMask(act, gOut, pre);
+                        break;
+                    case Activation.Tanh: // 1 - y²
+                        TensorPrimitives.Multiply(act, act, pre);
+                        TensorPrimitives.Subtract(1f, pre, pre);
+                        TensorPrimitives.Multiply(pre, gOut, pre);
+                        break;
+                    default: // σ(1 - σ)
+                        TensorPrimitives.Subtract(1f, act, pre);
+                        TensorPrimitives.Multiply(pre, act, pre);
+                        TensorPrimitives.Multiply(pre, gOut, pre);
+                        break;
+                }
+                g = pre;
+            }
+            if (input.RequiresGrad)
+            {
+                var dx = input.GradSpan(out var fresh);
+                Blas.Sgemm(false, false, rows, inF, outF, 1f, g, weight.Span, fresh ? 0f : 1f, dx);
+            }
+            if (weight.RequiresGrad)
+            {
+                var dw = weight.GradSpan(out var fresh);
+                Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, fresh ? 0f : 1f, dw);
+            }
             if (bias is not null && bias.RequiresGrad)
             {
                 var db = bias.GradSpan();
                 for (var i = 0; i < rows; i++) TensorPrimitives.Add(db, g.Slice(i * outF, outF), db);
             }
+            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         });
     }
 }

@@ -220,6 +220,21 @@ public sealed partial class Tensor
             if (x[i] > 0) d[i] += g[i];
     }
 
+    /// <summary>d = x &gt; 0 ? g : 0 (overwrites <paramref name="d"/>).</summary>
+    internal static void ReluMask(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d)
+    {
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var vx = new Vector<float>(x[i..]);
+                System.Numerics.Vector.ConditionalSelect(System.Numerics.Vector.GreaterThan(vx, Vector<float>.Zero), new Vector<float>(g[i..]), Vector<float>.Zero).CopyTo(d[i..]);
+            }
+        }
+        for (; i < d.Length; i++) d[i] = x[i] > 0 ? g[i] : 0f;
+    }
+
     private void AccumulateProduct(ReadOnlySpan<float> g, ReadOnlySpan<float> factor)
     {
         var d = GradSpan();

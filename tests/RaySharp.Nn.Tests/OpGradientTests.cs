@@ -96,6 +96,26 @@ public class OpGradientTests
         GradCheck.Check(x => x[0].IndexSelect([1, 1, 0]), R(40, 2, 3));
     }
 
+    [Theory]
+    [InlineData(Activation.ReLU)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Gelu)]
+    public void Fused_linear_activation_has_correct_gradients(Activation activation) =>
+        GradCheck.Check(x => Tensor.Linear(x[0], x[1], x[2], activation), GradCheck.AwayFromZero(46, 3, 4), R(47, 5, 4), R(48, 5));
+
+    [Theory]
+    [InlineData(Activation.ReLU)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Softplus)]
+    public void Mlp_parameters_receive_correct_gradients(Activation activation)
+    {
+        // The checker perturbs the module's own parameter tensors, so this checks Mlp.Forward end to end.
+        var net = new Mlp(3, [4, 4], 2, activation, Activation.Sigmoid, rng: new Rng(49));
+        var x = GradCheck.AwayFromZero(50, 5, 3);
+        GradCheck.Check(_ => net.Forward(x), net.Parameters().ToArray());
+    }
+
     [Fact]
     public void Losses_have_correct_gradients()
     {

@@ -51,8 +51,8 @@ public sealed class Mlp : Module
         var x = input;
         for (var i = 0; i < _layers.Length; i++)
         {
-            x = _layers[i].Forward(x);
-            x = x.Apply(i < _layers.Length - 1 ? Activation : OutputActivation);
+            var layer = _layers[i];
+            x = Tensor.Linear(x, layer.Weight, layer.Bias, i < _layers.Length - 1 ? Activation : OutputActivation);
         }
         return x;
     }
