@@ -16,6 +16,24 @@ internal sealed class DpTable
             _map = [];
     }
 
+    /// <summary>Every set that has a plan, in increasing numeric order for the array form.</summary>
+    public IEnumerable<Plan> Plans()
+    {
+        if (_array is not null)
+        {
+            foreach (var plan in _array)
+            {
+                if (plan is not null)
+                    yield return plan;
+            }
+        }
+        else
+        {
+            foreach (var plan in _map!.Values)
+                yield return plan;
+        }
+    }
+
     public Plan? this[ulong set]
     {
         get => _array is not null ? _array[set] : _map!.GetValueOrDefault(set);
@@ -38,16 +56,22 @@ internal sealed class DpCcp : JoinEnumerator
 {
     public override string Name => "Exhaustive";
 
-    private protected override Plan Enumerate(QueryGraph graph, CostModel model)
+    private protected override Plan Enumerate(QueryGraph graph, CostModel model) => Solve(graph, model)[graph.All]!;
+
+    /// <summary>The whole DP table: the optimal plan of every connected subset of the graph.</summary>
+    internal static DpTable Solve(QueryGraph graph, CostModel model)
     {
         var search = new Search(graph, model);
-        return search.Run();
+        search.Run();
+        return search.Table;
     }
 
     /// <summary>One run's state.</summary>
     private sealed class Search(QueryGraph graph, CostModel model)
     {
         private readonly DpTable _best = new(graph.Count);
+
+        public DpTable Table => _best;
 
         public Plan Run()
         {

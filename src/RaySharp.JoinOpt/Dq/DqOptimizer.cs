@@ -1,0 +1,353 @@
+using System.Globalization;
+using System.Numerics;
+using RaySharp.JoinOpt.Enumerators;
+using RaySharp.Nn;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace RaySharp.JoinOpt.Dq;
+
+/// <summary>
+/// DQ (Krishnan et al., arXiv:1808.03196): a Q-network predicts the optimal cost-to-go of joining two
+/// nodes of the current query graph; planning joins, greedily, the pair with the lowest prediction
+/// until one node is left. Train it with <see cref="Train"/> (or <see cref="DqCrossValidation"/>),
+/// optionally <see cref="FineTune"/> it on a second cost model, plan with
+/// <see cref="JoinEnumerator.Optimize"/>, and keep it with <see cref="Save"/> / <see cref="Load"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// var catalog = Catalog.Load(Catalog.FindDataDirectory());
+/// var queries = Directory.GetFiles(dir, "*.sql").Select(f => QueryGraph.FromFile(f, catalog)).ToList();
+/// var dq = DqOptimizer.Train(catalog, queries, CostModel.CM1);
+/// PlanResult result = dq.Optimize(queries[0], CostModel.CM1);
+/// dq.Save("dq-cm1.safetensors");
+/// </code>
+/// </example>
+public sealed class DqOptimizer : JoinEnumerator
+{
+    private const string Format = "raysharp-dq-1";
+
+    private readonly Featurizer _featurizer;
+    private readonly Mlp _network;
+    private readonly DqOptions _options;
+    private float[] _firstT = [];
+    private float[][] _weights = [];
+    private float[][] _biases = [];
+
+    private DqOptimizer(Featurizer featurizer, DqOptions options, Mlp network, string trainedFor, double labelMean, double labelStd)
+    {
+        _featurizer = featurizer;
+        _options = options;
+        _network = network;
+        TrainedFor = trainedFor;
+        LabelMean = labelMean;
+        LabelStd = labelStd;
+        RefreshInference();
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "DQ";
+
+    /// <summary>Name of the cost model whose labels the network learned last.</summary>
+    public string TrainedFor { get; private set; }
+
+    /// <summary>Labels are (log10(1 + cost-to-go) − mean) / std; these are mean and std.</summary>
+    public double LabelMean { get; private set; }
+
+    /// <inheritdoc cref="LabelMean"/>
+    public double LabelStd { get; private set; }
+
+    /// <summary>Generates DQ's training data from <paramref name="queries"/> (in parallel on <paramref name="runner"/>) and trains a network for <paramref name="model"/>.</summary>
+    /// <exception cref="ArgumentException">No queries.</exception>
+    public static DqOptimizer Train(Catalog catalog, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions? options = null, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new DqOptions();
+        options.Validate();
+        var featurizer = new Featurizer(catalog.Tables);
+        var data = Generate(featurizer, queries, model, options, runner ?? ThreadPoolTaskRunner.Default, cancellationToken);
+        return TrainOn(featurizer, Merge(featurizer, data), model, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Continues training on <paramref name="model"/>'s labels for <see cref="DqOptions.FineTuneEpochs"/>
+    /// epochs (DQ's fine-tuning from a cheap cost model to an expensive one); returns this optimiser.
+    /// </summary>
+    public DqOptimizer FineTune(IReadOnlyList<QueryGraph> queries, CostModel model, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(model);
+        var data = Generate(_featurizer, queries, model, _options, runner ?? ThreadPoolTaskRunner.Default, cancellationToken);
+        FineTuneOn(Merge(_featurizer, data), model, cancellationToken);
+        return this;
+    }
+
+    internal static TrainingData[] Generate(Featurizer featurizer, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions options, ITaskRunner runner, CancellationToken cancellationToken) =>
+        runner.Map(queries.Count, i => TrainingData.Generate(featurizer, queries[i], model, options.SubplansPerQuery, unchecked((int)options.Seed + i)), cancellationToken);
+
+    internal static TrainingData Merge(Featurizer featurizer, IEnumerable<TrainingData> parts)
+    {
+        var all = new TrainingData(featurizer.Size);
+        foreach (var part in parts)
+            all.AddAll(part);
+        if (all.Count == 0)
+            throw new ArgumentException("DQ needs training queries with at least two relations.", nameof(parts));
+        return all;
+    }
+
+    internal static DqOptimizer TrainOn(Featurizer featurizer, TrainingData data, CostModel model, DqOptions options, CancellationToken cancellationToken)
+    {
+        var network = new Mlp(featurizer.Size, options.HiddenSizes, 1, Activation.ReLU, rng: new Rng(options.Seed + 1));
+        var dq = new DqOptimizer(featurizer, options, network, model.Name, 0, 1);
+        dq.Fit(data, model, options.Epochs, cancellationToken);
+        return dq;
+    }
+
+    internal void FineTuneOn(TrainingData data, CostModel model, CancellationToken cancellationToken) =>
+        Fit(data, model, _options.FineTuneEpochs, cancellationToken);
+
+    private void Fit(TrainingData data, CostModel model, int epochs, CancellationToken cancellationToken)
+    {
+        var n = data.Count;
+        var labels = new double[n];
+        for (var i = 0; i < n; i++)
+            labels[i] = Math.Log10(1 + data.CostToGo(i));
+        LabelMean = labels.Average();
+        LabelStd = Math.Max(1e-6, Math.Sqrt(labels.Sum(l => (l - LabelMean) * (l - LabelMean)) / n));
+        TrainedFor = model.Name;
+
+        var optimizer = new Adam(_network.Parameters(), _options.LearningRate);
+        var random = new Random(unchecked((int)_options.Seed + 7));
+        var order = Enumerable.Range(0, n).ToArray();
+        var size = _featurizer.Size;
+        var batch = Math.Min(_options.BatchSize, n);
+        var x = new float[batch * size];
+        var y = new float[batch];
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            random.Shuffle(order);
+            for (var start = 0; start + batch <= n; start += batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                for (var b = 0; b < batch; b++)
+                {
+                    data.Row(order[start + b]).CopyTo(x.AsSpan(b * size, size));
+                    y[b] = (float)((labels[order[start + b]] - LabelMean) / LabelStd);
+                }
+                optimizer.ZeroGrad();
+                var loss = Loss.Mse(_network.Forward(Tensor.FromArray(x, batch, size)), Tensor.FromArray(y, batch, 1));
+                loss.Backward();
+                optimizer.Step();
+            }
+        }
+        RefreshInference();
+    }
+
+    /// <summary>Copies the network's weights into the arrays the planner's fast path reads.</summary>
+    private void RefreshInference()
+    {
+        var layers = _network.Layers;
+        var first = layers[0].Weight.Span;
+        var outs = layers[0].OutFeatures;
+        var ins = layers[0].InFeatures;
+        _firstT = new float[ins * outs];
+        for (var o = 0; o < outs; o++)
+        {
+            for (var i = 0; i < ins; i++)
+                _firstT[i * outs + o] = first[o * ins + i];
+        }
+        _weights = layers.Select(l => l.Weight.Span.ToArray()).ToArray();
+        _biases = layers.Select(l => l.Bias!.Span.ToArray()).ToArray();
+    }
+
+    /// <summary>The network's prediction (normalised log cost-to-go) for dense features, through the Nn MLP itself.</summary>
+    internal float PredictDense(ReadOnlySpan<float> features)
+    {
+        using var _ = Tensor.NoGrad();
+        return _network.Forward(Tensor.FromArray(features, 1, features.Length)).Item();
+    }
+
+    internal Featurizer Featurizer => _featurizer;
+
+    /// <summary>A node of the planner's state: a sub-plan and its contributions to the first layer.</summary>
+    private sealed record Node(Plan Plan, float[] AsLeft, float[] AsRight);
+
+    private protected override Plan Enumerate(QueryGraph graph, CostModel model)
+    {
+        var nodes = InitialNodes(graph, out var baseVector);
+        var buffers = new Buffers(_biases);
+        while (nodes.Count > 1)
+        {
+            var totalRows = 0.0;
+            foreach (var node in nodes)
+                totalRows += node.Plan.Rows;
+            var (bestA, bestB, bestQ) = (-1, -1, float.PositiveInfinity);
+            for (var a = 0; a < nodes.Count; a++)
+            {
+                for (var b = a + 1; b < nodes.Count; b++)
+                {
+                    if (!graph.Connected(nodes[a].Plan.Relations, nodes[b].Plan.Relations))
+                        continue;
+                    var ab = Score(graph, model, baseVector, nodes, a, b, totalRows, buffers);
+                    if (ab < bestQ)
+                        (bestA, bestB, bestQ) = (a, b, ab);
+                    var ba = Score(graph, model, baseVector, nodes, b, a, totalRows, buffers);
+                    if (ba < bestQ)
+                        (bestA, bestB, bestQ) = (b, a, ba);
+                }
+            }
+            var left = nodes[bestA];
+            var right = nodes[bestB];
+            var h = baseVector.Length;
+            var joinedLeft = new float[h];
+            var joinedRight = new float[h];
+            TensorPrimitives.Add(left.AsLeft, right.AsLeft, joinedLeft);
+            TensorPrimitives.Add(left.AsRight, right.AsRight, joinedRight);
+            nodes.Remove(left);
+            nodes.Remove(right);
+            nodes.Add(new Node(model.Join(graph, left.Plan, right.Plan), joinedLeft, joinedRight));
+        }
+        return nodes[0].Plan;
+    }
+
+    /// <summary>
+    /// The leaves of a fresh state, each with its first-layer contribution as a left and as a right
+    /// input (its one-hot column minus its remaining-graph column), and the first layer's bias plus
+    /// every relation's remaining-graph column: the first layer of any decision is then the base plus
+    /// one node's left vector plus the other's right vector plus the scalar columns.
+    /// </summary>
+    private List<Node> InitialNodes(QueryGraph graph, out float[] baseVector)
+    {
+        var slots = _featurizer.SlotsOf(graph);
+        var h = _biases[0].Length;
+        baseVector = (float[])_biases[0].Clone();
+        var nodes = new List<Node>(graph.Count);
+        for (var i = 0; i < graph.Count; i++)
+        {
+            var weight = Featurizer.GraphWeight(graph, i);
+            var graphColumn = Column(_featurizer.GraphOffset + slots[i]);
+            TensorPrimitives.MultiplyAdd(graphColumn, weight, baseVector, baseVector);
+            var asLeft = new float[h];
+            var asRight = new float[h];
+            TensorPrimitives.MultiplyAdd(graphColumn, -weight, Column(_featurizer.LeftOffset + slots[i]), asLeft);
+            TensorPrimitives.MultiplyAdd(graphColumn, -weight, Column(_featurizer.RightOffset + slots[i]), asRight);
+            nodes.Add(new Node(Plan.Leaf(graph, i), asLeft, asRight));
+        }
+        return nodes;
+    }
+
+    /// <summary>Scratch space for <see cref="Score"/>.</summary>
+    private sealed class Buffers(float[][] biases)
+    {
+        public float[] Hidden { get; } = new float[biases[0].Length];
+
+        public float[] Scalars { get; } = new float[Featurizer.ScalarCount];
+
+        public float[] A { get; } = new float[biases.Max(b => b.Length)];
+
+        public float[] B { get; } = new float[biases.Max(b => b.Length)];
+    }
+
+    /// <summary>The network's prediction for joining node <paramref name="l"/> (left) with node <paramref name="r"/> (right).</summary>
+    private float Score(QueryGraph graph, CostModel model, float[] baseVector, List<Node> nodes, int l, int r, double totalRows, Buffers buffers)
+    {
+        var left = nodes[l].Plan;
+        var right = nodes[r].Plan;
+        var rows = left.Rows * right.Rows * graph.SelectivityBetween(left.Relations, right.Relations);
+        var own = model.Join(graph, JoinInput.Of(left), JoinInput.Of(right), rows).Cost;
+        var scalars = buffers.Scalars;
+        Featurizer.Scalars(graph, left, right, rows, own, Math.Max(0, totalRows - left.Rows - right.Rows), nodes.Count - 2, scalars);
+        var hidden = buffers.Hidden;
+        TensorPrimitives.Add(baseVector, nodes[l].AsLeft, hidden);
+        TensorPrimitives.Add(hidden, nodes[r].AsRight, hidden);
+        for (var k = 0; k < scalars.Length; k++)
+        {
+            if (scalars[k] != 0)
+                TensorPrimitives.MultiplyAdd(Column(_featurizer.ScalarOffset + k), scalars[k], hidden, hidden);
+        }
+        return Head(hidden, buffers.A, buffers.B);
+    }
+
+    private ReadOnlySpan<float> Column(int feature) => _firstT.AsSpan(feature * _biases[0].Length, _biases[0].Length);
+
+    /// <summary>ReLU of the first layer's pre-activation, then the remaining layers.</summary>
+    private float Head(float[] preActivation, float[] scratch, float[] scratch2)
+    {
+        var input = scratch.AsSpan(0, preActivation.Length);
+        TensorPrimitives.Max(preActivation, 0f, input);
+        for (var layer = 1; layer < _weights.Length; layer++)
+        {
+            var w = _weights[layer];
+            var bias = _biases[layer];
+            var output = scratch2.AsSpan(0, bias.Length);
+            for (var o = 0; o < bias.Length; o++)
+                output[o] = bias[o] + TensorPrimitives.Dot(w.AsSpan(o * input.Length, input.Length), input);
+            if (layer == _weights.Length - 1)
+                return output[0];
+            var next = scratch.AsSpan(0, bias.Length);
+            TensorPrimitives.Max(output, 0f, next);
+            input = next;
+        }
+        return input[0];
+    }
+
+    /// <summary>Saves the network and everything needed to plan with it to one safetensors file.</summary>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = Format,
+            ["tables"] = string.Join(",", _featurizer.Tables),
+            ["hidden"] = string.Join(",", _options.HiddenSizes),
+            ["trained_for"] = TrainedFor,
+            ["label_mean"] = LabelMean.ToString("R", CultureInfo.InvariantCulture),
+            ["label_std"] = LabelStd.ToString("R", CultureInfo.InvariantCulture),
+        };
+        Safetensors.Save(path, _network.NamedParameters(), metadata);
+    }
+
+    /// <summary>Loads an optimiser written by <see cref="Save"/>.</summary>
+    /// <exception cref="JoinOptException">The file is not a DQ model.</exception>
+    public static DqOptimizer Load(string path, DqOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var metadata = Safetensors.ReadMetadata(path);
+        if (metadata.GetValueOrDefault("format") != Format)
+            throw new JoinOptException($"'{path}' is not a DQ model (its metadata has no format={Format}); save one with DqOptimizer.Save.");
+        var featurizer = new Featurizer(metadata["tables"].Split(','));
+        var hidden = metadata["hidden"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        options = (options ?? new DqOptions()) with { HiddenSizes = hidden };
+        var network = new Mlp(featurizer.Size, hidden, 1, Activation.ReLU, rng: new Rng(0));
+        network.Load(path);
+        return new DqOptimizer(featurizer, options, network, metadata["trained_for"],
+            double.Parse(metadata["label_mean"], CultureInfo.InvariantCulture), double.Parse(metadata["label_std"], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The normalised prediction for joining <paramref name="left"/> with <paramref name="right"/> as the first step of planning <paramref name="graph"/>.</summary>
+    internal float PredictFirstStep(QueryGraph graph, CostModel model, int left, int right)
+    {
+        var row = new float[_featurizer.Size];
+        var l = Plan.Leaf(graph, left);
+        var r = Plan.Leaf(graph, right);
+        var rows = l.Rows * r.Rows * graph.SelectivityBetween(l.Relations, r.Relations);
+        var other = 0.0;
+        for (var i = 0; i < graph.Count; i++)
+        {
+            if (i != left && i != right)
+                other += graph.Relations[i].Rows;
+        }
+        var own = model.Join(graph, JoinInput.Of(l), JoinInput.Of(r), rows).Cost;
+        _featurizer.Write(graph, _featurizer.SlotsOf(graph), graph.All, l, r, rows, own, other, graph.Count - 2, row);
+        return PredictDense(row);
+    }
+
+    /// <summary>The planner's fast-path prediction for the same decision, to check it against <see cref="PredictFirstStep"/>.</summary>
+    internal float PredictFirstStepFast(QueryGraph graph, CostModel model, int left, int right)
+    {
+        var nodes = InitialNodes(graph, out var baseVector);
+        var totalRows = nodes.Sum(n => n.Plan.Rows);
+        return Score(graph, model, baseVector, nodes, left, right, totalRows, new Buffers(_biases));
+    }
+}

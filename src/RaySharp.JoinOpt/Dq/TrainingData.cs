@@ -1,0 +1,119 @@
+using System.Numerics;
+using RaySharp.JoinOpt.Enumerators;
+
+namespace RaySharp.JoinOpt.Dq;
+
+/// <summary>Labelled join decisions: feature rows and their optimal cost-to-go.</summary>
+internal sealed class TrainingData(int featureSize)
+{
+    private readonly List<float> _features = [];
+    private readonly List<double> _costToGo = [];
+
+    public int FeatureSize { get; } = featureSize;
+
+    public int Count => _costToGo.Count;
+
+    public ReadOnlySpan<float> Row(int i) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_features).Slice(i * FeatureSize, FeatureSize);
+
+    public double CostToGo(int i) => _costToGo[i];
+
+    public void Add(ReadOnlySpan<float> features, double costToGo)
+    {
+        _features.AddRange(features);
+        _costToGo.Add(costToGo);
+    }
+
+    public void AddAll(TrainingData other)
+    {
+        for (var i = 0; i < other.Count; i++)
+            Add(other.Row(i), other.CostToGo(i));
+    }
+
+    /// <summary>
+    /// DQ's training data for one query: the exhaustive DP's optimal plan of the query and of up to
+    /// <paramref name="subplans"/> other connected subsets (each an optimal plan of the sub-query it
+    /// joins, straight from the DP table); every join of those plans, replayed in post-order as a
+    /// sequence of one-step decisions, is an example labelled with the optimal cost-to-go: the cost of
+    /// that join plus every later join of the plan. Two kinds of non-optimal decisions are labelled
+    /// exactly as well: the same join with its inputs swapped (later joins do not depend on the
+    /// orientation, so its cost-to-go differs only by its own cost) and, for each sampled sub-query,
+    /// last joins of other splits into two optimal halves (cost-to-go: that join's own cost).
+    /// </summary>
+    public static TrainingData Generate(Featurizer featurizer, QueryGraph graph, CostModel model, int subplans, int seed)
+    {
+        var data = new TrainingData(featurizer.Size);
+        var slots = featurizer.SlotsOf(graph);
+        var table = DpCcp.Solve(graph, model);
+        var candidates = table.Plans().Where(p => !p.IsLeaf && p.Relations != graph.All).ToList();
+        var random = new Random(seed);
+        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates));
+        var chosen = new List<Plan> { table[graph.All]! };
+        chosen.AddRange(candidates.Take(subplans));
+        var row = new float[featurizer.Size];
+        foreach (var plan in chosen)
+        {
+            AddDecisions(featurizer, graph, model, slots, plan, data, row);
+            AddSplits(featurizer, graph, model, slots, plan.Relations, table, random, data, row);
+        }
+        return data;
+    }
+
+    private const int SplitDraws = 12;
+
+    private static void AddDecisions(Featurizer featurizer, QueryGraph graph, CostModel model, int[] slots, Plan plan, TrainingData data, float[] row)
+    {
+        var nodes = new List<Plan>();
+        for (var rest = plan.Relations; rest != 0; rest &= rest - 1)
+            nodes.Add(Plan.Leaf(graph, BitOperations.TrailingZeroCount(rest)));
+        var done = 0.0;
+        foreach (var join in plan.Joins())
+        {
+            var left = join.Left!;
+            var right = join.Right!;
+            var otherRows = 0.0;
+            foreach (var node in nodes)
+            {
+                if (node.Relations != left.Relations && node.Relations != right.Relations)
+                    otherRows += node.Rows;
+            }
+            var own = join.Cost - left.Cost - right.Cost;
+            var costToGo = plan.Cost - done;
+            featurizer.Write(graph, slots, plan.Relations, left, right, join.Rows, own, otherRows, nodes.Count - 2, row);
+            data.Add(row, costToGo);
+            var swapped = model.Join(graph, JoinInput.Of(right), JoinInput.Of(left), join.Rows).Cost;
+            featurizer.Write(graph, slots, plan.Relations, right, left, join.Rows, swapped, otherRows, nodes.Count - 2, row);
+            data.Add(row, costToGo - own + swapped);
+            done += own;
+            nodes.RemoveAll(n => n.Relations == left.Relations || n.Relations == right.Relations);
+            nodes.Add(join);
+        }
+    }
+
+    /// <summary>Random splits of <paramref name="set"/> into two connected, adjacent halves, each built optimally; the label is the last join's own cost.</summary>
+    private static void AddSplits(Featurizer featurizer, QueryGraph graph, CostModel model, int[] slots, ulong set, DpTable table, Random random, TrainingData data, float[] row)
+    {
+        var members = new List<int>();
+        for (var rest = set; rest != 0; rest &= rest - 1)
+            members.Add(BitOperations.TrailingZeroCount(rest));
+        if (members.Count < 3)
+            return;
+        for (var draw = 0; draw < SplitDraws; draw++)
+        {
+            var half = 0UL;
+            foreach (var m in members)
+            {
+                if (random.Next(2) == 0)
+                    half |= 1UL << m;
+            }
+            var other = set & ~half;
+            if (half == 0 || other == 0 || !graph.IsConnected(half) || !graph.IsConnected(other))
+                continue;
+            var left = table[half]!;
+            var right = table[other]!;
+            var rows = left.Rows * right.Rows * graph.SelectivityBetween(half, other);
+            var own = model.Join(graph, JoinInput.Of(left), JoinInput.Of(right), rows).Cost;
+            featurizer.Write(graph, slots, set, left, right, rows, own, 0, 0, row);
+            data.Add(row, own);
+        }
+    }
+}

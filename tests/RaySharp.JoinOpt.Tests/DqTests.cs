@@ -1,0 +1,159 @@
+using RaySharp.JoinOpt;
+using RaySharp.JoinOpt.Dq;
+using RaySharp.JoinOpt.Enumerators;
+
+namespace RaySharp.JoinOpt.Tests;
+
+public sealed class DqTests
+{
+    // Folds train side by side on the thread pool; OpenBLAS's own threads would fight them (see the README).
+    static DqTests() => RaySharp.Nn.Blas.Threads = 1;
+
+    private static readonly DqOptions Small = new() { HiddenSizes = [32, 16], Epochs = 8, SubplansPerQuery = 20, FineTuneEpochs = 2 };
+
+    private static readonly Lazy<List<QueryGraph>> Queries = new(() => TestData.JobQueryFiles.Select(f => QueryGraph.FromFile(f, TestData.Job)).ToList());
+
+    private static readonly Lazy<DqOptimizer> CoutModel = new(() => DqOptimizer.Train(TestData.Job, Queries.Value, CostModel.Cout, Small));
+
+    [Fact]
+    public void The_first_decision_of_an_optimal_plan_is_labelled_with_the_optimum_and_later_ones_with_less()
+    {
+        var graph = Queries.Value.First(q => q.Count == 8);
+        var featurizer = new Featurizer(TestData.Job.Tables);
+        var data = TrainingData.Generate(featurizer, graph, CostModel.CM1, subplans: 0, seed: 1);
+        var optimum = JoinEnumerator.Exhaustive.Optimize(graph, CostModel.CM1).Plan;
+        Assert.Equal(optimum.Cost, data.CostToGo(0), 6);
+        // Decisions come in pairs (optimal orientation, swapped); the optimal ones' cost-to-go shrinks to the root join's own cost.
+        for (var k = 1; k < graph.Count - 1; k++)
+            Assert.True(data.CostToGo(2 * k) <= data.CostToGo(2 * (k - 1)), $"decision {k}");
+        Assert.Equal(optimum.Cost - optimum.Left!.Cost - optimum.Right!.Cost, data.CostToGo(2 * (graph.Count - 2)), 6);
+        Assert.True(data.Count >= 2 * (graph.Count - 1));
+    }
+
+    [Fact]
+    public void The_planners_fast_path_predicts_exactly_what_the_Nn_network_predicts()
+    {
+        var dq = CoutModel.Value;
+        var graph = Queries.Value.First(q => q.Count == 17);
+        foreach (var edge in graph.Edges.Take(6))
+        {
+            var dense = dq.PredictFirstStep(graph, CostModel.Cout, edge.Left, edge.Right);
+            var fast = dq.PredictFirstStepFast(graph, CostModel.Cout, edge.Left, edge.Right);
+            Assert.Equal(dense, fast, 3);
+        }
+    }
+
+    [Fact]
+    public void DQ_returns_complete_plans_whose_cost_matches_the_cost_model()
+    {
+        var dq = CoutModel.Value;
+        foreach (var graph in Queries.Value.Where((_, i) => i % 4 == 0))
+        {
+            var result = dq.Optimize(graph, CostModel.Cout);
+            Assert.Equal(graph.All, result.Plan.Relations);
+            Assert.Equal(graph.Count - 1, result.Plan.Joins().Count());
+            Assert.Equal(1.0, CostModel.Cout.Recost(graph, result.Plan).Cost / result.Cost, 9);
+            Assert.Equal("DQ", result.Method);
+        }
+    }
+
+    [Fact]
+    public void DQ_trained_on_the_shipped_queries_plans_them_close_to_the_optimum()
+    {
+        var dq = CoutModel.Value;
+        var ratios = Queries.Value.Select(q => dq.Optimize(q, CostModel.Cout).Cost / JoinEnumerator.Exhaustive.Optimize(q, CostModel.Cout).Cost).ToList();
+        Assert.True(ratios.Average() < 1.5, $"mean relative cost on training queries {ratios.Average():F3}");
+    }
+
+    [Fact]
+    public void A_saved_model_loads_and_plans_identically()
+    {
+        var dq = CoutModel.Value;
+        var path = Path.Combine(Path.GetTempPath(), $"dq-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            dq.Save(path);
+            var loaded = DqOptimizer.Load(path);
+            Assert.Equal("Cout", loaded.TrainedFor);
+            Assert.Equal(dq.LabelMean, loaded.LabelMean);
+            foreach (var graph in Queries.Value.Where((_, i) => i % 10 == 0))
+                Assert.Equal(dq.Optimize(graph, CostModel.Cout).Plan.ToString(graph), loaded.Optimize(graph, CostModel.Cout).Plan.ToString(graph));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Loading_a_file_that_is_not_a_DQ_model_says_so()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"not-dq-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            RaySharp.Nn.Safetensors.Save(path, [("w", RaySharp.Nn.Tensor.Zeros(2, 2))]);
+            var error = Assert.Throws<JoinOptException>(() => DqOptimizer.Load(path));
+            Assert.Contains("not a DQ model", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Fine_tuning_switches_the_model_to_the_second_cost_model()
+    {
+        var queries = Queries.Value.Where((_, i) => i % 6 == 0).ToList();
+        var dq = DqOptimizer.Train(TestData.Job, queries, CostModel.Cout, Small);
+        var before = dq.LabelMean;
+        dq.FineTune(queries, CostModel.CM2);
+        Assert.Equal("CM2", dq.TrainedFor);
+        Assert.NotEqual(before, dq.LabelMean);
+        Assert.Equal(queries[0].All, dq.Optimize(queries[0], CostModel.CM2).Plan.Relations);
+    }
+
+    [Fact]
+    public void Cross_validation_plans_every_query_once_with_a_model_of_another_fold()
+    {
+        var queries = Queries.Value.Where((_, i) => i % 3 == 0).ToList();
+        var result = DqCrossValidation.Run(TestData.Job, queries, CostModel.CM1, folds: 4, Small);
+        Assert.Equal(4, result.Models.Count);
+        Assert.Equal(queries.Select(q => q.Name), result.Results.Select(r => r.Query.Name));
+        var perFold = result.Results.GroupBy(r => r.Fold).Select(g => g.Count()).ToList();
+        Assert.Equal(4, perFold.Count);
+        Assert.True(perFold.Max() - perFold.Min() <= 1, string.Join(",", perFold));
+        Assert.All(result.Results, r => Assert.Equal(r.Query.All, r.Result.Plan.Relations));
+    }
+
+    [Fact]
+    public void Cross_validation_with_more_folds_than_queries_is_rejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => DqCrossValidation.Run(TestData.Job, Queries.Value.Take(3).ToList(), CostModel.CM1, folds: 4, Small));
+        Assert.Contains("at least 4 queries", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_out_of_range_are_named()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => (Small with { Epochs = 0 }).Validate());
+        Assert.Contains("Epochs", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => (Small with { HiddenSizes = [] }).Validate());
+    }
+
+    [Fact]
+    public void A_query_with_a_table_outside_the_vocabulary_is_rejected_with_its_name()
+    {
+        var featurizer = new Featurizer(["a", "b"]);
+        var graph = QueryGraph.FromSql("SELECT MIN(c.x) FROM c AS c, a AS a WHERE c.a_id = a.id", TestData.Synthetic);
+        var error = Assert.Throws<JoinOptException>(() => featurizer.SlotsOf(graph));
+        Assert.Contains("'c'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_thread_pool_runner_returns_results_in_index_order()
+    {
+        var results = new ThreadPoolTaskRunner(2).Map(50, i => i * i, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => i * i), results);
+    }
+}
