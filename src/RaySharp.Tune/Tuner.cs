@@ -30,12 +30,25 @@ public sealed class Tuner
     {
     }
 
+    /// <summary>Creates an experiment of a class trainable; <paramref name="trainable"/> makes a new instance.</summary>
+    /// <exception cref="ArgumentException">The options, the search space, or their combination with the searcher are invalid.</exception>
+    public Tuner(Func<Trainable> trainable, SearchSpace space, TuneOptions options)
+        : this(ClassExecutor(trainable), space, options)
+    {
+    }
+
     internal Tuner(ITrialExecutor executor, SearchSpace space, TuneOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _loop = new ExperimentLoop(space, options, executor);
         var name = options.Name ?? "experiment_" + DateTime.UtcNow.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
         _directory = Path.GetFullPath(options.ExperimentDirectory ?? Path.Combine("tune_results", name));
+    }
+
+    private static InProcessTrialExecutor ClassExecutor(Func<Trainable> factory)
+    {
+        var runner = new ClassTrainableRunner(factory);
+        return new InProcessTrialExecutor(runner.RunAsync, runner.CleanupIdle);
     }
 
     /// <summary>The experiment directory.</summary>
