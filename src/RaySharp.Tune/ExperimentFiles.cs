@@ -46,25 +46,30 @@ internal sealed class ExperimentFiles : IDisposable
         files.Append(result);
     }
 
-    /// <summary>Writes a checkpoint and deletes the trial's worst ones beyond the number kept.</summary>
+    /// <summary>
+    /// Writes a checkpoint; with a limit of N, deletes the trial's older checkpoints except the N best by
+    /// the metric (the latest is always kept: a resumed trial needs it).
+    /// </summary>
     public void Checkpoint(Trial trial, Checkpoint checkpoint, TrialResult result)
     {
-        var dir = TrialDirectory(trial.Id);
-        var path = Path.Combine(dir, $"checkpoint_{checkpoint.Iteration:D6}.bin");
+        var path = CheckpointPath(trial.Id, checkpoint.Iteration);
         File.WriteAllBytes(path, checkpoint.Bytes);
-        if (_keepCheckpoints is not { } keep)
+        if (_keepCheckpoints is not { } keep || !_open.TryGetValue(trial.Id, out var files))
             return;
-        if (!_open.TryGetValue(trial.Id, out var files))
-            return;
-        var score = result.TryGet(_metric) is { } v ? _mode.ToLoss(v) : double.PositiveInfinity;
-        files.Checkpoints.Add((path, score));
+        if (files.Latest is { } previous)
+            files.Checkpoints.Add(previous);
+        files.Latest = (path, result.TryGet(_metric) is { } v ? _mode.ToLoss(v) : double.PositiveInfinity);
         while (files.Checkpoints.Count > keep)
         {
             var worst = files.Checkpoints.MaxBy(c => c.Score);
             files.Checkpoints.Remove(worst);
-            File.Delete(worst.Path);
+            if (worst.Path != path)
+                File.Delete(worst.Path);
         }
     }
+
+    public string CheckpointPath(string trialId, int iteration) =>
+        Path.Combine(TrialDirectory(trialId), $"checkpoint_{iteration:D6}.bin");
 
     public void TrialEnded(Trial trial)
     {
@@ -78,6 +83,7 @@ internal sealed class ExperimentFiles : IDisposable
         {
             ["metric"] = metric,
             ["mode"] = mode == TuneMode.Min ? "min" : "max",
+            ["version"] = ExperimentState.Version,
             ["trials"] = new JsonArray(trials.Select(t => (JsonNode?)new JsonObject
             {
                 ["id"] = t.Id,
@@ -85,7 +91,7 @@ internal sealed class ExperimentFiles : IDisposable
                 ["iteration"] = t.Iteration,
                 ["failures"] = t.Failures,
                 ["error"] = t.Error,
-                ["config"] = t.Config.ToJson(),
+                ["config"] = ExperimentState.SaveConfig(t.Config),
                 ["last_result"] = t.LastResult is { } r ? new JsonObject(r.Metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))) : null,
                 ["latest_checkpoint"] = t.LatestCheckpoint?.Iteration,
             }).ToArray()),
@@ -127,7 +133,10 @@ internal sealed class ExperimentFiles : IDisposable
                 _csv.WriteLine("iteration,time_s," + string.Join(",", columns.Select(Csv.Escape)));
         }
 
+        /// <summary>Older checkpoints on disk, candidates for deletion.</summary>
         public List<(string Path, double Score)> Checkpoints { get; } = [];
+
+        public (string Path, double Score)? Latest { get; set; }
 
         public void Append(TrialResult result)
         {

@@ -47,6 +47,28 @@ internal sealed class ExperimentLoop : ITrialRunner
 
     public IReadOnlyList<Trial> Trials => _trials;
 
+    /// <summary>Takes over the trials and searcher state of an interrupted experiment, before <see cref="RunAsync"/>.</summary>
+    public void Restore(ExperimentState state)
+    {
+        if (_trials.Count > 0)
+            throw new InvalidOperationException("An experiment can only be restored before it runs.");
+        try
+        {
+            _searcher.RestoreState(state.Searcher);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArgumentException($"The saved searcher state does not fit this searcher and space: {e.Message}", e);
+        }
+        foreach (var trial in state.Trials)
+        {
+            _trials.Add(trial);
+            _byId[trial.Id] = trial;
+            if (trial.Status == TrialStatus.Pending)
+                _scheduler.OnTrialAdd(this, trial);
+        }
+    }
+
     public bool SearchFinished { get; private set; }
 
     public async Task<ResultGrid> RunAsync(string directory, CancellationToken cancellationToken)
@@ -92,9 +114,23 @@ internal sealed class ExperimentLoop : ITrialRunner
             failure = e;
         }
 
-        // Stop whatever still runs, then read events until every run has ended.
+        // Stop whatever still runs, then read events until every run has ended. An interrupted experiment
+        // keeps its unfinished trials unfinished, to be resumed by Tuner.Restore.
+        var interrupted = failure is null && !_stopExperiment && cancellationToken.IsCancellationRequested;
         foreach (var trial in _trials.Where(t => t.Status is TrialStatus.Running or TrialStatus.Paused or TrialStatus.Pending).ToList())
-            Complete(trial, TrialStatus.Terminated, error: null);
+        {
+            if (!interrupted)
+            {
+                Complete(trial, TrialStatus.Terminated, error: null);
+            }
+            else if (trial.Status == TrialStatus.Running)
+            {
+                if (_runs.Remove(trial.Id, out var run))
+                    run.Cancellation.Cancel();
+                trial.Status = TrialStatus.Paused;
+                trial.RestoreFrom = trial.LatestCheckpoint;
+            }
+        }
         while (_outstanding > 0)
         {
             var e = await _events.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
@@ -109,6 +145,8 @@ internal sealed class ExperimentLoop : ITrialRunner
         files.WriteSummary(grid.ToCsv());
         if (failure is not null)
             ExceptionDispatchInfo.Capture(failure).Throw();
+        if (interrupted)
+            throw new OperationCanceledException($"The experiment was cancelled; its state is saved in {directory}. Continue it with Tuner.Restore.", cancellationToken);
         return grid;
     }
 

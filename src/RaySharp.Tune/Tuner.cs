@@ -30,19 +30,62 @@ public sealed class Tuner
     {
     }
 
-    internal Tuner(ITrialExecutor executor, SearchSpace space, TuneOptions options)
+    /// <summary>Creates an experiment of a class trainable; <paramref name="trainable"/> makes a new instance.</summary>
+    /// <exception cref="ArgumentException">The options, the search space, or their combination with the searcher are invalid.</exception>
+    public Tuner(Func<Trainable> trainable, SearchSpace space, TuneOptions options)
+        : this(ClassExecutor(trainable), space, options)
+    {
+    }
+
+    internal Tuner(ITrialExecutor executor, SearchSpace space, TuneOptions options, string? restoreFrom = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _loop = new ExperimentLoop(space, options, executor);
         var name = options.Name ?? "experiment_" + DateTime.UtcNow.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
-        _directory = Path.GetFullPath(options.ExperimentDirectory ?? Path.Combine("tune_results", name));
+        _directory = Path.GetFullPath(restoreFrom ?? options.ExperimentDirectory ?? Path.Combine("tune_results", name));
+        if (restoreFrom is not null)
+            _loop.Restore(ExperimentState.Load(_directory, options.Metric, options.Mode));
+    }
+
+    /// <summary>
+    /// Continues an interrupted experiment (cancelled, or its process killed) from
+    /// <paramref name="experimentDirectory"/>: finished trials are kept as they are and not run again;
+    /// unfinished ones resume from their latest checkpoint on disk; the searcher continues from its saved
+    /// state; trials the state did not yet list are created again. Pass the trainable, space and options
+    /// the experiment was started with (a fresh searcher and scheduler of the same kinds; schedulers
+    /// start over with the unfinished trials).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The directory holds no experiment state.</exception>
+    /// <exception cref="ArgumentException">The state was written for another metric or mode, or for another search space.</exception>
+    public static Tuner Restore(string experimentDirectory, TrainableFunction trainable, SearchSpace space, TuneOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(experimentDirectory);
+        return new Tuner(new InProcessTrialExecutor(trainable), space, options, experimentDirectory);
+    }
+
+    /// <summary>Continues an interrupted experiment of a class trainable; see <see cref="Restore(string, TrainableFunction, SearchSpace, TuneOptions)"/>.</summary>
+    public static Tuner Restore(string experimentDirectory, Func<Trainable> trainable, SearchSpace space, TuneOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(experimentDirectory);
+        return new Tuner(ClassExecutor(trainable), space, options, experimentDirectory);
+    }
+
+    private static InProcessTrialExecutor ClassExecutor(Func<Trainable> factory)
+    {
+        var runner = new ClassTrainableRunner(factory);
+        return new InProcessTrialExecutor(runner.RunAsync, runner.CleanupIdle);
     }
 
     /// <summary>The experiment directory.</summary>
     public string ExperimentDirectory => _directory;
 
-    /// <summary>Runs the experiment to the end (or until cancelled: running trials are then stopped).</summary>
+    /// <summary>
+    /// Runs the experiment to the end. When cancelled, running trials are stopped, the experiment state is
+    /// saved with them as unfinished, and <see cref="OperationCanceledException"/> is thrown; continue it
+    /// with <see cref="Restore(string, TrainableFunction, SearchSpace, TuneOptions)"/>.
+    /// </summary>
     /// <exception cref="InvalidOperationException">A trial never reported the metric, or the experiment could not continue.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<ResultGrid> FitAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)

@@ -257,7 +257,7 @@ public sealed class TunerTests : IDisposable
     }
 
     [Fact]
-    public async Task Cancelling_the_experiment_stops_running_trials()
+    public async Task Cancelling_the_experiment_stops_running_trials_and_saves_them_as_unfinished()
     {
         var reported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         TrainableFunction endless = async (trial, ct) =>
@@ -274,8 +274,9 @@ public sealed class TunerTests : IDisposable
             .FitAsync(cancel.Token);
         await reported.Task.WaitAsync(Timeout);
         await cancel.CancelAsync();
-        var results = await fit.WaitAsync(Timeout);
-        Assert.All(results.Trials, t => Assert.Equal(TrialStatus.Terminated, t.Status));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fit.WaitAsync(Timeout));
+        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(Dir("cancel"), "experiment_state.json")))!;
+        Assert.All(state["trials"]!.AsArray(), t => Assert.Equal("Paused", t!["status"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -326,7 +327,7 @@ public sealed class TunerTests : IDisposable
             ExperimentDirectory = Dir("keep"),
         }));
         var files = Directory.GetFiles(Path.Combine(Dir("keep"), "trials", results.Trials[0].Id), "checkpoint_*.bin").Select(Path.GetFileName).Order();
-        Assert.Equal(["checkpoint_000005.bin", "checkpoint_000006.bin"], files);
+        Assert.Equal(["checkpoint_000004.bin", "checkpoint_000005.bin", "checkpoint_000006.bin"], files); // best two + latest
     }
 
     [Fact]

@@ -8,7 +8,9 @@ namespace RaySharp.Tune;
 /// Runs each trial's trainable on the thread pool of this process. Until trials run as RaySharp actors,
 /// this is how experiments run; concurrency is the experiment's <see cref="TuneOptions.MaxConcurrentTrials"/>.
 /// </summary>
-internal sealed class InProcessTrialExecutor(TrainableFunction trainable) : ITrialExecutor
+/// <param name="trainable">The function each run executes.</param>
+/// <param name="onDisposed">Called once every run has ended (class trainables clean up their idle instances).</param>
+internal sealed class InProcessTrialExecutor(TrainableFunction trainable, Action? onDisposed = null) : ITrialExecutor
 {
     private readonly TrainableFunction _trainable = trainable ?? throw new ArgumentNullException(nameof(trainable));
     private readonly ConcurrentDictionary<long, Task> _running = new();
@@ -50,5 +52,6 @@ internal sealed class InProcessTrialExecutor(TrainableFunction trainable) : ITri
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_running.Values).ConfigureAwait(false);
+        onDisposed?.Invoke();
     }
 }

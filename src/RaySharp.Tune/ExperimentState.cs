@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RaySharp.Tune;
+
+/// <summary>
+/// Reads an experiment directory back for <c>Tuner.Restore</c>:
+/// the trials listed in <c>experiment_state.json</c> with their configs (typed), statuses and results
+/// (from <c>result.jsonl</c>), the latest checkpoint of each unfinished trial, and the searcher state.
+/// </summary>
+internal sealed class ExperimentState
+{
+    public const int Version = 1;
+    private const string StateFile = "experiment_state.json";
+
+    private ExperimentState(List<Trial> trials, JsonObject searcher)
+    {
+        Trials = trials;
+        Searcher = searcher;
+    }
+
+    public IReadOnlyList<Trial> Trials { get; }
+
+    public JsonObject Searcher { get; }
+
+    /// <summary>A config as [path, type, value] triples, so ints stay ints and doubles stay doubles.</summary>
+    public static JsonArray SaveConfig(TrialConfig config) => new(config.Paths.Select(p =>
+    {
+        var value = config[p];
+        var (type, node) = value switch
+        {
+            null => ("null", (JsonNode?)null),
+            int i => ("int", JsonValue.Create(i)),
+            long l => ("long", JsonValue.Create(l)),
+            double d => ("double", JsonValue.Create(d)),
+            float f => ("double", JsonValue.Create((double)f)),
+            bool b => ("bool", JsonValue.Create(b)),
+            string s => ("string", JsonValue.Create(s)),
+            _ => ("json", JsonSerializer.SerializeToNode(value)),
+        };
+        return (JsonNode?)new JsonArray(p, type, node);
+    }).ToArray());
+
+    public static TrialConfig LoadConfig(JsonArray saved) => new(saved.Select(entry =>
+    {
+        var triple = entry as JsonArray ?? throw Corrupt("a config entry is not [path, type, value]");
+        var path = triple[0]!.GetValue<string>();
+        var node = triple[2];
+        object? value = triple[1]!.GetValue<string>() switch
+        {
+            "null" => null,
+            "int" => node!.GetValue<int>(),
+            "long" => node!.GetValue<long>(),
+            "double" => node!.GetValue<double>(),
+            "bool" => node!.GetValue<bool>(),
+            "string" => node!.GetValue<string>(),
+            _ => JsonValues.ToObject(node),
+        };
+        return new KeyValuePair<string, object?>(path, value);
+    }));
+
+    /// <summary>Loads <paramref name="directory"/>, checking it was written for <paramref name="metric"/> and <paramref name="mode"/>.</summary>
+    public static ExperimentState Load(string directory, string metric, TuneMode mode)
+    {
+        var path = Path.Combine(directory, StateFile);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No experiment to restore in {directory}: {StateFile} is missing.", path);
+        var state = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw Corrupt("not a JSON object");
+        if (state["version"]?.GetValue<int>() != Version)
+            throw Corrupt($"version {state["version"]} is not {Version}");
+        var savedMetric = state["metric"]?.GetValue<string>();
+        var savedMode = state["mode"]?.GetValue<string>();
+        if (savedMetric != metric || savedMode != (mode == TuneMode.Min ? "min" : "max"))
+            throw new ArgumentException(
+                $"The experiment in {directory} optimises '{savedMetric}' ({savedMode}), not '{metric}' ({(mode == TuneMode.Min ? "min" : "max")}); restore it with the options it was started with.");
+
+        var trials = new List<Trial>();
+        foreach (var node in state["trials"] as JsonArray ?? throw Corrupt("no trials"))
+        {
+            var t = node as JsonObject ?? throw Corrupt("a trial is not an object");
+            var id = t["id"]!.GetValue<string>();
+            var trial = new Trial(id, LoadConfig(t["config"] as JsonArray ?? throw Corrupt($"trial {id} has no config")))
+            {
+                Failures = t["failures"]?.GetValue<int>() ?? 0,
+                Error = t["error"]?.GetValue<string>(),
+            };
+            var status = Enum.Parse<TrialStatus>(t["status"]!.GetValue<string>());
+            var trialDir = Path.Combine(directory, "trials", id);
+            var checkpoint = status is TrialStatus.Terminated or TrialStatus.Error ? null : LatestCheckpoint(trialDir);
+            var upTo = status is TrialStatus.Terminated or TrialStatus.Error ? int.MaxValue : checkpoint?.Iteration ?? 0;
+            foreach (var result in ReadResults(trialDir, id).Where(r => r.Iteration <= upTo))
+                trial.AddResult(result);
+            if (status is TrialStatus.Terminated or TrialStatus.Error)
+            {
+                trial.Status = status;
+            }
+            else
+            {
+                // Interrupted: resumes from its latest checkpoint on disk (or from the start).
+                trial.Status = TrialStatus.Pending;
+                trial.LatestCheckpoint = checkpoint;
+                trial.RestoreFrom = checkpoint;
+                trial.Iteration = checkpoint?.Iteration ?? 0;
+            }
+            trials.Add(trial);
+        }
+
+        // Trials created after the last save are not in the state; they will be created again.
+        var known = trials.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        var trialsDir = Path.Combine(directory, "trials");
+        if (Directory.Exists(trialsDir))
+        {
+            foreach (var dir in Directory.GetDirectories(trialsDir).Where(d => !known.Contains(Path.GetFileName(d))))
+                Directory.Delete(dir, recursive: true);
+        }
+        return new ExperimentState(trials, state["searcher"] as JsonObject ?? throw Corrupt("no searcher state"));
+    }
+
+    private static Checkpoint? LatestCheckpoint(string trialDir)
+    {
+        if (!Directory.Exists(trialDir))
+            return null;
+        var latest = Directory.GetFiles(trialDir, "checkpoint_*.bin")
+            .Select(f => (File: f, Iteration: int.TryParse(Path.GetFileNameWithoutExtension(f)["checkpoint_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : -1))
+            .Where(c => c.Iteration > 0)
+            .OrderByDescending(c => c.Iteration)
+            .FirstOrDefault();
+        return latest.File is null ? null : Checkpoint.Load(File.ReadAllBytes(latest.File), latest.Iteration);
+    }
+
+    private static IEnumerable<TrialResult> ReadResults(string trialDir, string trialId)
+    {
+        var path = Path.Combine(trialDir, "result.jsonl");
+        if (!File.Exists(path))
+            yield break;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line))
+                continue;
+            JsonObject json;
+            try
+            {
+                json = JsonNode.Parse(line) as JsonObject ?? throw Corrupt($"a line of {path} is not an object");
+            }
+            catch (JsonException)
+            {
+                yield break; // a line cut off by the interruption
+            }
+            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in json)
+            {
+                if (name is "trial_id" or "training_iteration" or "time_total_s")
+                    continue;
+                metrics[name] = value is null ? double.NaN : value.GetValue<double>();
+            }
+            yield return new TrialResult(trialId, json["training_iteration"]!.GetValue<int>(), metrics,
+                TimeSpan.FromSeconds(json["time_total_s"]?.GetValue<double>() ?? 0));
+        }
+    }
+
+    private static InvalidDataException Corrupt(string what) =>
+        new($"The experiment state cannot be read: {what}. Was the directory written by RaySharp.Tune?");
+}

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace RaySharp.Tune.Tests;
+
+public sealed class RestoreTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    private static SearchSpace Space2() => new()
+    {
+        ["q"] = Space.Uniform(0, 1),
+        ["layers"] = Space.Int(1, 4),
+        ["act"] = Space.Choice("relu", "tanh"),
+        ["note"] = "fixed",
+    };
+
+    private static TuneOptions Options(string dir) => new()
+    {
+        Metric = "acc",
+        Mode = TuneMode.Max,
+        NumSamples = 8,
+        MaxConcurrentTrials = 2,
+        Searcher = new RandomSearcher(11),
+        ExperimentDirectory = dir,
+        StateSaveInterval = TimeSpan.FromMilliseconds(1),
+    };
+
+    /// <summary>20 iterations of acc = q·(1 − e^(−t/5)), checkpointing t every other step; records each run's start.</summary>
+    private static TrainableFunction Train(ConcurrentBag<(string Trial, int From)> starts, Action<int>? afterReport = null)
+    {
+        var total = 0;
+        return async (trial, ct) =>
+        {
+            var from = trial.Checkpoint?.ToObject<int>() ?? 0;
+            Assert.Equal(from, trial.Iteration);
+            starts.Add((trial.TrialId, from));
+            var q = trial.Config.Get<double>("q");
+            for (var t = from + 1; t <= 20; t++)
+            {
+                await trial.ReportAsync("acc", q * (1 - Math.Exp(-t / 5.0)), t % 2 == 0 ? Checkpoint.FromObject(t) : null);
+                afterReport?.Invoke(Interlocked.Increment(ref total));
+            }
+        };
+    }
+
+    private static string[] ConfigSet(ResultGrid results) => results.Trials.Select(t => t.Id + ":" + t.Config).Order().ToArray();
+
+    [Fact]
+    public async Task An_experiment_interrupted_halfway_resumes_and_ends_with_the_same_set_of_trials()
+    {
+        var reference = await new Tuner(Train([]), Space2(), Options(Path.Combine(_root, "reference"))).FitAsync().WaitAsync(Timeout);
+
+        var dir = Path.Combine(_root, "interrupted");
+        using var cancel = new CancellationTokenSource();
+        var firstStarts = new ConcurrentBag<(string Trial, int From)>();
+        var interrupted = new Tuner(Train(firstStarts, total => { if (total == 75) cancel.Cancel(); }), Space2(), Options(dir));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interrupted.FitAsync(cancel.Token).WaitAsync(Timeout));
+
+        var saved = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "experiment_state.json")))!["trials"]!.AsArray();
+        var finished = saved.Where(t => t!["status"]!.GetValue<string>() == "Terminated").Select(t => t!["id"]!.GetValue<string>()).ToHashSet();
+        var unfinished = saved.Where(t => t!["status"]!.GetValue<string>() != "Terminated").Select(t => t!["id"]!.GetValue<string>()).ToHashSet();
+        Assert.NotEmpty(finished);
+        Assert.NotEmpty(unfinished);
+
+        var secondStarts = new ConcurrentBag<(string Trial, int From)>();
+        var results = await Tuner.Restore(dir, Train(secondStarts), Space2(), Options(dir)).FitAsync().WaitAsync(Timeout);
+
+        Assert.Equal(ConfigSet(reference), ConfigSet(results));
+        Assert.Empty(secondStarts.Select(s => s.Trial).Intersect(finished)); // finished trials are not run again
+        Assert.Contains(secondStarts, s => unfinished.Contains(s.Trial) && s.From > 0); // unfinished ones resume from a checkpoint
+        Assert.All(results.Trials, t => Assert.Equal(TrialStatus.Terminated, t.Status));
+        Assert.All(results.Trials, t => Assert.Equal(Enumerable.Range(1, 20), t.Results.Select(r => r.Iteration)));
+        Assert.Equal(reference.GetBestTrial().Id, results.GetBestTrial().Id);
+    }
+
+    [Fact]
+    public async Task A_killed_experiment_whose_state_still_says_running_resumes_from_the_checkpoints_on_disk()
+    {
+        var dir = Path.Combine(_root, "killed");
+        using var cancel = new CancellationTokenSource();
+        var interrupted = new Tuner(Train([], total => { if (total == 30) cancel.Cancel(); }), Space2(), Options(dir));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interrupted.FitAsync(cancel.Token).WaitAsync(Timeout));
+
+        // Make the directory look like a kill -9: statuses left at Running, a result line cut off mid-write.
+        var statePath = Path.Combine(dir, "experiment_state.json");
+        var state = JsonNode.Parse(File.ReadAllText(statePath))!;
+        foreach (var t in state["trials"]!.AsArray().Where(t => t!["status"]!.GetValue<string>() == "Paused"))
+        {
+            t!["status"] = "Running";
+            File.AppendAllText(Path.Combine(dir, "trials", t["id"]!.GetValue<string>(), "result.jsonl"), "{\"trial_id\":\"0");
+        }
+        File.WriteAllText(statePath, state.ToJsonString());
+
+        var starts = new ConcurrentBag<(string Trial, int From)>();
+        var results = await Tuner.Restore(dir, Train(starts), Space2(), Options(dir)).FitAsync().WaitAsync(Timeout);
+        Assert.Equal(8, results.Trials.Count);
+        Assert.Contains(starts, s => s.From > 0);
+        Assert.All(results.Trials, t => Assert.Equal(Enumerable.Range(1, 20), t.Results.Select(r => r.Iteration)));
+    }
+
+    [Fact]
+    public void Restoring_from_a_directory_without_an_experiment_fails_clearly()
+    {
+        Assert.Throws<FileNotFoundException>(() => Tuner.Restore(Path.Combine(_root, "nothing"), Train([]), Space2(), Options(Path.Combine(_root, "nothing"))));
+    }
+
+    [Fact]
+    public async Task Restoring_with_another_metric_fails_before_any_trial_runs()
+    {
+        var dir = Path.Combine(_root, "metric");
+        await new Tuner(Train([]), Space2(), Options(dir)).FitAsync().WaitAsync(Timeout);
+        var options = new TuneOptions { Metric = "loss", ExperimentDirectory = dir };
+        var e = Assert.Throws<ArgumentException>(() => Tuner.Restore(dir, Train([]), Space2(), options));
+        Assert.Contains("'acc'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configs_keep_their_types_through_the_saved_state()
+    {
+        var config = new TrialConfig([new("d", 3.0), new("i", 3), new("s", "x"), new("b", true), new("n", null), new("a/b", 0.5)]);
+        var back = ExperimentState.LoadConfig(JsonNode.Parse(ExperimentState.SaveConfig(config).ToJsonString())!.AsArray());
+        Assert.IsType<double>(back["d"]);
+        Assert.IsType<int>(back["i"]);
+        Assert.Equal(config.ToString(), back.ToString());
+    }
+}
