@@ -142,6 +142,10 @@ public sealed class TunerTests : IDisposable
     public async Task Pbt_restarts_bottom_trials_from_a_top_trials_checkpoint_with_an_explored_config()
     {
         var origins = new ConcurrentBag<(string Trial, string Origin)>();
+        // Every trial reports once before any reports again, so at iteration 3 the whole population is
+        // ranked whatever the thread timing; the score (= lr) does not depend on the iteration.
+        var firstReports = 0;
+        var allReported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         TrainableFunction train = async (trial, ct) =>
         {
             var (origin, step) = trial.Checkpoint?.ToObject<PbtState>() ?? new PbtState(trial.TrialId, 0);
@@ -149,7 +153,12 @@ public sealed class TunerTests : IDisposable
                 origins.Add((trial.TrialId, origin));
             var lr = trial.Config.Get<double>("lr");
             for (var i = step; i < 12; i++)
-                await trial.ReportAsync("score", lr * (i + 1), Checkpoint.FromObject(new PbtState(origin, i + 1)));
+            {
+                await trial.ReportAsync("score", lr, Checkpoint.FromObject(new PbtState(origin, i + 1)));
+                if (i == 0 && Interlocked.Increment(ref firstReports) == 4)
+                    allReported.TrySetResult();
+                await allReported.Task.WaitAsync(Timeout, ct);
+            }
         };
         var pbt = new PbtScheduler(new PbtOptions
         {
