@@ -82,6 +82,25 @@ public sealed class TunerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_progress_table_shows_counts_the_best_trial_and_the_top_rows()
+    {
+        using var progress = new StringWriter();
+        var results = await Fit(new Tuner(Curve(3), new SearchSpace { ["q"] = Space.Grid(0.2, 0.6, 0.4) }, new TuneOptions
+        {
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            ExperimentDirectory = Dir("progress"),
+            Progress = progress,
+        }));
+        var lines = progress.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var best = results.GetBestTrial();
+        Assert.StartsWith("== Tune: 3 trials (3 terminated) | best acc ", lines[0], StringComparison.Ordinal);
+        Assert.Contains($"(trial {best.Id})", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("trial", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith(best.Id, lines[3], StringComparison.Ordinal); // best first, after header and rule
+    }
+
+    [Fact]
     public async Task Grid_axes_are_expanded_num_samples_times()
     {
         var space = new SearchSpace { ["q"] = Space.Grid(0.1, 0.5, 0.9), ["seed"] = Space.Int(0, 100) };
