@@ -101,6 +101,27 @@ public sealed class TunerTests : IDisposable
     }
 
     [Fact]
+    public async Task Plots_of_the_learning_curves_and_the_search_are_written_as_png()
+    {
+        var results = await Fit(new Tuner(Curve(15), QualitySpace(), new TuneOptions
+        {
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 6,
+            ExperimentDirectory = Dir("plots"),
+        }));
+        var paths = results.SavePlots();
+        Assert.Equal(["learning_curves.png", "search.png"], paths.Select(Path.GetFileName));
+        foreach (var path in paths)
+        {
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+            Assert.True(bytes.Length > 5_000, $"{path} has only {bytes.Length} bytes");
+        }
+        Assert.Throws<ArgumentException>(() => results.SavePlots(width: 10));
+    }
+
+    [Fact]
     public async Task Grid_axes_are_expanded_num_samples_times()
     {
         var space = new SearchSpace { ["q"] = Space.Grid(0.1, 0.5, 0.9), ["seed"] = Space.Int(0, 100) };
