@@ -37,6 +37,9 @@ internal sealed class ExperimentLoop : ITrialRunner
         _executor = executor ?? throw new ArgumentNullException(nameof(executor));
         options.Validate();
         space.ValidateSearchable();
+        // Resolve one configuration now so a computed value that cannot be computed fails here, before any trial.
+        var probe = new SpaceEncoding(space, allowGrid: true, nameof(Tuner));
+        probe.Decode(probe.SamplePoint(new SeededRandom(0)), probe.GridCombination(0));
         _searcher = options.Searcher ?? new RandomSearcher();
         _scheduler = options.Scheduler ?? new FifoScheduler();
         _stopper = options.Stopper;

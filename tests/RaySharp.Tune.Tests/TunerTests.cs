@@ -302,6 +302,12 @@ public sealed class TunerTests : IDisposable
         Assert.Throws<ArgumentException>(() => new Tuner(train, QualitySpace(), new TuneOptions { Metric = "" }));
         Assert.Throws<ArgumentException>(() => new Tuner(train, QualitySpace(), new TuneOptions { Metric = "loss", NumSamples = 0 }));
         Assert.Throws<ArgumentException>(() => new Tuner(train, new SearchSpace { ["g"] = Space.Grid(1, 2) }, new TuneOptions { Metric = "loss", Searcher = new TpeSearcher() }));
+        var computed = Assert.Throws<ArgumentException>(() => new Tuner(train, new SearchSpace
+        {
+            ["x"] = Space.Uniform(0, 1),
+            ["y"] = Space.Computed(c => c.Get<double>("z") * 2),
+        }, new TuneOptions { Metric = "loss" }));
+        Assert.Contains("'y'", computed.Message, StringComparison.Ordinal);
         Assert.False(started);
     }
 
