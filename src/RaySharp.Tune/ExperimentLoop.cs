@@ -67,7 +67,12 @@ internal sealed class ExperimentLoop : ITrialRunner
         {
             _trials.Add(trial);
             _byId[trial.Id] = trial;
-            if (trial.Status == TrialStatus.Pending)
+        }
+        foreach (var trial in state.Trials)
+        {
+            if (_scheduler is IRestorableScheduler restorable)
+                restorable.RestoreTrial(this, trial);
+            else if (trial.Status == TrialStatus.Pending)
                 _scheduler.OnTrialAdd(this, trial);
         }
     }
