@@ -37,6 +37,9 @@ internal sealed class ExperimentLoop : ITrialRunner
         _executor = executor ?? throw new ArgumentNullException(nameof(executor));
         options.Validate();
         space.ValidateSearchable();
+        // Resolve one configuration now so a computed value that cannot be computed fails here, before any trial.
+        var probe = new SpaceEncoding(space, allowGrid: true, nameof(Tuner));
+        probe.Decode(probe.SamplePoint(new SeededRandom(0)), probe.GridCombination(0));
         _searcher = options.Searcher ?? new RandomSearcher();
         _scheduler = options.Scheduler ?? new FifoScheduler();
         _stopper = options.Stopper;
@@ -64,7 +67,12 @@ internal sealed class ExperimentLoop : ITrialRunner
         {
             _trials.Add(trial);
             _byId[trial.Id] = trial;
-            if (trial.Status == TrialStatus.Pending)
+        }
+        foreach (var trial in state.Trials)
+        {
+            if (_scheduler is IRestorableScheduler restorable)
+                restorable.RestoreTrial(this, trial);
+            else if (trial.Status == TrialStatus.Pending)
                 _scheduler.OnTrialAdd(this, trial);
         }
     }
@@ -77,6 +85,7 @@ internal sealed class ExperimentLoop : ITrialRunner
         using var files = new ExperimentFiles(directory, _options.Metric, _options.Mode, _options.KeepCheckpoints);
         _files = files;
         var lastSave = clock.Elapsed;
+        var lastProgress = clock.Elapsed;
         Exception? failure = null;
         try
         {
@@ -106,6 +115,11 @@ internal sealed class ExperimentLoop : ITrialRunner
                 {
                     files.SaveState(_trials, _searcher, _options.Metric, _options.Mode);
                     lastSave = clock.Elapsed;
+                }
+                if (_options.Progress is not null && clock.Elapsed - lastProgress >= _options.ProgressInterval)
+                {
+                    WriteProgress(_options.Progress, directory, clock.Elapsed);
+                    lastProgress = clock.Elapsed;
                 }
             }
         }
@@ -143,11 +157,33 @@ internal sealed class ExperimentLoop : ITrialRunner
         files.SaveState(_trials, _searcher, _options.Metric, _options.Mode);
         var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, clock.Elapsed);
         files.WriteSummary(grid.ToCsv());
+        if (_options.Progress is not null)
+            WriteProgress(_options.Progress, directory, clock.Elapsed);
         if (failure is not null)
             ExceptionDispatchInfo.Capture(failure).Throw();
         if (interrupted)
             throw new OperationCanceledException($"The experiment was cancelled; its state is saved in {directory}. Continue it with Tuner.Restore.", cancellationToken);
         return grid;
+    }
+
+    /// <summary>Trial counts by status, the best result so far, and the top trials.</summary>
+    private void WriteProgress(TextWriter writer, string directory, TimeSpan elapsed)
+    {
+        var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, elapsed);
+        var counts = string.Join(", ", Enum.GetValues<TrialStatus>()
+            .Select(s => (Status: s, Count: _trials.Count(t => t.Status == s)))
+            .Where(c => c.Count > 0)
+            .Select(c => $"{c.Count} {c.Status.ToString().ToLowerInvariant()}"));
+        var best = "";
+        if (_trials.Any(t => t.LastResult?.TryGet(_options.Metric) is not null))
+        {
+            var top = grid.GetBestTrial();
+            best = $" | best {_options.Metric} {TrialConfig.Format(top.LastResult![_options.Metric])} (trial {top.Id})";
+        }
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"== Tune: {_trials.Count} trials ({counts}){best} | {elapsed.TotalSeconds:F1} s =="));
+        writer.Write(grid.ToTable(maxRows: 10));
+        writer.Flush();
     }
 
     /// <summary>Fills free slots: the scheduler's choice first, else a new trial from the searcher.</summary>

@@ -70,6 +70,18 @@ public sealed class ResultGrid
     /// <summary>The latest checkpoint of <see cref="GetBestTrial"/>, or null if it reported none.</summary>
     public Checkpoint? BestCheckpoint => GetBestTrial().LatestCheckpoint;
 
+    /// <summary>
+    /// Writes <c>learning_curves.png</c> (the metric against the iteration, one line per trial) and
+    /// <c>search.png</c> (each trial's last metric in creation order, with the best so far) to
+    /// <paramref name="directory"/> (default: the experiment directory) and returns their paths.
+    /// </summary>
+    public IReadOnlyList<string> SavePlots(string? directory = null, int width = 900, int height = 600)
+    {
+        if (width < 100 || height < 100)
+            throw new ArgumentException($"A plot needs at least 100×100 pixels, got {width}×{height}.");
+        return ResultPlots.Save(this, directory ?? ExperimentDirectory, width, height);
+    }
+
     /// <summary>One row per trial: id, status, iterations, parameters, last and best metric (CSV).</summary>
     public string ToCsv()
     {

@@ -31,9 +31,6 @@ internal sealed class SeededRandom
 
     public static SeededRandom FromState(ulong[] state) => new(state);
 
-    /// <summary>A seed for a child generator, so each component draws from its own stream.</summary>
-    public int NextSeed() => (int)(NextUInt64() >> 33);
-
     public ulong NextUInt64()
     {
         var result = RotateLeft(_s1 * 5, 7) * 9;

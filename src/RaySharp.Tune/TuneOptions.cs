@@ -45,6 +45,15 @@ public sealed class TuneOptions
     /// <summary>How often <c>experiment_state.json</c> is rewritten while running. Default 5 s.</summary>
     public TimeSpan StateSaveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Where a progress table (trial counts by status, best so far, the top trials) is written every
+    /// <see cref="ProgressInterval"/> and at the end, e.g. <c>Console.Out</c>. Default null: silent.
+    /// </summary>
+    public TextWriter? Progress { get; init; }
+
+    /// <summary>How often the progress table is written. Default 5 s.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     internal void Validate()
     {
         TuneModes.ValidateMetric(Metric);
@@ -57,6 +66,8 @@ public sealed class TuneOptions
             throw new ArgumentException($"MaxFailures must be ≥ 0, got {MaxFailures}.");
         if (KeepCheckpoints is < 1)
             throw new ArgumentException($"KeepCheckpoints must be at least 1 (or null to keep all), got {KeepCheckpoints}.");
+        if (ProgressInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"ProgressInterval must be positive, got {ProgressInterval}.");
         if (StateSaveInterval <= TimeSpan.Zero)
             throw new ArgumentException($"StateSaveInterval must be positive, got {StateSaveInterval}.");
     }

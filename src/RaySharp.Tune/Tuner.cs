@@ -52,8 +52,8 @@ public sealed class Tuner
     /// <paramref name="experimentDirectory"/>: finished trials are kept as they are and not run again;
     /// unfinished ones resume from their latest checkpoint on disk; the searcher continues from its saved
     /// state; trials the state did not yet list are created again. Pass the trainable, space and options
-    /// the experiment was started with (a fresh searcher and scheduler of the same kinds; schedulers
-    /// start over with the unfinished trials).
+    /// the experiment was started with (a fresh searcher and scheduler of the same kinds; ASHA rebuilds
+    /// its rungs from the saved results, other schedulers start over with the unfinished trials).
     /// </summary>
     /// <exception cref="FileNotFoundException">The directory holds no experiment state.</exception>
     /// <exception cref="ArgumentException">The state was written for another metric or mode, or for another search space.</exception>

@@ -105,6 +105,25 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void Asha_restored_from_an_interrupted_experiment_remembers_its_rungs()
+    {
+        var old = Init(new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }), TuneMode.Max);
+        var history = new FakeRunner();
+        var finished = history.Add(old, "a");
+        history.Report(old, finished, 5);
+        history.Report(old, finished, 6);
+        history.Complete(old, finished);
+
+        var fresh = Init(new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }), TuneMode.Max);
+        var runner = new FakeRunner();
+        ((IRestorableScheduler)fresh).RestoreTrial(runner, finished);
+        // Rung 1 holds a's 5 again, so a newcomer with 3 is cut; without the restore it would continue.
+        Assert.Equal(TrialDecision.Stop, runner.Report(fresh, runner.Add(fresh, "b"), 3));
+        var forgetful = Init(new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }), TuneMode.Max);
+        Assert.Equal(TrialDecision.Continue, runner.Report(forgetful, runner.Add(forgetful, "c"), 3));
+    }
+
+    [Fact]
     public void HyperBand_sizes_its_brackets_as_in_the_paper()
     {
         var sizes = new HyperBandScheduler(new() { MaxT = 81, ReductionFactor = 3 }).BracketSizes;

@@ -82,6 +82,46 @@ public sealed class TunerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_progress_table_shows_counts_the_best_trial_and_the_top_rows()
+    {
+        using var progress = new StringWriter();
+        var results = await Fit(new Tuner(Curve(3), new SearchSpace { ["q"] = Space.Grid(0.2, 0.6, 0.4) }, new TuneOptions
+        {
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            ExperimentDirectory = Dir("progress"),
+            Progress = progress,
+        }));
+        var lines = progress.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var best = results.GetBestTrial();
+        Assert.StartsWith("== Tune: 3 trials (3 terminated) | best acc ", lines[0], StringComparison.Ordinal);
+        Assert.Contains($"(trial {best.Id})", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("trial", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith(best.Id, lines[3], StringComparison.Ordinal); // best first, after header and rule
+    }
+
+    [Fact]
+    public async Task Plots_of_the_learning_curves_and_the_search_are_written_as_png()
+    {
+        var results = await Fit(new Tuner(Curve(15), QualitySpace(), new TuneOptions
+        {
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            NumSamples = 6,
+            ExperimentDirectory = Dir("plots"),
+        }));
+        var paths = results.SavePlots();
+        Assert.Equal(["learning_curves.png", "search.png"], paths.Select(Path.GetFileName));
+        foreach (var path in paths)
+        {
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+            Assert.True(bytes.Length > 5_000, $"{path} has only {bytes.Length} bytes");
+        }
+        Assert.Throws<ArgumentException>(() => results.SavePlots(width: 10));
+    }
+
+    [Fact]
     public async Task Grid_axes_are_expanded_num_samples_times()
     {
         var space = new SearchSpace { ["q"] = Space.Grid(0.1, 0.5, 0.9), ["seed"] = Space.Int(0, 100) };
@@ -142,6 +182,10 @@ public sealed class TunerTests : IDisposable
     public async Task Pbt_restarts_bottom_trials_from_a_top_trials_checkpoint_with_an_explored_config()
     {
         var origins = new ConcurrentBag<(string Trial, string Origin)>();
+        // Every trial reports once before any reports again, so at iteration 3 the whole population is
+        // ranked whatever the thread timing; the score (= lr) does not depend on the iteration.
+        var firstReports = 0;
+        var allReported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         TrainableFunction train = async (trial, ct) =>
         {
             var (origin, step) = trial.Checkpoint?.ToObject<PbtState>() ?? new PbtState(trial.TrialId, 0);
@@ -149,7 +193,12 @@ public sealed class TunerTests : IDisposable
                 origins.Add((trial.TrialId, origin));
             var lr = trial.Config.Get<double>("lr");
             for (var i = step; i < 12; i++)
-                await trial.ReportAsync("score", lr * (i + 1), Checkpoint.FromObject(new PbtState(origin, i + 1)));
+            {
+                await trial.ReportAsync("score", lr, Checkpoint.FromObject(new PbtState(origin, i + 1)));
+                if (i == 0 && Interlocked.Increment(ref firstReports) == 4)
+                    allReported.TrySetResult();
+                await allReported.Task.WaitAsync(Timeout, ct);
+            }
         };
         var pbt = new PbtScheduler(new PbtOptions
         {
@@ -253,6 +302,12 @@ public sealed class TunerTests : IDisposable
         Assert.Throws<ArgumentException>(() => new Tuner(train, QualitySpace(), new TuneOptions { Metric = "" }));
         Assert.Throws<ArgumentException>(() => new Tuner(train, QualitySpace(), new TuneOptions { Metric = "loss", NumSamples = 0 }));
         Assert.Throws<ArgumentException>(() => new Tuner(train, new SearchSpace { ["g"] = Space.Grid(1, 2) }, new TuneOptions { Metric = "loss", Searcher = new TpeSearcher() }));
+        var computed = Assert.Throws<ArgumentException>(() => new Tuner(train, new SearchSpace
+        {
+            ["x"] = Space.Uniform(0, 1),
+            ["y"] = Space.Computed(c => c.Get<double>("z") * 2),
+        }, new TuneOptions { Metric = "loss" }));
+        Assert.Contains("'y'", computed.Message, StringComparison.Ordinal);
         Assert.False(started);
     }
 

@@ -13,7 +13,7 @@ internal static class SchedulerEfficiency
     public static readonly (string Name, Func<ITrialScheduler> Create)[] Schedulers =
     [
         ("fifo", () => new FifoScheduler()),
-        ("asha", () => new AshaScheduler(new() { MaxT = LearningCurves.MaxT, GracePeriod = 1, ReductionFactor = 3 })),
+        ("asha", () => new AshaScheduler(new() { MaxT = LearningCurves.MaxT, GracePeriod = 1, ReductionFactor = 4 })),
         ("hyperband", () => new HyperBandScheduler(new() { MaxT = LearningCurves.MaxT, ReductionFactor = 3 })),
         ("median", () => new MedianStoppingScheduler(new() { GracePeriod = 5, MinSamplesRequired = 3 })),
     ];

@@ -22,7 +22,8 @@ internal sealed class TuneBenchmark : IBenchmark
             if (!context.Args.Contains("--skip-search"))
                 RunSearcherQuality(report, seeds: context.Quick ? 6 : 20, cancellationToken);
             await RunSchedulerEfficiencyAsync(report, seeds: context.Quick ? 3 : 10, scratch, cancellationToken);
-            await RunOverheadAsync(report, runs: context.Quick ? 2 : 3, scratch, cancellationToken);
+            if (!context.Args.Contains("--skip-overhead"))
+                await RunOverheadAsync(report, runs: context.Quick ? 2 : 3, scratch, cancellationToken);
         }
         finally
         {

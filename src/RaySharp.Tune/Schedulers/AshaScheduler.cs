@@ -9,7 +9,7 @@ namespace RaySharp.Tune;
 /// With several brackets, bracket s starts its rungs at <c>grace × rf^s</c>; a new trial joins a
 /// bracket at random, weighted towards brackets with more rungs.
 /// </summary>
-public sealed class AshaScheduler : ITrialScheduler
+public sealed class AshaScheduler : ITrialScheduler, IRestorableScheduler
 {
     private readonly AshaOptions _options;
     private readonly List<Rung[]> _brackets = [];
@@ -98,6 +98,18 @@ public sealed class AshaScheduler : ITrialScheduler
 
     /// <inheritdoc />
     public Trial? ChooseTrialToRun(ITrialRunner runner) => SchedulerHelpers.FirstPendingThenPaused(runner);
+
+    /// <summary>Re-records the trial's value at every rung it reached, as it was when first reached.</summary>
+    void IRestorableScheduler.RestoreTrial(ITrialRunner runner, Trial trial)
+    {
+        OnTrialAdd(runner, trial);
+        foreach (var rung in _brackets[_bracketOf[trial.Id]])
+        {
+            var first = trial.Results.FirstOrDefault(r => r.Iteration >= rung.Milestone);
+            if (first?.TryGet(_metric) is { } value)
+                rung.Recorded[trial.Id] = _mode == TuneMode.Max ? value : -value;
+        }
+    }
 
     private sealed class Rung(int milestone)
     {

@@ -52,3 +52,13 @@ public interface ITrialRunner
     /// <summary>The next run of a paused (or about to pause) trial uses <paramref name="config"/> and restores <paramref name="checkpoint"/> (PBT's exploit).</summary>
     void ResetTrial(Trial trial, TrialConfig config, Checkpoint? checkpoint);
 }
+
+/// <summary>
+/// A scheduler that can rebuild its state from the results of a restored experiment's trials
+/// (<c>Tuner.Restore</c>); schedulers without it start over with the unfinished trials only.
+/// </summary>
+internal interface IRestorableScheduler
+{
+    /// <summary>Takes a trial of the interrupted experiment (finished or not) with all its results.</summary>
+    void RestoreTrial(ITrialRunner runner, Trial trial);
+}

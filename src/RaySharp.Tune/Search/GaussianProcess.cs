@@ -32,10 +32,6 @@ internal sealed class GaussianProcess
 
     public int Dimensions => _x[0].Length;
 
-    public double[] LengthScales => _lengths;
-
-    public double Noise => _noise;
-
     /// <summary>Best observed target, standardised.</summary>
     public double BestStandardised { get; private set; }
 

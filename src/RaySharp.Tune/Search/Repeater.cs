@@ -80,7 +80,7 @@ public sealed class Repeater : ISearcher
         ["filling"] = _filling,
         ["groups"] = new JsonObject(_groups.Select(g => KeyValuePair.Create(g.Key, (JsonNode?)new JsonObject
         {
-            ["config"] = g.Value.Config.ToJson(),
+            ["config"] = ExperimentState.SaveConfig(g.Value.Config),
             ["members"] = new JsonArray(g.Value.Members.Select(m => (JsonNode?)m).ToArray()),
             ["open"] = new JsonArray(g.Value.Members.Where(_groupOf.ContainsKey).Select(m => (JsonNode?)m).ToArray()),
             ["completed"] = g.Value.Completed,
@@ -99,7 +99,7 @@ public sealed class Repeater : ISearcher
         foreach (var (id, node) in SearchHistory.Required<JsonObject>(state, "groups"))
         {
             var g = node as JsonObject ?? throw SearchHistory.Corrupt("groups");
-            var group = new Group(ConfigFromJson(SearchHistory.Required<JsonObject>(g, "config")))
+            var group = new Group(ExperimentState.LoadConfig(SearchHistory.Required<JsonArray>(g, "config")))
             {
                 Completed = g["completed"]!.GetValue<int>(),
             };
@@ -110,25 +110,6 @@ public sealed class Repeater : ISearcher
             _groups[id] = group;
         }
         _inner.RestoreState(SearchHistory.Required<JsonObject>(state, "inner"));
-    }
-
-    /// <summary>A config read back from JSON (numbers as double or int, strings, booleans).</summary>
-    private static TrialConfig ConfigFromJson(JsonObject json)
-    {
-        var values = new List<KeyValuePair<string, object?>>();
-        void Walk(JsonObject node, string prefix)
-        {
-            foreach (var (name, child) in node)
-            {
-                var path = prefix + name;
-                if (child is JsonObject nested)
-                    Walk(nested, path + SearchSpace.PathSeparator);
-                else
-                    values.Add(new(path, JsonValues.ToObject(child)));
-            }
-        }
-        Walk(json, "");
-        return new TrialConfig(values);
     }
 
     private sealed class Group(TrialConfig config)

@@ -31,9 +31,6 @@ internal sealed class SearchHistory
         _observed.Add((point, mode.ToLoss(value)));
     }
 
-    /// <summary>Adds a finished observation directly (used by tests and warm starts).</summary>
-    public void AddObservation(double[] point, double loss) => _observed.Add((point, loss));
-
     public JsonObject Save() => new()
     {
         ["pending"] = new JsonObject(_pending.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)ToJson(p.Value)))),

@@ -46,8 +46,6 @@ internal sealed class SpaceEncoding
 
     public IReadOnlyList<Dimension> Dimensions => _dimensions;
 
-    public IReadOnlyList<(string Path, GridDomain Domain)> GridAxes => _grid;
-
     /// <summary>Number of grid combinations (1 without grid axes).</summary>
     public long GridSize => _grid.Aggregate(1L, (n, g) => checked(n * g.Domain.Values.Count));
 
