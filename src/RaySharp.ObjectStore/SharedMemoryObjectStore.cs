@@ -77,6 +77,8 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
                 RandomAccess.SetLength(file, _allocator.Capacity);
                 _arena = Native.Map(file, _allocator.Capacity, writable: true, path);
             }
+            if (options.Preallocate)
+                Native.Populate(_arena, _allocator.Capacity);
         }
         catch
         {
