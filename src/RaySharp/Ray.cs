@@ -76,7 +76,17 @@ public sealed partial class Ray : IAsyncDisposable
         Ray ray;
         if (!string.IsNullOrWhiteSpace(address))
         {
-            var client = await RemoteClient.ConnectAsync(address, new Hello { IsDriver = true, Pid = Environment.ProcessId }, null, cancellationToken).ConfigureAwait(false);
+            var hello = new Hello { IsDriver = true, Pid = Environment.ProcessId };
+            try
+            {
+                var app = WorkerLauncher.ForThisApplication();
+                (hello.Dotnet, hello.RuntimeConfig, hello.DepsFile, hello.WorkerHost) = (app.Dotnet, app.RuntimeConfig, app.Deps, app.Host);
+            }
+            catch (FileNotFoundException)
+            {
+                // Not started from a build output: this driver can use actors and objects but its own tasks cannot run.
+            }
+            var client = await RemoteClient.ConnectAsync(address, hello, null, cancellationToken).ConfigureAwait(false);
             ray = new Ray(client, ownedHead: null);
         }
         else

@@ -15,7 +15,7 @@ internal sealed partial class Head
     private NodeServer? _server;
     private Ray? _inProcessRay;
     private string? _sessionDirectory;
-    private int _startingTaskWorkers;
+    private readonly Dictionary<JobId, WorkerCommand> _jobs = [];
     private int _startFailures;
     private ulong _nextWorkerId;
     private string? _lastStartFailure;
@@ -24,7 +24,8 @@ internal sealed partial class Head
     private int MaxTaskWorkers => NumCpus * 4 + 4;
 
     /// <summary>Starts the node's socket (unless local mode) and pre-starts one task worker per CPU.</summary>
-    public void Start(Ray driver)
+    /// <param name="driver">The driver in this process (its job gets pre-started workers), or null for a standalone node.</param>
+    public void Start(Ray? driver)
     {
         _inProcessRay = driver;
         if (!LocalMode)
@@ -34,19 +35,41 @@ internal sealed partial class Head
             _server = new NodeServer(this, Path.Combine(_sessionDirectory, "node.sock"), _log);
             _server.Start();
         }
+        if (driver is null)
+            return;
         lock (_lock)
         {
+            if (!LocalMode)
+                _jobs[Job] = WorkerLauncher.ForThisApplication();
             for (var i = 0; i < NumCpus; i++)
-                StartWorker(actor: null);
+                StartWorker(Job, actor: null);
         }
     }
 
-    private WorkerHandle StartWorker(ActorEntry? actor)
+    /// <summary>Records how to start workers for a job whose driver attached over the socket.</summary>
+    internal void RegisterJob(JobId job, WorkerCommand command)
     {
-        var worker = new WorkerHandle(++_nextWorkerId) { Actor = actor };
+        lock (_lock)
+            _jobs[job] = command;
+    }
+
+    private int StartingTaskWorkers(JobId job)
+    {
+        var count = 0;
+        foreach (var w in _workers.Values)
+        {
+            if (w.Job == job && w.Actor is null && !w.Registered && !w.Dead)
+                count++;
+        }
+        return count;
+    }
+
+    private int TaskWorkers(JobId job) => _taskWorkers.Count(w => w.Job == job) + StartingTaskWorkers(job);
+
+    private WorkerHandle StartWorker(JobId job, ActorEntry? actor)
+    {
+        var worker = new WorkerHandle(++_nextWorkerId, job) { Actor = actor };
         _workers[worker.Id] = worker;
-        if (actor is null)
-            _startingTaskWorkers++;
         if (LocalMode)
         {
             OnRegistered(worker, new InProcessWorkerLink(this, worker, _inProcessRay!));
@@ -54,7 +77,9 @@ internal sealed partial class Head
         }
         try
         {
-            worker.Process = WorkerLauncher.Start(_server!.SocketPath, worker.Id);
+            if (!_jobs.TryGetValue(job, out var command))
+                throw new InvalidOperationException($"job {job} did not say how to start its workers (its driver could not find its own runtimeconfig.json and deps.json)");
+            worker.Process = WorkerLauncher.Start(command, _server!.SocketPath, worker.Id);
             worker.Process.EnableRaisingEvents = true;
             worker.Process.Exited += (_, _) => OnWorkerDied(worker, $"its process exited with code {SafeExitCode(worker.Process)}");
             if (worker.Process.HasExited)
@@ -121,7 +146,6 @@ internal sealed partial class Head
                     link.Kill();
                 return;
             }
-            _startingTaskWorkers--;
             _taskWorkers.Add(worker);
             PlaceWaitingActors();
             Dispatch();
@@ -129,21 +153,21 @@ internal sealed partial class Head
     }
 
     /// <summary>An idle pooled worker for an actor (a replacement joins the pool), or null.</summary>
-    private WorkerHandle? TakeIdleWorker()
+    private WorkerHandle? TakeIdleWorker(JobId job)
     {
-        var idle = _taskWorkers.FindIndex(w => w.Lease is null && w.Running.Count == 0);
+        var idle = _taskWorkers.FindIndex(w => w.Job == job && w.Lease is null && w.Running.Count == 0);
         if (idle < 0)
             return null;
         var worker = _taskWorkers[idle];
         _taskWorkers.RemoveAt(idle);
-        StartWorker(actor: null);
+        StartWorker(job, actor: null);
         return worker;
     }
 
-    private void GrowPool()
+    private void GrowPool(JobId job)
     {
-        if (_startingTaskWorkers == 0 && _taskWorkers.Count < MaxTaskWorkers && _startFailures < MaxStartFailures && !_shutDown)
-            StartWorker(actor: null);
+        if (StartingTaskWorkers(job) == 0 && TaskWorkers(job) < MaxTaskWorkers && _startFailures < MaxStartFailures && !_shutDown)
+            StartWorker(job, actor: null);
     }
 
     internal void OnWorkerDied(WorkerHandle worker, string reason)
@@ -155,8 +179,6 @@ internal sealed partial class Head
             worker.Dead = true;
             _workers.Remove(worker.Id);
             _taskWorkers.Remove(worker);
-            if (!worker.Registered && worker.Actor is null)
-                _startingTaskWorkers--;
             if (worker.Lease is not null && !worker.LeaseLent)
                 _scheduler.Release(worker.Lease);
             worker.Lease = null;
@@ -195,8 +217,8 @@ internal sealed partial class Head
                 if (++_startFailures >= MaxStartFailures)
                     FailEverythingQueued($"worker processes fail to start ({_lastStartFailure}). Check that the application was built and runs from its output folder.");
             }
-            if (worker.Actor is null && _taskWorkers.Count + _startingTaskWorkers < NumCpus && _startFailures < MaxStartFailures)
-                StartWorker(actor: null);
+            if (worker.Actor is null && worker.Job == Job && _inProcessRay is not null && TaskWorkers(Job) < NumCpus && _startFailures < MaxStartFailures)
+                StartWorker(Job, actor: null);
             PlaceWaitingActors();
             Dispatch();
         }

@@ -79,7 +79,10 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 peer.Worker = worker;
                 head.OnRegistered(worker, new RemoteWorkerLink(peer.Connection, hello.Pid));
             }
-            peer.Connection.Send(new HelloReply { Node = head.Node, Job = peer.Worker is null ? UniqueIds.NewJob() : head.Job, StoreDirectory = head.ObjectStore.Directory });
+            var job = peer.Worker?.Job ?? UniqueIds.NewJob();
+            if (peer.Worker is null && hello is { RuntimeConfig: { } config, DepsFile: { } deps, WorkerHost: { } host, Dotnet: { } dotnet })
+                head.RegisterJob(job, new WorkerCommand(dotnet, config, deps, host));
+            peer.Connection.Send(new HelloReply { Node = head.Node, Job = job, StoreDirectory = head.ObjectStore.Directory });
             return;
         }
         try
