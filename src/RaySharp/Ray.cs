@@ -223,7 +223,15 @@ public sealed partial class Ray : IAsyncDisposable
     public ValueTask<string> StatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Client.StatusAsync(cancellationToken);
+        return Client.StatusAsync(false, cancellationToken);
+    }
+
+    /// <summary>The tasks and actor calls the node executed (the last 100,000) as Chrome trace JSON (<c>chrome://tracing</c>, Perfetto).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public ValueTask<string> TimelineAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Client.StatusAsync(true, cancellationToken);
     }
 
     internal async ValueTask<ObjectValue> GetValueAsync(ObjectId id, TimeSpan? timeout, CancellationToken cancellationToken)

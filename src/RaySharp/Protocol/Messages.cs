@@ -274,6 +274,7 @@ internal sealed class StoreReply : Message
 internal sealed class StatusRequest : Message
 {
     [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public bool Timeline { get; set; }
 }
 
 [MessagePackObject]

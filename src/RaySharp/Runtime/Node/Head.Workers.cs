@@ -166,8 +166,20 @@ internal sealed partial class Head
 
     private void GrowPool(JobId job)
     {
-        if (StartingTaskWorkers(job) == 0 && TaskWorkers(job) < MaxTaskWorkers && _startFailures < MaxStartFailures && !_shutDown)
-            StartWorker(job, actor: null);
+        if (_shutDown || StartingTaskWorkers(job) > 0 || TaskWorkers(job) >= MaxTaskWorkers)
+            return;
+        if (!LocalMode && !_jobs.ContainsKey(job))
+        {
+            FailEverythingQueued(job, $"the node cannot start workers for job {job}: its driver did not say where its application is " +
+                "(it could not find its own <app>.runtimeconfig.json and deps.json). Run the driver from its build output.");
+            return;
+        }
+        if (_startFailures >= MaxStartFailures)
+        {
+            FailEverythingQueued(job, $"worker processes fail to start ({_lastStartFailure}).");
+            return;
+        }
+        StartWorker(job, actor: null);
     }
 
     internal void OnWorkerDied(WorkerHandle worker, string reason)
@@ -215,7 +227,7 @@ internal sealed partial class Head
             {
                 _lastStartFailure ??= reason;
                 if (++_startFailures >= MaxStartFailures)
-                    FailEverythingQueued($"worker processes fail to start ({_lastStartFailure}). Check that the application was built and runs from its output folder.");
+                    FailEverythingQueued(worker.Job, $"worker processes fail to start ({_lastStartFailure}). Check that the application was built and runs from its output folder.");
             }
             if (worker.Actor is null && worker.Job == Job && _inProcessRay is not null && TaskWorkers(Job) < NumCpus && _startFailures < MaxStartFailures)
                 StartWorker(Job, actor: null);
@@ -224,17 +236,19 @@ internal sealed partial class Head
         }
     }
 
-    private void FailEverythingQueued(string why)
+    private void FailEverythingQueued(JobId job, string why)
     {
         foreach (var queue in _ready.Values)
         {
+            if (queue.Count == 0 || queue.Peek().Job != job)
+                continue;
             while (queue.Count > 0)
             {
                 var task = queue.Dequeue();
+                _readyCount--;
                 Fail(task, ErrorInfo.Of(ErrorKind.System, $"Task '{task.Spec.DisplayName}' cannot run: {why}", task.Spec.DisplayName));
             }
         }
-        _readyCount = 0;
     }
 
     private static void KillProcess(WorkerHandle worker)
@@ -249,10 +263,25 @@ internal sealed partial class Head
         }
     }
 
-    public ValueTask<string> StatusAsync(CancellationToken cancellationToken)
+    public ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
+            if (timeline)
+            {
+                var events = _timeline.Snapshot().Select(e => new
+                {
+                    name = e.Name,
+                    cat = e.Failed ? "failed" : "task",
+                    ph = "X",
+                    ts = Stopwatch.GetElapsedTime(0, e.StartTimestamp).TotalMicroseconds,
+                    dur = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
+                    pid = Node.ToString(),
+                    tid = e.Pid,
+                    args = new { task = e.Task.ToString() },
+                }).ToArray();
+                return ValueTask.FromResult(JsonSerializer.Serialize(new { traceEvents = events }));
+            }
             long bytes = 0;
             foreach (var o in _objects.Values)
                 bytes += o.Data?.Length ?? 0;

@@ -187,7 +187,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
 
     private async Task ServeStatusAsync(Peer peer, StatusRequest request)
     {
-        var json = await head.StatusAsync(CancellationToken.None).ConfigureAwait(false);
+        var json = await head.StatusAsync(request.Timeline, CancellationToken.None).ConfigureAwait(false);
         peer.Connection.Send(new StatusReply { RequestId = request.RequestId, Json = json });
     }
 
