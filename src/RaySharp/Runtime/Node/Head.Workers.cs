@@ -50,7 +50,10 @@ internal sealed partial class Head
     internal void RegisterJob(JobId job, WorkerCommand command)
     {
         lock (_lock)
+        {
             _jobs[job] = command;
+            ControlStore.Put(Tables.Jobs, job.ToString(), $"{{\"app\": \"{command.RuntimeConfig}\"}}");
+        }
     }
 
     private int StartingTaskWorkers(JobId job)
@@ -233,6 +236,34 @@ internal sealed partial class Head
                 StartWorker(Job, actor: null);
             PlaceWaitingActors();
             Dispatch();
+        }
+    }
+
+    /// <summary>
+    /// An attached driver disconnected: its job is over. Its actors are killed, its task workers stopped,
+    /// its queued tasks failed and its objects freed (as Ray does for a job's non-detached state).
+    /// </summary>
+    internal void OnDriverExited(JobId job)
+    {
+        lock (_lock)
+        {
+            if (_shutDown || !_jobs.Remove(job))
+                return;
+            foreach (var actor in _actors.Values.Where(a => a.Id.Job == job && a.State != ActorState.Dead).ToList())
+            {
+                MarkDead(actor, $"its driver (job {job}) exited");
+                actor.Worker?.Link?.Kill();
+            }
+            foreach (var worker in _taskWorkers.Where(w => w.Job == job).ToList())
+                worker.Link?.Kill();
+            FailEverythingQueued(job, $"its driver (job {job}) exited");
+            foreach (var (id, entry) in _objects.Where(p => p.Key.Task.Job == job && p.Value.Ready).ToList())
+            {
+                _objects.Remove(id);
+                if (entry.InStore)
+                    ObjectStore.Delete(id);
+            }
+            ControlStore.Delete(Tables.Jobs, job.ToString());
         }
     }
 
