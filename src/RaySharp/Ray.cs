@@ -76,7 +76,17 @@ public sealed partial class Ray : IAsyncDisposable
         Ray ray;
         if (!string.IsNullOrWhiteSpace(address))
         {
-            var client = await RemoteClient.ConnectAsync(address, new Hello { IsDriver = true, Pid = Environment.ProcessId }, null, cancellationToken).ConfigureAwait(false);
+            var hello = new Hello { IsDriver = true, Pid = Environment.ProcessId };
+            try
+            {
+                var app = WorkerLauncher.ForThisApplication();
+                (hello.Dotnet, hello.RuntimeConfig, hello.DepsFile, hello.WorkerHost) = (app.Dotnet, app.RuntimeConfig, app.Deps, app.Host);
+            }
+            catch (FileNotFoundException)
+            {
+                // Not started from a build output: this driver can use actors and objects but its own tasks cannot run.
+            }
+            var client = await RemoteClient.ConnectAsync(address, hello, null, cancellationToken).ConfigureAwait(false);
             ray = new Ray(client, ownedHead: null);
         }
         else
@@ -213,7 +223,15 @@ public sealed partial class Ray : IAsyncDisposable
     public ValueTask<string> StatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Client.StatusAsync(cancellationToken);
+        return Client.StatusAsync(false, cancellationToken);
+    }
+
+    /// <summary>The tasks and actor calls the node executed (the last 100,000) as Chrome trace JSON (<c>chrome://tracing</c>, Perfetto).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public ValueTask<string> TimelineAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Client.StatusAsync(true, cancellationToken);
     }
 
     internal async ValueTask<ObjectValue> GetValueAsync(ObjectId id, TimeSpan? timeout, CancellationToken cancellationToken)

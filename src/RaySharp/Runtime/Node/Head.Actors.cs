@@ -40,7 +40,8 @@ internal sealed partial class Head
             _actorsWaitingForResources.Enqueue(actor);
             return;
         }
-        var worker = TakeIdleWorker() ?? StartWorker(actor);
+        var job = actor.Creation.Id.Job;
+        var worker = TakeIdleWorker(job) ?? StartWorker(job, actor);
         worker.Actor = actor;
         actor.Worker = worker;
         if (worker.Registered)

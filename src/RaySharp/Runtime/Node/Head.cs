@@ -160,8 +160,8 @@ internal sealed partial class Head : ICoreClient
 
     private void Enqueue(TaskEntry task)
     {
-        if (!_ready.TryGetValue(task.Shape, out var queue))
-            _ready[task.Shape] = queue = new Queue<TaskEntry>();
+        if (!_ready.TryGetValue(task.QueueKey, out var queue))
+            _ready[task.QueueKey] = queue = new Queue<TaskEntry>();
         queue.Enqueue(task);
         _readyCount++;
     }
@@ -183,7 +183,7 @@ internal sealed partial class Head : ICoreClient
                     _readyCount--;
                     continue;
                 }
-                var worker = PickWorker(next.Demand, shape);
+                var worker = PickWorker(next.Demand, shape, next.Job);
                 if (worker is null)
                 {
                     starved ??= next;
@@ -195,10 +195,10 @@ internal sealed partial class Head : ICoreClient
             }
         }
         if (starved is not null && _scheduler.Available.Covers(starved.Demand))
-            GrowPool();
+            GrowPool(starved.Job);
     }
 
-    private WorkerHandle? PickWorker(ResourceSet demand, string shape)
+    private WorkerHandle? PickWorker(ResourceSet demand, string shape, JobId job)
     {
         WorkerHandle? best = null;
         foreach (var w in _taskWorkers)
@@ -210,7 +210,7 @@ internal sealed partial class Head : ICoreClient
             return best;
         foreach (var w in _taskWorkers)
         {
-            if (w.Lease is null)
+            if (w.Lease is null && w.Job == job)
             {
                 if (!_scheduler.TryAcquire(demand))
                     break;
