@@ -251,8 +251,15 @@ public sealed partial class Ray : IAsyncDisposable
         {
             if (value.InStore)
             {
-                using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
-                return ObjectValues.Decode<T>(view);
+                try
+                {
+                    using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
+                    return ObjectValues.Decode<T>(view);
+                }
+                catch (RaySharp.ObjectStore.ObjectStoreException e) when (e.Error == RaySharp.ObjectStore.ObjectStoreError.NotFound)
+                {
+                    throw new ObjectLostException($"Object {id} is no longer in the node's object store (it was freed or its job ended): {e.Message}");
+                }
             }
             return RaySerializer.Deserialize<T>(value.Data);
         }
