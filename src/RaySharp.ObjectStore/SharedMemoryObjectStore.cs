@@ -18,6 +18,8 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
     public const string ArenaFileName = "arena";
 
     private const int SpillChunk = 1 << 30;
+    private const string StorePrefix = "raysharp-store-";
+    private const string SpillPrefix = "raysharp-spill-";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<TKey, Entry> _objects = [];
@@ -57,8 +59,11 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
         if (_spillCapacity < 0)
             throw new ArgumentException($"SpillCapacityBytes is {_spillCapacity:N0}; use 0 for the default or a positive budget.", nameof(options));
 
-        Directory = Path.Combine(options.SharedMemoryRoot, "raysharp-store-" + name);
-        _spillDirectory = Path.Combine(options.SpillDirectory ?? Path.GetTempPath(), "raysharp-spill-" + name);
+        var spillRoot = options.SpillDirectory ?? Path.GetTempPath();
+        RemoveFoldersOfDeadStores(options.SharedMemoryRoot, StorePrefix);
+        RemoveFoldersOfDeadStores(spillRoot, SpillPrefix);
+        Directory = Path.Combine(options.SharedMemoryRoot, StorePrefix + name);
+        _spillDirectory = Path.Combine(spillRoot, SpillPrefix + name);
         if (System.IO.Directory.Exists(Directory))
             throw new ArgumentException($"The store folder '{Directory}' already exists: another store uses the name '{name}'. Pick another Name.", nameof(options));
         System.IO.Directory.CreateDirectory(Directory);
@@ -72,6 +77,8 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
                 RandomAccess.SetLength(file, _allocator.Capacity);
                 _arena = Native.Map(file, _allocator.Capacity, writable: true, path);
             }
+            if (options.Preallocate)
+                Native.Populate(_arena, _allocator.Capacity);
         }
         catch
         {
@@ -389,6 +396,32 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
         $"Object {key.ToString(null, CultureInfo.InvariantCulture)} is not in the object store: it was never created, or was deleted. Check the key.");
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_arena == null, this);
+
+    /// <summary>
+    /// A store that crashed leaves its folders behind, and a tmpfs arena holds memory until it is deleted.
+    /// Default-named folders (<c>&lt;prefix&gt;&lt;pid&gt;-&lt;random&gt;</c>) whose process no longer runs are removed.
+    /// </summary>
+    private static void RemoveFoldersOfDeadStores(string root, string prefix)
+    {
+        if (!System.IO.Directory.Exists(root))
+            return;
+        foreach (var folder in System.IO.Directory.EnumerateDirectories(root, prefix + "*"))
+        {
+            var rest = Path.GetFileName(folder.AsSpan())[prefix.Length..];
+            var dash = rest.IndexOf('-');
+            if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ||
+                System.IO.Directory.Exists($"/proc/{pid}"))
+                continue;
+            try
+            {
+                System.IO.Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another user's store, or one being removed right now: not ours to clean.
+            }
+        }
+    }
 
     private void DeleteFolders()
     {

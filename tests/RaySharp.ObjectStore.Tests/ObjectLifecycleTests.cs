@@ -170,3 +170,70 @@ public sealed class ObjectLifecycleTests
             Assert.Equal(StoreFixture.Pattern(1000 + i * 37, i), await f.ReadAsync(new TestKey(i)));
     }
 }
+
+public sealed class StaleFolderTests
+{
+    [Fact]
+    public void A_starting_store_removes_the_folders_of_a_store_whose_process_died_and_keeps_live_ones()
+    {
+        var shmRoot = Directory.CreateDirectory($"/dev/shm/raysharp-objstore-test-{Guid.NewGuid():N}").FullName;
+        var spillRoot = Directory.CreateTempSubdirectory("raysharp-objstore-test-").FullName;
+        try
+        {
+            // pid_max is at most 2^22, so this pid never runs.
+            var dead = Directory.CreateDirectory(Path.Combine(shmRoot, "raysharp-store-99999999-0123abcd")).FullName;
+            File.WriteAllText(Path.Combine(dead, "arena"), "stale");
+            var deadSpill = Directory.CreateDirectory(Path.Combine(spillRoot, "raysharp-spill-99999999-0123abcd")).FullName;
+            var live = Directory.CreateDirectory(Path.Combine(shmRoot, $"raysharp-store-{Environment.ProcessId}-4567ef")).FullName;
+            var named = Directory.CreateDirectory(Path.Combine(shmRoot, "raysharp-store-mynode")).FullName;
+
+            using var store = new SharedMemoryObjectStore<TestKey>(new ObjectStoreOptions { CapacityBytes = 8192, SharedMemoryRoot = shmRoot, SpillDirectory = spillRoot });
+
+            Assert.False(Directory.Exists(dead));
+            Assert.False(Directory.Exists(deadSpill));
+            Assert.True(Directory.Exists(live));
+            Assert.True(Directory.Exists(named));
+        }
+        finally
+        {
+            Directory.Delete(shmRoot, recursive: true);
+            Directory.Delete(spillRoot, recursive: true);
+        }
+    }
+}
+
+public sealed class PreallocationTests
+{
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 4 << 20)]
+    public async Task Preallocation_commits_the_whole_arena_at_start_and_objects_still_round_trip(bool preallocate, long committedAtStart)
+    {
+        var spillRoot = Directory.CreateTempSubdirectory("raysharp-objstore-test-").FullName;
+        try
+        {
+            using var store = new SharedMemoryObjectStore<TestKey>(new ObjectStoreOptions { CapacityBytes = 4 << 20, Preallocate = preallocate, SpillDirectory = spillRoot });
+
+            Assert.Equal(committedAtStart, await AllocatedBytesAsync(Path.Combine(store.Directory, "arena")));
+            using var client = new ObjectStoreClient<TestKey>(store, store.Directory);
+            var bytes = StoreFixture.Pattern(100_000, 3);
+            await client.PutAsync(new TestKey(1), bytes);
+            await using var view = await client.GetAsync(new TestKey(1));
+            Assert.Equal(bytes, view.Data.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(spillRoot, recursive: true);
+        }
+    }
+
+    /// <summary>Bytes the file system has allocated to a (sparse) file: <c>du --block-size=1</c>.</summary>
+    private static async Task<long> AllocatedBytesAsync(string path)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("du", ["--block-size=1", path]) { RedirectStandardOutput = true };
+        using var du = System.Diagnostics.Process.Start(start)!;
+        var output = await du.StandardOutput.ReadToEndAsync();
+        await du.WaitForExitAsync();
+        return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,227 @@
+using System.Text.Json;
+using RaySharp;
+
+namespace RaySharp.Bench.Core;
+
+/// <summary>
+/// Ray's microbenchmark set (python/ray/_private/ray_perf.py) under Ray's names, against the public API on
+/// the embedded cluster (<c>Ray.InitAsync()</c>: node services here, worker processes). Each metric does
+/// what Ray's does, with the same batch sizes where they fit this 2-core machine (smaller under
+/// <c>--quick</c>), timed with the harness's warm-up + runs. A metric the runtime cannot run is not
+/// recorded; a note says why.
+/// </summary>
+internal sealed class RayMicrobenchmarks(BenchReport report, bool quick, int runs)
+{
+    private const int Batch = 1000;
+
+    /// <summary>Ray's <c>multiprocessing.cpu_count() // 2</c>: the number of server actors in the 1:n and n:n metrics.</summary>
+    private static readonly int HalfCpus = Math.Max(1, Environment.ProcessorCount / 2);
+
+    private TimeSpan Limit => TimeSpan.FromSeconds(quick ? 30 : 120);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await using var ray = await Ray.InitAsync(cancellationToken: cancellationToken);
+
+        await Metric("single_client_tasks_sync", "tasks/s", quick ? 500 : 5_000, async ops =>
+        {
+            for (var i = 0; i < ops; i++)
+                await ray.Task(RayWorkloads.SmallValue).Remote();
+        });
+
+        await Metric("single_client_tasks_async", "tasks/s", (quick ? 3 : 10) * Batch, async ops =>
+        {
+            for (var b = 0; b < ops / Batch; b++)
+                await ray.GetAsync(SubmitSmallValues(ray, Batch));
+        });
+
+        await Metric("single_client_tasks_and_get_batch", "batches/s", quick ? 3 : 10, async ops =>
+        {
+            for (var b = 0; b < ops; b++)
+                await ray.GetAsync(SubmitSmallValues(ray, Batch));
+        });
+
+        await WithActors(ray, 4, null, async actors =>
+        {
+            var n = quick ? 500 : 10_000;
+            await Metric("multi_client_tasks_async", "tasks/s", n * actors.Length, async _ =>
+                await ray.GetAsync(actors.Select(a => a.Call(x => x.SmallValueBatch(n))).ToArray()));
+        });
+
+        await WithActors(ray, 1, null, async actors =>
+        {
+            var actor = actors[0];
+            await Metric("1_1_actor_calls_sync", "calls/s", quick ? 1_000 : 10_000, async ops =>
+            {
+                for (var i = 0; i < ops; i++)
+                    await actor.Call(a => a.SmallValue());
+            });
+        });
+
+        await WithActors(ray, 1, null, async actors =>
+        {
+            var actor = actors[0];
+            await Metric("1_1_actor_calls_async", "calls/s", (quick ? 5 : 20) * Batch, async ops =>
+            {
+                for (var b = 0; b < ops / Batch; b++)
+                    await ray.GetAsync(CallSmallValues(actor, Batch));
+            });
+        });
+
+        await WithActors(ray, 1, 16, async actors =>
+        {
+            var actor = actors[0];
+            await Metric("1_1_actor_calls_concurrent", "calls/s", (quick ? 5 : 20) * Batch, async ops =>
+            {
+                for (var b = 0; b < ops / Batch; b++)
+                    await ray.GetAsync(CallSmallValues(actor, Batch));
+            });
+        });
+
+        await WithActors(ray, HalfCpus, null, async servers =>
+        {
+            var client = ray.Actor(() => new BenchClient(servers)).Remote();
+            var n = quick ? 1_000 : 5_000;
+            await Metric("1_n_actor_calls_async", "calls/s", n * servers.Length, async _ =>
+                await client.Call(c => c.SmallValueBatch(n)));
+            ray.Kill(client);
+        });
+
+        await WithActors(ray, HalfCpus, null, async servers =>
+        {
+            const int m = 4;
+            var n = quick ? 1_000 : 5_000;
+            await Metric("n_n_actor_calls_async", "calls/s", m * n, async _ =>
+                await ray.GetAsync(Enumerable.Range(0, m).Select(_ => ray.Task(RayWorkloads.CallActors, servers, n).Remote()).ToArray()));
+        });
+
+        await WithActors(ray, HalfCpus, null, async servers =>
+        {
+            var clients = servers.Select(s => ray.Actor(() => new BenchClient(new[] { s })).Remote()).ToArray();
+            var n = quick ? 250 : 1_000;
+            await Metric("n_n_actor_calls_with_arg_async", "calls/s", n * clients.Length, async _ =>
+                await ray.GetAsync(clients.Select(c => c.Call(x => x.SmallValueBatchArg(n))).ToArray()));
+            foreach (var client in clients)
+                ray.Kill(client);
+        });
+
+        await Metric("single_client_put_calls", "puts/s", quick ? 20_000 : 100_000, ops =>
+        {
+            for (var i = 0; i < ops; i++)
+                ray.Put(0);
+            return Task.CompletedTask;
+        });
+
+        var small = ray.Put(0);
+        await Metric("single_client_get_calls", "gets/s", quick ? 20_000 : 100_000, ops =>
+        {
+            for (var i = 0; i < ops; i++)
+                small.Get();
+            return Task.CompletedTask;
+        });
+
+        await Metric("multi_client_put_calls", "puts/s", 10 * 100, async _ =>
+            await ray.GetAsync(Enumerable.Range(0, 10).Select(_ => ray.Task(RayWorkloads.PutSmall, 100).Remote()).ToArray()));
+
+        await PutGigabytesAsync(ray, cancellationToken);
+
+        var containing = ray.Task(RayWorkloads.CreateObjectContainingRefs, 10_000).Remote();
+        await Metric("single_client_get_object_containing_10k_refs", "gets/s", quick ? 5 : 20, async ops =>
+        {
+            for (var i = 0; i < ops; i++)
+                await containing;
+        });
+
+        await Metric("single_client_wait_1k_refs", "waits of 1k/s", quick ? 1 : 3, async ops =>
+        {
+            for (var r = 0; r < ops; r++)
+            {
+                IReadOnlyList<ObjectRef<byte[]>> notReady = SubmitSmallValues(ray, Batch);
+                for (var i = 0; i < Batch && notReady.Count > 0; i++)
+                    notReady = (await ray.WaitAsync(notReady, numReturns: 1)).Pending;
+            }
+        });
+    }
+
+    /// <summary>
+    /// Ray puts an 800 MB int64 array per call and drops the ref at once (Python frees it immediately).
+    /// Here a dropped ref is freed when the GC finalizes it, so puts can outrun frees and push the default
+    /// 1 GiB store into spilling; the array is smaller to keep that from dominating, and the spills that
+    /// did happen are reported.
+    /// </summary>
+    private async Task PutGigabytesAsync(Ray ray, CancellationToken cancellationToken)
+    {
+        var longs = quick ? 100 * 1024 * 1024 / 8 : 400 * 1024 * 1024 / 8;
+        var array = new long[longs];
+        var spillsBefore = await TotalSpillsAsync(ray, cancellationToken);
+        await Metric("single_client_put_gigabytes", "GB/s", 1, longs * 8 / 1e9, _ =>
+        {
+            ray.Put(array);
+            return Task.CompletedTask;
+        });
+        var spills = await TotalSpillsAsync(ray, cancellationToken) - spillsBefore;
+        report.Note($"single_client_put_gigabytes puts a {longs * 8 >> 20} MiB long[] per call (Ray: 800 MB); the store spilled {spills} objects meanwhile.");
+    }
+
+    private static async Task<long> TotalSpillsAsync(Ray ray, CancellationToken cancellationToken)
+    {
+        using var status = JsonDocument.Parse(await ray.StatusAsync(cancellationToken));
+        return status.RootElement.GetProperty("object_store").GetProperty("TotalSpills").GetInt64();
+    }
+
+    private static ObjectRef<byte[]>[] SubmitSmallValues(Ray ray, int count)
+    {
+        var refs = new ObjectRef<byte[]>[count];
+        for (var i = 0; i < count; i++)
+            refs[i] = ray.Task(RayWorkloads.SmallValue).Remote();
+        return refs;
+    }
+
+    private static ObjectRef<byte[]>[] CallSmallValues(ActorHandle<BenchActor> actor, int count)
+    {
+        var refs = new ObjectRef<byte[]>[count];
+        for (var i = 0; i < count; i++)
+            refs[i] = actor.Call(a => a.SmallValue());
+        return refs;
+    }
+
+    private Task Metric(string name, string unit, long operations, Func<long, Task> work) => Metric(name, unit, operations, 1, work);
+
+    /// <summary>
+    /// Times <paramref name="work"/> (which performs <paramref name="operations"/> operations) with the
+    /// harness's warm-up + runs, and records operations × <paramref name="multiplier"/> per second. A failure
+    /// or a run past the limit is noted instead of recorded.
+    /// </summary>
+    private async Task Metric(string name, string unit, long operations, double multiplier, Func<long, Task> work)
+    {
+        try
+        {
+            var rates = await Measure.RateAsync(runs, operations, () => work(operations)).WaitAsync(Limit);
+            report.Add(name, unit, [.. rates.Select(r => r * multiplier)]);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            report.Note($"{name} not measured: {(e is TimeoutException ? $"no result within {Limit.TotalSeconds:F0} s" : $"{e.GetType().Name}: {e.Message}")}");
+        }
+    }
+
+    /// <summary>Creates <paramref name="count"/> <see cref="BenchActor"/>s (0 CPUs, as Ray's), runs <paramref name="body"/>, kills them.</summary>
+    private async Task WithActors(Ray ray, int count, int? maxConcurrency, Func<ActorHandle<BenchActor>[], Task> body)
+    {
+        var actors = new ActorHandle<BenchActor>[count];
+        for (var i = 0; i < count; i++)
+        {
+            var builder = ray.Actor(() => new BenchActor());
+            actors[i] = (maxConcurrency is { } c ? builder.WithMaxConcurrency(c) : builder).Remote();
+        }
+        try
+        {
+            await body(actors);
+        }
+        finally
+        {
+            foreach (var actor in actors)
+                ray.Kill(actor);
+        }
+    }
+}
