@@ -49,11 +49,11 @@ public sealed partial class Ray : IAsyncDisposable
     public static CancellationToken TaskCancellation => TaskContext.Current?.Cancellation.Token ?? CancellationToken.None;
 
     [ThreadStatic]
-    private static Ray? t_decoding;
+    private static Ray? _decoding;
 
     internal static Ray? Ambient
     {
-        get => t_decoding ?? AmbientRay.Value ?? Volatile.Read(ref _processDefault);
+        get => _decoding ?? AmbientRay.Value ?? Volatile.Read(ref _processDefault);
         set => AmbientRay.Value = value;
     }
 
@@ -245,14 +245,21 @@ public sealed partial class Ray : IAsyncDisposable
     {
         if (value.Error is not null)
             throw value.Error.ToException();
-        var outer = t_decoding;
-        t_decoding = this;
+        var outer = _decoding;
+        _decoding = this;
         try
         {
             if (value.InStore)
             {
-                using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
-                return ObjectValues.Decode<T>(view);
+                try
+                {
+                    using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
+                    return ObjectValues.Decode<T>(view);
+                }
+                catch (RaySharp.ObjectStore.ObjectStoreException e) when (e.Error == RaySharp.ObjectStore.ObjectStoreError.NotFound)
+                {
+                    throw new ObjectLostException($"Object {id} is no longer in the node's object store (it was freed or its job ended): {e.Message}");
+                }
             }
             return RaySerializer.Deserialize<T>(value.Data);
         }
@@ -262,7 +269,7 @@ public sealed partial class Ray : IAsyncDisposable
         }
         finally
         {
-            t_decoding = outer;
+            _decoding = outer;
         }
     }
 

@@ -94,8 +94,9 @@ internal sealed class Connection : IAsyncDisposable
                     if (_batch.WrittenCount > 1 << 20)
                         break;
                 }
-                if (_batch.WrittenCount > 0 && IsOpen)
-                    _socket.Send(_batch.WrittenSpan);
+                var pending = _batch.WrittenSpan;
+                while (!pending.IsEmpty && IsOpen)
+                    pending = pending[_socket.Send(pending)..];
                 if (reject)
                     Close(CloseReason ?? new InvalidDataException("The peer sent a frame that is not a RaySharp message."));
             }

@@ -39,13 +39,13 @@ internal sealed class ObjectWaiter(int needed)
 }
 
 /// <summary>A submitted task, actor creation or actor call that has not finished.</summary>
-internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape)
+internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape, string queueKey)
 {
     public TaskSpec Spec { get; } = spec;
     public ResourceSet Demand { get; } = demand;
     public string Shape { get; } = shape;
     /// <summary>The ready queue (and worker lease) it belongs to: its job's workers with its resource shape.</summary>
-    public string QueueKey { get; } = $"{spec.Id.Job} {shape}";
+    public string QueueKey { get; } = queueKey;
     public JobId Job => Spec.Id.Job;
     public int PendingDeps;
     public int RetriesLeft = spec.MaxRetries;

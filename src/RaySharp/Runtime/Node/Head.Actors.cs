@@ -62,7 +62,7 @@ internal sealed partial class Head
     private void SendCreation(ActorEntry actor)
     {
         var worker = actor.Worker!;
-        var creation = new TaskEntry(actor.Creation, actor.Demand, "") { Worker = worker };
+        var creation = new TaskEntry(actor.Creation, actor.Demand, "", "") { Worker = worker };
         worker.Running[actor.Creation.Id] = creation;
         _tasks[actor.Creation.Id] = creation;
         worker.Link!.Send(new Execute { Spec = actor.Creation, ArgValues = Inline(actor.Creation) });

@@ -92,10 +92,10 @@ internal sealed partial class Head : ICoreClient
     /// <summary>Submits a task; <paramref name="ownedHere"/> when it comes from a driver in this process (its refs are counted here).</summary>
     internal void Submit(TaskSpec spec, bool ownedHere)
     {
-        var demand = ResourceSet.Of(spec.Resources);
-        var task = new TaskEntry(spec, demand, demand.ToString());
         lock (_lock)
         {
+            var (demand, shape, queueKey) = Shape(spec);
+            var task = new TaskEntry(spec, demand, shape, queueKey);
             ThrowIfShutDown();
             var result = Pending(ObjectId.ForReturn(spec.Id));
             result.OwnedHere = ownedHere;
@@ -142,6 +142,28 @@ internal sealed partial class Head : ICoreClient
                 Enqueue(task);
             Dispatch();
         }
+    }
+
+    private readonly Dictionary<(JobId, double, long), (ResourceSet, string, string)> _shapes = [];
+
+    /// <summary>The demand of a task, its text and its queue key; shared by every task of the same job and shape (no custom resources).</summary>
+    private (ResourceSet Demand, string Shape, string QueueKey) Shape(TaskSpec spec)
+    {
+        var r = spec.Resources;
+        if (r.Custom is { Count: > 0 })
+        {
+            var custom = ResourceSet.Of(r);
+            var text = custom.ToString();
+            return (custom, text, $"{spec.Id.Job} {text}");
+        }
+        var key = (spec.Id.Job, r.Cpus, r.MemoryBytes);
+        if (!_shapes.TryGetValue(key, out var known))
+        {
+            var demand = ResourceSet.Of(r);
+            var text = demand.ToString();
+            _shapes[key] = known = (demand, text, $"{spec.Id.Job} {text}");
+        }
+        return known;
     }
 
     private static ErrorInfo UnknownObject(ObjectId id, string taskName) => ErrorInfo.Of(ErrorKind.ObjectLost,
