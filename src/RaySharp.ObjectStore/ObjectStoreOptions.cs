@@ -16,6 +16,15 @@ public sealed class ObjectStoreOptions
     /// </summary>
     public long SpillCapacityBytes { get; set; }
 
+    /// <summary>
+    /// Commit and map the whole arena when the store starts (as Ray's <c>preallocate_plasma_memory</c>).
+    /// A page touched for the first time costs a fault and zeroing, which caps a put into fresh memory at
+    /// about a tenth of memcpy here; the arena's pages stay resident once touched, so preallocating moves
+    /// that cost to start-up (about 0.6 s per GiB here) and commits <see cref="CapacityBytes"/> of memory at
+    /// once. Default false: memory is committed as objects first touch it.
+    /// </summary>
+    public bool Preallocate { get; set; }
+
     /// <summary>Directory under which the store creates its own folder. Default <c>/dev/shm</c>.</summary>
     public string SharedMemoryRoot { get; set; } = "/dev/shm";
 

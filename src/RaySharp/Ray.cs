@@ -49,11 +49,11 @@ public sealed partial class Ray : IAsyncDisposable
     public static CancellationToken TaskCancellation => TaskContext.Current?.Cancellation.Token ?? CancellationToken.None;
 
     [ThreadStatic]
-    private static Ray? t_decoding;
+    private static Ray? _decoding;
 
     internal static Ray? Ambient
     {
-        get => t_decoding ?? AmbientRay.Value ?? Volatile.Read(ref _processDefault);
+        get => _decoding ?? AmbientRay.Value ?? Volatile.Read(ref _processDefault);
         set => AmbientRay.Value = value;
     }
 
@@ -76,7 +76,17 @@ public sealed partial class Ray : IAsyncDisposable
         Ray ray;
         if (!string.IsNullOrWhiteSpace(address))
         {
-            var client = await RemoteClient.ConnectAsync(address, new Hello { IsDriver = true, Pid = Environment.ProcessId }, null, cancellationToken).ConfigureAwait(false);
+            var hello = new Hello { IsDriver = true, Pid = Environment.ProcessId };
+            try
+            {
+                var app = WorkerLauncher.ForThisApplication();
+                (hello.Dotnet, hello.RuntimeConfig, hello.DepsFile, hello.WorkerHost) = (app.Dotnet, app.RuntimeConfig, app.Deps, app.Host);
+            }
+            catch (FileNotFoundException)
+            {
+                // Not started from a build output: this driver can use actors and objects but its own tasks cannot run.
+            }
+            var client = await RemoteClient.ConnectAsync(address, hello, null, cancellationToken).ConfigureAwait(false);
             ray = new Ray(client, ownedHead: null);
         }
         else
@@ -213,7 +223,15 @@ public sealed partial class Ray : IAsyncDisposable
     public ValueTask<string> StatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Client.StatusAsync(cancellationToken);
+        return Client.StatusAsync(false, cancellationToken);
+    }
+
+    /// <summary>The tasks and actor calls the node executed (the last 100,000) as Chrome trace JSON (<c>chrome://tracing</c>, Perfetto).</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public ValueTask<string> TimelineAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Client.StatusAsync(true, cancellationToken);
     }
 
     internal async ValueTask<ObjectValue> GetValueAsync(ObjectId id, TimeSpan? timeout, CancellationToken cancellationToken)
@@ -227,14 +245,21 @@ public sealed partial class Ray : IAsyncDisposable
     {
         if (value.Error is not null)
             throw value.Error.ToException();
-        var outer = t_decoding;
-        t_decoding = this;
+        var outer = _decoding;
+        _decoding = this;
         try
         {
             if (value.InStore)
             {
-                using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
-                return ObjectValues.Decode<T>(view);
+                try
+                {
+                    using var view = Client.Store.GetAsync(id).AsTask().GetAwaiter().GetResult();
+                    return ObjectValues.Decode<T>(view);
+                }
+                catch (RaySharp.ObjectStore.ObjectStoreException e) when (e.Error == RaySharp.ObjectStore.ObjectStoreError.NotFound)
+                {
+                    throw new ObjectLostException($"Object {id} is no longer in the node's object store (it was freed or its job ended): {e.Message}");
+                }
             }
             return RaySerializer.Deserialize<T>(value.Data);
         }
@@ -244,7 +269,7 @@ public sealed partial class Ray : IAsyncDisposable
         }
         finally
         {
-            t_decoding = outer;
+            _decoding = outer;
         }
     }
 

@@ -11,6 +11,7 @@ namespace RaySharp;
 /// <typeparam name="TR">The function's result type (a Task-returning function's awaited type).</typeparam>
 public sealed class TaskCall<TR>
 {
+    private static readonly ResourceDemand DefaultResources = new() { Cpus = 1 };
     private readonly Ray _ray;
     private readonly TaskSpec _spec;
     private bool _submitted;
@@ -24,7 +25,7 @@ public sealed class TaskCall<TR>
             Kind = TaskKind.Normal,
             Function = f,
             Args = args,
-            Resources = new ResourceDemand { Cpus = 1 },
+            Resources = DefaultResources,
             MaxRetries = 3,
         };
     }

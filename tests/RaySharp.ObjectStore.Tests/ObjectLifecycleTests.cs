@@ -201,3 +201,40 @@ public sealed class StaleFolderTests
         }
     }
 }
+
+public sealed class PreallocationTests
+{
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 4 << 20)]
+    public async Task Preallocation_commits_the_whole_arena_at_start_and_objects_still_round_trip(bool preallocate, long committedAtStart)
+    {
+        var spillRoot = Directory.CreateTempSubdirectory("raysharp-objstore-test-").FullName;
+        try
+        {
+            using var store = new SharedMemoryObjectStore<TestKey>(new ObjectStoreOptions { CapacityBytes = 4 << 20, Preallocate = preallocate, SpillDirectory = spillRoot });
+
+            Assert.Equal(committedAtStart, await AllocatedBytesAsync(Path.Combine(store.Directory, "arena")));
+            Assert.Equal(preallocate, File.Exists(Path.Combine(store.Directory, SharedMemoryObjectStore<TestKey>.PreallocatedMarkerFileName)));
+            using var client = new ObjectStoreClient<TestKey>(store, store.Directory);
+            var bytes = StoreFixture.Pattern(100_000, 3);
+            await client.PutAsync(new TestKey(1), bytes);
+            await using var view = await client.GetAsync(new TestKey(1));
+            Assert.Equal(bytes, view.Data.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(spillRoot, recursive: true);
+        }
+    }
+
+    /// <summary>Bytes the file system has allocated to a (sparse) file: <c>du --block-size=1</c>.</summary>
+    private static async Task<long> AllocatedBytesAsync(string path)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("du", ["--block-size=1", path]) { RedirectStandardOutput = true };
+        using var du = System.Diagnostics.Process.Start(start)!;
+        var output = await du.StandardOutput.ReadToEndAsync();
+        await du.WaitForExitAsync();
+        return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -3,19 +3,24 @@ using RaySharp.ObjectStore;
 
 namespace RaySharp.Tests;
 
-/// <summary>Large values through the node's shared-memory store, on a cluster with a small (32 MiB) store.</summary>
+/// <summary>Large values through the node's shared-memory store, on a cluster with a small (16 MiB) store.</summary>
 public sealed class ObjectStoreTests : IAsyncLifetime
 {
-    private const int Floats = 1 << 20; // 4 MiB per array
+    private const int Floats = 1 << 19; // 2 MiB per array
     private Ray _ray = null!;
 
-    public async Task InitializeAsync() => _ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreBytes = 32 << 20 });
+    public async Task InitializeAsync() => _ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreBytes = 16 << 20 });
 
     public async Task DisposeAsync() => await _ray.DisposeAsync();
 
     private SharedMemoryObjectStore<ObjectId> Store => _ray.OwnedHead!.ObjectStore;
 
-    private static float[] Filled(float value) => Enumerable.Repeat(value, Floats).ToArray();
+    private static float[] Filled(float value)
+    {
+        var array = new float[Floats];
+        Array.Fill(array, value);
+        return array;
+    }
 
     [Fact]
     public async Task A_large_array_is_read_in_place_by_a_task_and_a_large_result_comes_back()
@@ -32,8 +37,8 @@ public sealed class ObjectStoreTests : IAsyncLifetime
     [Fact]
     public async Task Filling_the_store_past_its_capacity_spills_to_disk_and_restores_the_right_values()
     {
-        var refs = Enumerable.Range(0, 12).Select(i => _ray.Put(Filled(i))).ToArray(); // 48 MiB into 32 MiB
-        Assert.True(Store.GetStats().TotalSpills > 0, "Expected spills after 48 MiB went into a 32 MiB store.");
+        var refs = Enumerable.Range(0, 12).Select(i => _ray.Put(Filled(i))).ToArray(); // 24 MiB into 16 MiB
+        Assert.True(Store.GetStats().TotalSpills > 0, "Expected spills after 24 MiB went into a 16 MiB store.");
         for (var i = 0; i < refs.Length; i++)
         {
             var sum = await Within.Await(_ray.Task(Big.Sum, refs[i].AsMemory()).Remote().GetAsync(), $"the sum of array {i}");
@@ -73,7 +78,7 @@ public sealed class ObjectStoreTests : IAsyncLifetime
     [Fact]
     public void A_value_larger_than_the_store_and_its_spill_budget_is_a_clear_error()
     {
-        var error = Assert.ThrowsAny<ObjectStoreException>(() => _ray.Put(new byte[200 << 20]));
+        var error = Assert.ThrowsAny<ObjectStoreException>(() => _ray.Put(new byte[100 << 20]));
         Assert.Equal(ObjectStoreError.TooLarge, error.Error);
         Assert.Equal(3, _ray.Task(Work.Add, 1, 2).Remote().Get(Within.Timeout));
     }

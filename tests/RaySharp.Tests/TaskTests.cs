@@ -82,7 +82,7 @@ public class TaskTests(ClusterFixture cluster)
     public async Task A_cancelled_running_task_reports_TaskCancelledException()
     {
         var slow = Ray.Task(Work.Sleepy, 30_000).Remote();
-        await Within.Until(() => cluster.Ray.OwnedHead!.StatusAsync(default).Result.Contains("\"running\"", StringComparison.Ordinal), "the task is running");
+        await Within.Until(() => cluster.Ray.StatusAsync().AsTask().Result.Contains("\"running\"", StringComparison.Ordinal), "the task is running");
         Ray.Cancel(slow);
         await Assert.ThrowsAsync<TaskCancelledException>(async () => await slow.GetAsync().AsTask().WaitAsync(Within.Timeout));
         Assert.Equal(3, await Within.Await(Ray.Task(Work.Add, 1, 2).Remote().GetAsync(), "a task after the cancel"));

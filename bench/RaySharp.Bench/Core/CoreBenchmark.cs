@@ -14,6 +14,8 @@ internal sealed class CoreBenchmark : IBenchmark
     {
         var quick = context.Quick;
         var runs = quick ? 3 : 5;
+        if (File.Exists("/proc/loadavg"))
+            report.Note($"load average at start (1/5/15 min): {string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3))} on {Environment.ProcessorCount} cores; other processes share the machine.");
 
         report.Add("ref_uds_roundtrip_us", "µs", await References.UdsRoundTripMicrosecondsAsync(runs, quick ? 5_000 : 20_000, cancellationToken));
         report.Add("ref_memcpy_gbps", "GB/s", References.MemcpyGigabytesPerSecond(runs, quick ? 128 << 20 : 800 << 20, copies: quick ? 8 : 4));

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using MessagePack;
 using RaySharp.Runtime;
 
@@ -10,11 +10,12 @@ namespace RaySharp.Protocol;
 
 /// <summary>
 /// One long-lived Unix-socket connection carrying length-prefixed MessagePack frames
-/// (<c>[uint32 little-endian length][Message]</c>). Sends are queued without blocking; one writer
-/// loop drains everything queued into the socket buffer and flushes once per batch, so a burst of task
-/// specs costs one system call. Received frames are handed to the handler in order, on the reader loop.
-/// A frame that cannot be decoded gets a <see cref="ProtocolError"/> reply and the connection is closed;
-/// the rest of the node is unaffected.
+/// (<c>[uint32 little-endian length][Message]</c>). Sending never waits for another thread: the sender
+/// that finds the connection idle writes its frame (and everything other threads queued meanwhile) in one
+/// system call; a sender that finds a write in progress just queues its frame for that writer, so bursts
+/// are batched without a hop through a writer thread. Received frames are handed to the handler in order,
+/// on the reader loop. A frame that cannot be decoded gets a <see cref="ProtocolError"/> reply and the
+/// connection is closed; the rest of the node is unaffected.
 /// </summary>
 internal sealed class Connection : IAsyncDisposable
 {
@@ -22,10 +23,12 @@ internal sealed class Connection : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
-    private readonly Channel<Message> _outbox = Channel.CreateUnbounded<Message>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<Message> _outbox = new();
+    private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
+    private readonly ArrayBufferWriter<byte> _scratch = new(4096);
     private readonly CancellationTokenSource _stop = new();
     private Task _reader = Task.CompletedTask;
-    private Task _writer = Task.CompletedTask;
+    private int _writing;
     private int _closed;
 
     public Connection(Socket socket)
@@ -54,47 +57,56 @@ internal sealed class Connection : IAsyncDisposable
         return new Connection(socket);
     }
 
-    /// <summary>Starts the loops. <paramref name="onMessage"/> runs on the reader loop and must not block.</summary>
-    public void Start(Action<Message> onMessage, Action<Connection> onClosed)
-    {
-        _writer = Task.Run(WriteLoopAsync);
+    /// <summary>Starts the reader loop. <paramref name="onMessage"/> runs on it and must not block.</summary>
+    public void Start(Action<Message> onMessage, Action<Connection> onClosed) =>
         _reader = Task.Run(() => ReadLoopAsync(onMessage, onClosed));
+
+    public void Send(Message message)
+    {
+        if (!IsOpen)
+            return;
+        _outbox.Enqueue(message);
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+            Drain();
     }
 
-    public void Send(Message message) => _outbox.Writer.TryWrite(message);
-
-    private async Task WriteLoopAsync()
+    /// <summary>Writes everything queued; the caller holds the writer role and gives it up at the end.</summary>
+    private void Drain()
     {
-        var pipe = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
-        var scratch = new ArrayBufferWriter<byte>(4096);
-        var reader = _outbox.Reader;
-        try
+        while (true)
         {
-            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            var reject = false;
+            try
             {
-                while (reader.TryRead(out var message))
+                _batch.ResetWrittenCount();
+                while (_outbox.TryDequeue(out var message))
                 {
-                    scratch.ResetWrittenCount();
-                    MessagePackSerializer.Serialize(scratch, message, RaySerializer.Wire);
-                    var header = pipe.GetSpan(4);
-                    BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)scratch.WrittenCount);
-                    pipe.Advance(4);
-                    pipe.Write(scratch.WrittenSpan);
+                    _scratch.ResetWrittenCount();
+                    MessagePackSerializer.Serialize(_scratch, message, RaySerializer.Wire);
+                    BinaryPrimitives.WriteUInt32LittleEndian(_batch.GetSpan(4), (uint)_scratch.WrittenCount);
+                    _batch.Advance(4);
+                    _batch.Write(_scratch.WrittenSpan);
                     if (message is ProtocolError)
                     {
-                        await pipe.FlushAsync(_stop.Token).ConfigureAwait(false);
-                        Close(new InvalidDataException(((ProtocolError)message).Text));
-                        return;
+                        reject = true;
+                        break;
                     }
+                    if (_batch.WrittenCount > 1 << 20)
+                        break;
                 }
-                var flush = await pipe.FlushAsync(_stop.Token).ConfigureAwait(false);
-                if (flush.IsCompleted)
-                    break;
+                var pending = _batch.WrittenSpan;
+                while (!pending.IsEmpty && IsOpen)
+                    pending = pending[_socket.Send(pending)..];
+                if (reject)
+                    Close(CloseReason ?? new InvalidDataException("The peer sent a frame that is not a RaySharp message."));
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
-        {
-            Close(e is OperationCanceledException ? null : e);
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+            {
+                Close(e);
+            }
+            Volatile.Write(ref _writing, 0);
+            if (_outbox.IsEmpty || !IsOpen || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+                return;
         }
     }
 
@@ -147,7 +159,6 @@ internal sealed class Connection : IAsyncDisposable
     {
         CloseReason = new InvalidDataException(text);
         Send(new ProtocolError { Text = text });
-        _outbox.Writer.TryComplete();
     }
 
     private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
@@ -172,7 +183,6 @@ internal sealed class Connection : IAsyncDisposable
         if (Interlocked.Exchange(ref _closed, 1) != 0)
             return;
         CloseReason ??= reason;
-        _outbox.Writer.TryComplete();
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -185,21 +195,11 @@ internal sealed class Connection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Let queued frames (a ProtocolError above all) reach the peer before the socket goes.
-        _outbox.Writer.TryComplete();
-        try
-        {
-            await _writer.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // The peer is not reading; close anyway.
-        }
         Close(null);
         _stop.Cancel();
         try
         {
-            await Task.WhenAll(_reader, _writer).ConfigureAwait(false);
+            await _reader.ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
         {

@@ -111,6 +111,11 @@ internal sealed class Hello : Message
     [Key(0)] public ulong WorkerId { get; set; }
     [Key(1)] public int Pid { get; set; }
     [Key(2)] public bool IsDriver { get; set; }
+    /// <summary>A driver's application: how the node starts workers for its job (null if unknown).</summary>
+    [Key(3)] public string? RuntimeConfig { get; set; }
+    [Key(4)] public string? DepsFile { get; set; }
+    [Key(5)] public string? WorkerHost { get; set; }
+    [Key(6)] public string? Dotnet { get; set; }
 }
 
 [MessagePackObject]
@@ -269,6 +274,7 @@ internal sealed class StoreReply : Message
 internal sealed class StatusRequest : Message
 {
     [Key(0)] public long RequestId { get; set; }
+    [Key(1)] public bool Timeline { get; set; }
 }
 
 [MessagePackObject]

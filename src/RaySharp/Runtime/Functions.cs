@@ -15,6 +15,9 @@ internal static class Functions
 {
     private static readonly ConcurrentDictionary<MethodBase, FunctionRef> Refs = new();
     private static readonly ConcurrentDictionary<(string Assembly, string Module, int Token), Invocable> Resolved = new();
+    private static readonly ConcurrentDictionary<MethodBase, ParameterInfo[]> ParameterCache = new();
+
+    private static ParameterInfo[] ParametersOf(MethodBase m) => ParameterCache.GetOrAdd(m, static m => m.GetParameters());
 
     /// <summary>Describes a delegate to a static method or to a lambda that captures nothing.</summary>
     public static FunctionRef Describe(Delegate function)
@@ -90,7 +93,7 @@ internal static class Functions
             throw new ArgumentException(
                 $"An actor call must be a single method call on the actor, like 'c => c.Add(5)'; '{call}' is not.", nameof(call));
         }
-        return (Describe(invocation.Method), Arguments(invocation.Method.GetParameters(), invocation.Arguments, call.Parameters[0], invocation.Method.Name));
+        return (Describe(invocation.Method), Arguments(ParametersOf(invocation.Method), invocation.Arguments, call.Parameters[0], invocation.Method.Name));
     }
 
     /// <summary>Reads an actor constructor <c>() =&gt; new Counter(args)</c>.</summary>

@@ -39,6 +39,6 @@ internal interface ICoreClient : IAsyncDisposable
     /// <summary>Tells the owner that this process holds no more references to these objects.</summary>
     void Release(ObjectId[] ids);
 
-    /// <summary>The node's state as JSON (for tools).</summary>
-    ValueTask<string> StatusAsync(CancellationToken cancellationToken);
+    /// <summary>The node's state as JSON (for tools); with <paramref name="timeline"/>, the executed tasks as Chrome trace events instead.</summary>
+    ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken);
 }

@@ -194,9 +194,9 @@ internal sealed class RemoteClient : ICoreClient
     /// <summary>Sends a frame as is (workers send their results this way).</summary>
     public void Send(Message message) => _connection.Send(message);
 
-    public async ValueTask<string> StatusAsync(CancellationToken cancellationToken)
+    public async ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken)
     {
-        var reply = await RequestAsync<StatusReply>(id => new StatusRequest { RequestId = id }, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var reply = await RequestAsync<StatusReply>(id => new StatusRequest { RequestId = id, Timeline = timeline }, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         return reply.Json;
     }
 

@@ -39,11 +39,14 @@ internal sealed class ObjectWaiter(int needed)
 }
 
 /// <summary>A submitted task, actor creation or actor call that has not finished.</summary>
-internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape)
+internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape, string queueKey)
 {
     public TaskSpec Spec { get; } = spec;
     public ResourceSet Demand { get; } = demand;
     public string Shape { get; } = shape;
+    /// <summary>The ready queue (and worker lease) it belongs to: its job's workers with its resource shape.</summary>
+    public string QueueKey { get; } = queueKey;
+    public JobId Job => Spec.Id.Job;
     public int PendingDeps;
     public int RetriesLeft = spec.MaxRetries;
     public WorkerHandle? Worker;
@@ -63,9 +66,11 @@ internal interface IWorkerLink
 }
 
 /// <summary>One worker: a pooled task runner, or the host of one actor.</summary>
-internal sealed class WorkerHandle(ulong id)
+internal sealed class WorkerHandle(ulong id, JobId job)
 {
     public ulong Id { get; } = id;
+    /// <summary>The job whose application this worker runs.</summary>
+    public JobId Job { get; } = job;
     public IWorkerLink? Link;
     public System.Diagnostics.Process? Process;
     public ActorEntry? Actor;

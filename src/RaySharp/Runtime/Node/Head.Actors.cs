@@ -40,7 +40,8 @@ internal sealed partial class Head
             _actorsWaitingForResources.Enqueue(actor);
             return;
         }
-        var worker = TakeIdleWorker() ?? StartWorker(actor);
+        var job = actor.Creation.Id.Job;
+        var worker = TakeIdleWorker(job) ?? StartWorker(job, actor);
         worker.Actor = actor;
         actor.Worker = worker;
         if (worker.Registered)
@@ -61,7 +62,7 @@ internal sealed partial class Head
     private void SendCreation(ActorEntry actor)
     {
         var worker = actor.Worker!;
-        var creation = new TaskEntry(actor.Creation, actor.Demand, "") { Worker = worker };
+        var creation = new TaskEntry(actor.Creation, actor.Demand, "", "") { Worker = worker };
         worker.Running[actor.Creation.Id] = creation;
         _tasks[actor.Creation.Id] = creation;
         worker.Link!.Send(new Execute { Spec = actor.Creation, ArgValues = Inline(actor.Creation) });

@@ -15,7 +15,7 @@ internal sealed partial class Head
     private NodeServer? _server;
     private Ray? _inProcessRay;
     private string? _sessionDirectory;
-    private int _startingTaskWorkers;
+    private readonly Dictionary<JobId, WorkerCommand> _jobs = [];
     private int _startFailures;
     private ulong _nextWorkerId;
     private string? _lastStartFailure;
@@ -24,7 +24,8 @@ internal sealed partial class Head
     private int MaxTaskWorkers => NumCpus * 4 + 4;
 
     /// <summary>Starts the node's socket (unless local mode) and pre-starts one task worker per CPU.</summary>
-    public void Start(Ray driver)
+    /// <param name="driver">The driver in this process (its job gets pre-started workers), or null for a standalone node.</param>
+    public void Start(Ray? driver)
     {
         _inProcessRay = driver;
         if (!LocalMode)
@@ -34,19 +35,44 @@ internal sealed partial class Head
             _server = new NodeServer(this, Path.Combine(_sessionDirectory, "node.sock"), _log);
             _server.Start();
         }
+        if (driver is null)
+            return;
         lock (_lock)
         {
+            if (!LocalMode)
+                _jobs[Job] = WorkerLauncher.ForThisApplication();
             for (var i = 0; i < NumCpus; i++)
-                StartWorker(actor: null);
+                StartWorker(Job, actor: null);
         }
     }
 
-    private WorkerHandle StartWorker(ActorEntry? actor)
+    /// <summary>Records how to start workers for a job whose driver attached over the socket.</summary>
+    internal void RegisterJob(JobId job, WorkerCommand command)
     {
-        var worker = new WorkerHandle(++_nextWorkerId) { Actor = actor };
+        lock (_lock)
+        {
+            _jobs[job] = command;
+            ControlStore.Put(Tables.Jobs, job.ToString(), $"{{\"app\": \"{command.RuntimeConfig}\"}}");
+        }
+    }
+
+    private int StartingTaskWorkers(JobId job)
+    {
+        var count = 0;
+        foreach (var w in _workers.Values)
+        {
+            if (w.Job == job && w.Actor is null && !w.Registered && !w.Dead)
+                count++;
+        }
+        return count;
+    }
+
+    private int TaskWorkers(JobId job) => _taskWorkers.Count(w => w.Job == job) + StartingTaskWorkers(job);
+
+    private WorkerHandle StartWorker(JobId job, ActorEntry? actor)
+    {
+        var worker = new WorkerHandle(++_nextWorkerId, job) { Actor = actor };
         _workers[worker.Id] = worker;
-        if (actor is null)
-            _startingTaskWorkers++;
         if (LocalMode)
         {
             OnRegistered(worker, new InProcessWorkerLink(this, worker, _inProcessRay!));
@@ -54,7 +80,9 @@ internal sealed partial class Head
         }
         try
         {
-            worker.Process = WorkerLauncher.Start(_server!.SocketPath, worker.Id);
+            if (!_jobs.TryGetValue(job, out var command))
+                throw new InvalidOperationException($"job {job} did not say how to start its workers (its driver could not find its own runtimeconfig.json and deps.json)");
+            worker.Process = WorkerLauncher.Start(command, _server!.SocketPath, worker.Id);
             worker.Process.EnableRaisingEvents = true;
             worker.Process.Exited += (_, _) => OnWorkerDied(worker, $"its process exited with code {SafeExitCode(worker.Process)}");
             if (worker.Process.HasExited)
@@ -121,7 +149,6 @@ internal sealed partial class Head
                     link.Kill();
                 return;
             }
-            _startingTaskWorkers--;
             _taskWorkers.Add(worker);
             PlaceWaitingActors();
             Dispatch();
@@ -129,21 +156,33 @@ internal sealed partial class Head
     }
 
     /// <summary>An idle pooled worker for an actor (a replacement joins the pool), or null.</summary>
-    private WorkerHandle? TakeIdleWorker()
+    private WorkerHandle? TakeIdleWorker(JobId job)
     {
-        var idle = _taskWorkers.FindIndex(w => w.Lease is null && w.Running.Count == 0);
+        var idle = _taskWorkers.FindIndex(w => w.Job == job && w.Lease is null && w.Running.Count == 0);
         if (idle < 0)
             return null;
         var worker = _taskWorkers[idle];
         _taskWorkers.RemoveAt(idle);
-        StartWorker(actor: null);
+        StartWorker(job, actor: null);
         return worker;
     }
 
-    private void GrowPool()
+    private void GrowPool(JobId job)
     {
-        if (_startingTaskWorkers == 0 && _taskWorkers.Count < MaxTaskWorkers && _startFailures < MaxStartFailures && !_shutDown)
-            StartWorker(actor: null);
+        if (_shutDown || StartingTaskWorkers(job) > 0 || TaskWorkers(job) >= MaxTaskWorkers)
+            return;
+        if (!LocalMode && !_jobs.ContainsKey(job))
+        {
+            FailEverythingQueued(job, $"the node cannot start workers for job {job}: its driver did not say where its application is " +
+                "(it could not find its own <app>.runtimeconfig.json and deps.json). Run the driver from its build output.");
+            return;
+        }
+        if (_startFailures >= MaxStartFailures)
+        {
+            FailEverythingQueued(job, $"worker processes fail to start ({_lastStartFailure}).");
+            return;
+        }
+        StartWorker(job, actor: null);
     }
 
     internal void OnWorkerDied(WorkerHandle worker, string reason)
@@ -155,8 +194,6 @@ internal sealed partial class Head
             worker.Dead = true;
             _workers.Remove(worker.Id);
             _taskWorkers.Remove(worker);
-            if (!worker.Registered && worker.Actor is null)
-                _startingTaskWorkers--;
             if (worker.Lease is not null && !worker.LeaseLent)
                 _scheduler.Release(worker.Lease);
             worker.Lease = null;
@@ -193,26 +230,56 @@ internal sealed partial class Head
             {
                 _lastStartFailure ??= reason;
                 if (++_startFailures >= MaxStartFailures)
-                    FailEverythingQueued($"worker processes fail to start ({_lastStartFailure}). Check that the application was built and runs from its output folder.");
+                    FailEverythingQueued(worker.Job, $"worker processes fail to start ({_lastStartFailure}). Check that the application was built and runs from its output folder.");
             }
-            if (worker.Actor is null && _taskWorkers.Count + _startingTaskWorkers < NumCpus && _startFailures < MaxStartFailures)
-                StartWorker(actor: null);
+            if (worker.Actor is null && worker.Job == Job && _inProcessRay is not null && TaskWorkers(Job) < NumCpus && _startFailures < MaxStartFailures)
+                StartWorker(Job, actor: null);
             PlaceWaitingActors();
             Dispatch();
         }
     }
 
-    private void FailEverythingQueued(string why)
+    /// <summary>
+    /// An attached driver disconnected: its job is over. Its actors are killed, its task workers stopped,
+    /// its queued tasks failed and its objects freed (as Ray does for a job's non-detached state).
+    /// </summary>
+    internal void OnDriverExited(JobId job)
+    {
+        lock (_lock)
+        {
+            if (_shutDown || !_jobs.Remove(job))
+                return;
+            foreach (var actor in _actors.Values.Where(a => a.Id.Job == job && a.State != ActorState.Dead).ToList())
+            {
+                MarkDead(actor, $"its driver (job {job}) exited");
+                actor.Worker?.Link?.Kill();
+            }
+            foreach (var worker in _taskWorkers.Where(w => w.Job == job).ToList())
+                worker.Link?.Kill();
+            FailEverythingQueued(job, $"its driver (job {job}) exited");
+            foreach (var (id, entry) in _objects.Where(p => p.Key.Task.Job == job && p.Value.Ready).ToList())
+            {
+                _objects.Remove(id);
+                if (entry.InStore)
+                    ObjectStore.Delete(id);
+            }
+            ControlStore.Delete(Tables.Jobs, job.ToString());
+        }
+    }
+
+    private void FailEverythingQueued(JobId job, string why)
     {
         foreach (var queue in _ready.Values)
         {
+            if (queue.Count == 0 || queue.Peek().Job != job)
+                continue;
             while (queue.Count > 0)
             {
                 var task = queue.Dequeue();
+                _readyCount--;
                 Fail(task, ErrorInfo.Of(ErrorKind.System, $"Task '{task.Spec.DisplayName}' cannot run: {why}", task.Spec.DisplayName));
             }
         }
-        _readyCount = 0;
     }
 
     private static void KillProcess(WorkerHandle worker)
@@ -227,10 +294,25 @@ internal sealed partial class Head
         }
     }
 
-    public ValueTask<string> StatusAsync(CancellationToken cancellationToken)
+    public ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
+            if (timeline)
+            {
+                var events = _timeline.Snapshot().Select(e => new
+                {
+                    name = e.Name,
+                    cat = e.Failed ? "failed" : "task",
+                    ph = "X",
+                    ts = Stopwatch.GetElapsedTime(0, e.StartTimestamp).TotalMicroseconds,
+                    dur = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
+                    pid = Node.ToString(),
+                    tid = e.Pid,
+                    args = new { task = e.Task.ToString() },
+                }).ToArray();
+                return ValueTask.FromResult(JsonSerializer.Serialize(new { traceEvents = events }));
+            }
             long bytes = 0;
             foreach (var o in _objects.Values)
                 bytes += o.Data?.Length ?? 0;

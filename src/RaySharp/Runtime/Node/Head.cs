@@ -92,10 +92,10 @@ internal sealed partial class Head : ICoreClient
     /// <summary>Submits a task; <paramref name="ownedHere"/> when it comes from a driver in this process (its refs are counted here).</summary>
     internal void Submit(TaskSpec spec, bool ownedHere)
     {
-        var demand = ResourceSet.Of(spec.Resources);
-        var task = new TaskEntry(spec, demand, demand.ToString());
         lock (_lock)
         {
+            var (demand, shape, queueKey) = Shape(spec);
+            var task = new TaskEntry(spec, demand, shape, queueKey);
             ThrowIfShutDown();
             var result = Pending(ObjectId.ForReturn(spec.Id));
             result.OwnedHere = ownedHere;
@@ -144,6 +144,28 @@ internal sealed partial class Head : ICoreClient
         }
     }
 
+    private readonly Dictionary<(JobId, double, long), (ResourceSet, string, string)> _shapes = [];
+
+    /// <summary>The demand of a task, its text and its queue key; shared by every task of the same job and shape (no custom resources).</summary>
+    private (ResourceSet Demand, string Shape, string QueueKey) Shape(TaskSpec spec)
+    {
+        var r = spec.Resources;
+        if (r.Custom is { Count: > 0 })
+        {
+            var custom = ResourceSet.Of(r);
+            var text = custom.ToString();
+            return (custom, text, $"{spec.Id.Job} {text}");
+        }
+        var key = (spec.Id.Job, r.Cpus, r.MemoryBytes);
+        if (!_shapes.TryGetValue(key, out var known))
+        {
+            var demand = ResourceSet.Of(r);
+            var text = demand.ToString();
+            _shapes[key] = known = (demand, text, $"{spec.Id.Job} {text}");
+        }
+        return known;
+    }
+
     private static ErrorInfo UnknownObject(ObjectId id, string taskName) => ErrorInfo.Of(ErrorKind.ObjectLost,
         $"Object {id} is not known to this node: it was freed after its last reference was dropped, or it comes from another cluster. " +
         "Keep an ObjectRef alive while tasks still need it.", taskName);
@@ -160,8 +182,8 @@ internal sealed partial class Head : ICoreClient
 
     private void Enqueue(TaskEntry task)
     {
-        if (!_ready.TryGetValue(task.Shape, out var queue))
-            _ready[task.Shape] = queue = new Queue<TaskEntry>();
+        if (!_ready.TryGetValue(task.QueueKey, out var queue))
+            _ready[task.QueueKey] = queue = new Queue<TaskEntry>();
         queue.Enqueue(task);
         _readyCount++;
     }
@@ -183,7 +205,7 @@ internal sealed partial class Head : ICoreClient
                     _readyCount--;
                     continue;
                 }
-                var worker = PickWorker(next.Demand, shape);
+                var worker = PickWorker(next.Demand, shape, next.Job);
                 if (worker is null)
                 {
                     starved ??= next;
@@ -195,10 +217,10 @@ internal sealed partial class Head : ICoreClient
             }
         }
         if (starved is not null && _scheduler.Available.Covers(starved.Demand))
-            GrowPool();
+            GrowPool(starved.Job);
     }
 
-    private WorkerHandle? PickWorker(ResourceSet demand, string shape)
+    private WorkerHandle? PickWorker(ResourceSet demand, string shape, JobId job)
     {
         WorkerHandle? best = null;
         foreach (var w in _taskWorkers)
@@ -210,7 +232,7 @@ internal sealed partial class Head : ICoreClient
             return best;
         foreach (var w in _taskWorkers)
         {
-            if (w.Lease is null)
+            if (w.Lease is null && w.Job == job)
             {
                 if (!_scheduler.TryAcquire(demand))
                     break;

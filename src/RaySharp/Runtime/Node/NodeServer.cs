@@ -56,6 +56,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
         public bool Greeted;
         public WorkerHandle? Worker;
         public ObjectStoreSession<ObjectId>? Store;
+        public JobId? DriverJob;
     }
 
     private void OnMessage(Peer peer, Message message)
@@ -79,7 +80,12 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 peer.Worker = worker;
                 head.OnRegistered(worker, new RemoteWorkerLink(peer.Connection, hello.Pid));
             }
-            peer.Connection.Send(new HelloReply { Node = head.Node, Job = peer.Worker is null ? UniqueIds.NewJob() : head.Job, StoreDirectory = head.ObjectStore.Directory });
+            var job = peer.Worker?.Job ?? UniqueIds.NewJob();
+            if (peer.Worker is null)
+                peer.DriverJob = job;
+            if (peer.Worker is null && hello is { RuntimeConfig: { } config, DepsFile: { } deps, WorkerHost: { } host, Dotnet: { } dotnet })
+                head.RegisterJob(job, new WorkerCommand(dotnet, config, deps, host));
+            peer.Connection.Send(new HelloReply { Node = head.Node, Job = job, StoreDirectory = head.ObjectStore.Directory });
             return;
         }
         try
@@ -184,7 +190,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
 
     private async Task ServeStatusAsync(Peer peer, StatusRequest request)
     {
-        var json = await head.StatusAsync(CancellationToken.None).ConfigureAwait(false);
+        var json = await head.StatusAsync(request.Timeline, CancellationToken.None).ConfigureAwait(false);
         peer.Connection.Send(new StatusReply { RequestId = request.RequestId, Json = json });
     }
 
@@ -200,6 +206,8 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
             _connections.Remove(peer.Connection);
         lock (peer)
             peer.Store?.Dispose();
+        if (peer.DriverJob is { } job)
+            head.OnDriverExited(job);
         if (peer.Worker is { } worker)
             head.OnWorkerDied(worker, peer.Connection.CloseReason is { } e ? $"its connection closed ({e.Message})" : "its connection closed");
         _ = peer.Connection.DisposeAsync().AsTask();

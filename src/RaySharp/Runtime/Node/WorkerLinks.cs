@@ -69,11 +69,14 @@ internal sealed class RemoteWorkerLink(Protocol.Connection connection, int pid) 
 /// </summary>
 internal static class WorkerLauncher
 {
-    private static readonly Lazy<(string Dotnet, string RuntimeConfig, string Deps, string Host)> Command = new(Find);
+    private static readonly Lazy<WorkerCommand> Command = new(Find);
 
-    public static Process Start(string socketPath, ulong workerId)
+    /// <summary>How to start workers for the application running in this process.</summary>
+    public static WorkerCommand ForThisApplication() => Command.Value;
+
+    public static Process Start(WorkerCommand command, string socketPath, ulong workerId)
     {
-        var (dotnet, runtimeConfig, deps, host) = Command.Value;
+        var (dotnet, runtimeConfig, deps, host) = command;
         var start = new ProcessStartInfo(dotnet) { UseShellExecute = false };
         foreach (var a in new[] { "exec", "--runtimeconfig", runtimeConfig, "--depsfile", deps, host, socketPath, workerId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
@@ -81,7 +84,7 @@ internal static class WorkerLauncher
         return Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{dotnet}'.");
     }
 
-    private static (string, string, string, string) Find()
+    private static WorkerCommand Find()
     {
         var dir = AppContext.BaseDirectory;
         var host = Path.Combine(dir, "RaySharp.Worker.dll");
@@ -97,7 +100,7 @@ internal static class WorkerLauncher
             .OrderBy(n => n, StringComparer.Ordinal)
             .FirstOrDefault()
             ?? throw new FileNotFoundException($"No <app>.runtimeconfig.json with a matching deps.json in {dir}; workers need the application's own runtime configuration.");
-        return (DotnetPath(), Path.Combine(dir, config + ".runtimeconfig.json"), Path.Combine(dir, config + ".deps.json"), host);
+        return new WorkerCommand(DotnetPath(), Path.Combine(dir, config + ".runtimeconfig.json"), Path.Combine(dir, config + ".deps.json"), host);
     }
 
     private static string DotnetPath()
@@ -112,6 +115,9 @@ internal static class WorkerLauncher
         return File.Exists(fromRuntime) ? fromRuntime : "dotnet";
     }
 }
+
+/// <summary>The command line that starts workers for one job: its application's runtime config, dependencies and worker host.</summary>
+internal sealed record WorkerCommand(string Dotnet, string RuntimeConfig, string Deps, string Host);
 
 /// <summary>Keeps the last executed tasks for the timeline (a bounded ring).</summary>
 internal sealed class TimelineRecorder

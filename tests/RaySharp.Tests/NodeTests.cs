@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace RaySharp.Tests;
+
+/// <summary>A standalone node (what <c>raysharp start --head</c> runs) with drivers that attach by address.</summary>
+public class NodeTests
+{
+    [Fact]
+    public async Task Drivers_attached_to_a_standalone_node_get_workers_for_their_job_and_their_actors_end_with_them()
+    {
+        await using var node = RayNode.Start(new RayOptions { NumCpus = 2 });
+        var first = await Ray.InitAsync(new RayOptions { Address = node.Address });
+        var counter = first.Actor(() => new Counter(1)).WithName("job-scoped").Remote();
+        Assert.Equal(2, await Within.Await(counter.Call(c => c.Add(1)).GetAsync(), "a call from the first driver"));
+        Assert.Equal(9, await Within.Await(first.Task(Work.Add, 4, 5).Remote().GetAsync(), "a task of the first driver"));
+
+        await using (var second = await Ray.InitAsync(new RayOptions { Address = node.Address }))
+        {
+            var found = await Within.Await(second.GetActorAsync<Counter>("job-scoped"), "the lookup from the second driver");
+            Assert.Equal(4, await Within.Await(found.Call(c => c.Add(2)).GetAsync(), "a call from the second driver"));
+            var timeline = JsonDocument.Parse(await second.TimelineAsync());
+            Assert.Contains(timeline.RootElement.GetProperty("traceEvents").EnumerateArray(), e => e.GetProperty("name").GetString() == "Work.Add");
+        }
+
+        await first.DisposeAsync();
+        await using var third = await Ray.InitAsync(new RayOptions { Address = node.Address });
+        await Within.Until(() => third.StatusAsync().AsTask().Result.Contains("\"state\":\"Dead\"", StringComparison.Ordinal), "the first driver's actor to end with its job");
+        var gone = await Assert.ThrowsAsync<ArgumentException>(async () => await third.GetActorAsync<Counter>("job-scoped"));
+        Assert.Contains("No live actor", gone.Message);
+    }
+}
