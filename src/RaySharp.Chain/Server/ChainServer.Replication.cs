@@ -29,6 +29,9 @@ internal sealed class GroupState(int id)
     /// <summary>As a joiner: the snapshot has fully arrived.</summary>
     public bool SyncComplete { get; set; }
 
+    /// <summary>As a joiner: the epoch at which the tail sent the snapshot that arrived.</summary>
+    public long SnapshotEpoch { get; set; }
+
     /// <summary>As a tail: the joiner being fed every write, or -1.</summary>
     public int FeedJoiner { get; set; } = -1;
 }
@@ -363,6 +366,7 @@ public sealed partial class ChainServer
                 break;
             case OpCode.SnapshotEnd when asJoiner:
                 group.SyncComplete = true;
+                group.SnapshotEpoch = senderEpoch;
                 SendSyncDone(g, senderEpoch);
                 break;
             case OpCode.Activate when asMember:
@@ -437,7 +441,8 @@ public sealed partial class ChainServer
             }
             _links[peer] = link = new PeerLink(this, peer, endPoint);
         }
-        Emit(() => link.Send(frame));
+        // Forwarding does not wait for our fsync (replicas fsync in parallel); acknowledgements and replies do.
+        _forward.Add(() => link.Send(frame));
     }
 
     private void OnLinkUp(int peer)

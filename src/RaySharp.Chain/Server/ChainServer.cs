@@ -26,6 +26,7 @@ public sealed partial class ChainServer : IAsyncDisposable
     private FramedConnection? _controller;
     private ChainConfig? _config;
     private List<Action> _outbox = [];
+    private readonly List<Action> _forward = [];
     private bool _pushStateOnFirstConfig;
     private long _leaseUntil;
     private Task? _controllerLoop;
@@ -220,12 +221,15 @@ public sealed partial class ChainServer : IAsyncDisposable
     /// fsync-dependent messages to the syncer).</summary>
     private void Release()
     {
-        if (_outbox.Count == 0 && (_log is null || !_log.HasPending))
+        if (_outbox.Count == 0 && _forward.Count == 0 && (_log is null || !_log.HasPending))
             return;
         var batch = _outbox;
         _outbox = [];
         var wrote = _log is { HasPending: true };
         _log?.Write();
+        foreach (var send in _forward)
+            send();
+        _forward.Clear();
         if (_options.Fsync == FsyncPolicy.Always && (wrote || _syncer.Busy))
         {
             _syncer.Enqueue(batch);
@@ -317,9 +321,10 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var sentAt = Stopwatch.GetTimestamp();
                     var hb = connection.NextRequestId();
                     var ack = await connection.RequestAsync(hb, new FrameBuilder(OpCode.Heartbeat, hb).I32(_options.ServerId).Build(),
-                        _options.ReadLease, _stop.Token).ConfigureAwait(false);
+                        TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
                     if (ack.Op == OpCode.Ok)
                         Volatile.Write(ref _leaseUntil, sentAt + (long)(_options.ReadLease.TotalSeconds * Stopwatch.Frequency));
+                    ResendSyncDone();
                     await Task.Delay(_options.HeartbeatInterval, _stop.Token).ConfigureAwait(false);
                 }
             }
@@ -344,6 +349,22 @@ public sealed partial class ChainServer : IAsyncDisposable
                 if (connection is not null)
                     await connection.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>A SyncDone can be lost with a controller session; repeat it until the controller switches us in.</summary>
+    private void ResendSyncDone()
+    {
+        lock (_gate)
+        {
+            if (_config is null)
+                return;
+            foreach (var (g, state) in _groups)
+            {
+                if (state.SyncComplete && g < _config.GroupCount && _config.Joining[g] == Me)
+                    SendSyncDone(g, state.SnapshotEpoch);
+            }
+            Release();
         }
     }
 
