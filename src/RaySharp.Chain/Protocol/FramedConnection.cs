@@ -209,7 +209,7 @@ internal sealed class FramedConnection : IAsyncDisposable
             waiter.TrySetResult(frame);
             return;
         }
-        if (frame.Op >= OpCode.FirstReply && frame.Op != OpCode.WatchEvent)
+        if (frame.Op is OpCode.Ok or OpCode.Error or OpCode.ConfigReply)
             return; // a late reply to a request that timed out
         await _handler!(this, frame).ConfigureAwait(false);
     }
