@@ -32,6 +32,15 @@ internal sealed class GroupState(int id)
     /// <summary>As a joiner: the epoch at which the tail sent the snapshot that arrived.</summary>
     public long SnapshotEpoch { get; set; }
 
+    /// <summary>The group's last committed changes (a bounded ring), so a watch can resume without a gap.</summary>
+    public Queue<(string Key, Entry Entry)> History { get; } = new();
+
+    /// <summary>As a tail: watches registered on this group.</summary>
+    public List<Watcher> Watchers { get; } = [];
+
+    /// <summary>As a head: lease key → expiry (Stopwatch ticks).</summary>
+    public Dictionary<string, long> LeaseDeadlines { get; } = new(StringComparer.Ordinal);
+
     /// <summary>As a tail: the joiner being fed every write, or -1.</summary>
     public int FeedJoiner { get; set; } = -1;
 }
@@ -69,6 +78,7 @@ public sealed partial class ChainServer
         {
             if (_groups.Remove(g, out var gone))
             {
+                EndWatches(gone, "left the group");
                 FailWaiters(gone, "left the group's chain");
                 _log?.Append(g, ServerLog.KindReset, 0, "", null);
             }
@@ -118,6 +128,10 @@ public sealed partial class ChainServer
         }
         if (config.Head(g) != Me)
             FailWaiters(state, "is no longer the head");
+        else if (old is null || g >= old.GroupCount || old.Head(g) != Me)
+            StartLeaseTimers(g, state);
+        if (config.Tail(g) != Me)
+            EndWatches(state, "is no longer the tail");
         var feed = config.Tail(g) == Me ? config.Joining[g] : -1;
         if (feed >= 0 && (state.FeedJoiner != feed || old is null || old.Tail(g) != Me))
             SendSnapshot(g, state, feed);
@@ -127,7 +141,9 @@ public sealed partial class ChainServer
     private void ResetGroup(GroupState state)
     {
         FailWaiters(state, "is re-synchronising the group");
+        EndWatches(state, "is re-synchronising the group");
         state.Data.Clear();
+        state.History.Clear();
         state.Unacked.Clear();
         _log?.Append(state.Id, ServerLog.KindReset, 0, "", null);
     }
@@ -243,11 +259,13 @@ public sealed partial class ChainServer
     {
         state.Data[key] = new Entry(seq, value);
         _log?.Append(g, value is null ? ServerLog.KindTombstone : ServerLog.KindValue, seq, key, value);
+        RecordHistory(state, key, new Entry(seq, value));
         if (state.FeedJoiner >= 0)
             SendTo(state.FeedJoiner, ReplicateFrame(OpCode.Replicate, g, key, seq, value));
         var successor = _config!.Successor(g, Me);
         if (successor < 0)
         {
+            NotifyWatchers(g, state, key, new Entry(seq, value));
             Committed(g, state, key, seq);
             return;
         }
@@ -341,6 +359,7 @@ public sealed partial class ChainServer
                 if (seq > current.Seq || frame.Op == OpCode.SnapshotEntry)
                 {
                     state.Data[key] = new Entry(seq, stored);
+                    RecordHistory(state, key, new Entry(seq, stored));
                     _log?.Append(g, kind, seq, key, stored);
                 }
                 return;

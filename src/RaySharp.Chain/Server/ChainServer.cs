@@ -30,6 +30,7 @@ public sealed partial class ChainServer : IAsyncDisposable
     private bool _pushStateOnFirstConfig;
     private long _leaseUntil;
     private Task? _controllerLoop;
+    private Task? _leaseLoop;
 
     private ChainServer(ChainServerOptions options)
     {
@@ -69,6 +70,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         var server = new ChainServer(options);
         server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted);
         server._controllerLoop = Task.Run(server.ControllerLoopAsync);
+        server._leaseLoop = Task.Run(server.LeaseLoopAsync);
         return Task.FromResult(server);
     }
 
@@ -92,6 +94,10 @@ public sealed partial class ChainServer : IAsyncDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
         if (_controllerLoop is not null)
             await _controllerLoop.ConfigureAwait(false);
+        if (_leaseLoop is not null)
+            await _leaseLoop.ConfigureAwait(false);
+        if (_expiryClient is not null)
+            await _expiryClient.DisposeAsync().ConfigureAwait(false);
         await _syncer.DisposeAsync().ConfigureAwait(false);
         _log?.Dispose();
         _stop.Dispose();
@@ -120,6 +126,8 @@ public sealed partial class ChainServer : IAsyncDisposable
             _deferred.Remove(connection);
             if (connection.Tag is int peer && _upstream.TryGetValue(peer, out var current) && current == connection)
                 _upstream.Remove(peer);
+            foreach (var state in _groups.Values)
+                state.Watchers.RemoveAll(w => w.Connection == connection);
         }
     }
 
@@ -197,6 +205,14 @@ public sealed partial class ChainServer : IAsyncDisposable
                 else
                     Emit(connection, _config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 256)).Build());
                 break;
+            case OpCode.Watch:
+                HandleWatch(connection, frame);
+                break;
+            case OpCode.LeaseGrant or OpCode.LeaseKeepAlive or OpCode.LeaseRevoke or OpCode.LockAcquire or OpCode.LockRelease:
+                HandleCoordination(connection, frame);
+                break;
+            case OpCode.Ok or OpCode.Error or OpCode.ConfigReply:
+                break; // unsolicited replies are ignored (never answered: no error ping-pong)
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpCode, $"Unknown operation code {(byte)frame.Op}; this server speaks chain protocol version 1.");
         }
