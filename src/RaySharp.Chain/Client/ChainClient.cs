@@ -209,7 +209,7 @@ public sealed partial class ChainClient : IAsyncDisposable
         }
     }
 
-    private static TimeSpan Grow(TimeSpan backoff) => TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 50));
+    private static TimeSpan Grow(TimeSpan backoff) => TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10));
 
     private int Target(ChainConfig config, int g, bool write)
     {
