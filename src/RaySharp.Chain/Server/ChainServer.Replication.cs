@@ -32,6 +32,9 @@ internal sealed class GroupState(int id)
     /// <summary>As a joiner: the epoch at which the tail sent the snapshot that arrived.</summary>
     public long SnapshotEpoch { get; set; }
 
+    /// <summary>Log position after each key's latest record: what an acknowledgement of it depends on.</summary>
+    public Dictionary<string, long> RecordEnd { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The group's last committed changes (a bounded ring), so a watch can resume without a gap.</summary>
     public Queue<(string Key, Entry Entry)> History { get; } = new();
 
@@ -259,6 +262,7 @@ public sealed partial class ChainServer
     {
         state.Data[key] = new Entry(seq, value);
         _log?.Append(g, value is null ? ServerLog.KindTombstone : ServerLog.KindValue, seq, key, value);
+        state.RecordEnd[key] = LogEnd;
         RecordHistory(state, key, new Entry(seq, value));
         if (state.FeedJoiner >= 0)
             SendTo(state.FeedJoiner, ReplicateFrame(OpCode.Replicate, g, key, seq, value));
@@ -294,7 +298,7 @@ public sealed partial class ChainServer
                     var w = waiters[done++];
                     var entry = state.Data.GetValueOrDefault(key);
                     var value = w.Flag == 2 ? entry.Value : null;
-                    Emit(w.Connection, OkFrame(w.RequestId, w.ReplySeq, w.Flag, value));
+                    Emit(state.RecordEnd.GetValueOrDefault(key), w.Connection, OkFrame(w.RequestId, w.ReplySeq, w.Flag, value));
                 }
                 waiters.RemoveRange(0, done);
                 if (waiters.Count == 0)
@@ -304,7 +308,7 @@ public sealed partial class ChainServer
         }
         var predecessor = _config.Predecessor(g, Me);
         if (predecessor >= 0 && _upstream.TryGetValue(predecessor, out var up))
-            Emit(up, new FrameBuilder(OpCode.Ack, 0, 32 + key.Length).I64(_config.Epoch).U16((ushort)g).I64(seq).Key(key).Build());
+            Emit(state.RecordEnd.GetValueOrDefault(key), up, new FrameBuilder(OpCode.Ack, 0, 32 + key.Length).I64(_config.Epoch).U16((ushort)g).I64(seq).Key(key).Build());
     }
 
     private OutFrame ReplicateFrame(OpCode op, int g, string key, long seq, byte[]? value) =>
@@ -361,6 +365,7 @@ public sealed partial class ChainServer
                     state.Data[key] = new Entry(seq, stored);
                     RecordHistory(state, key, new Entry(seq, stored));
                     _log?.Append(g, kind, seq, key, stored);
+                    state.RecordEnd[key] = LogEnd;
                 }
                 return;
             }
@@ -444,7 +449,8 @@ public sealed partial class ChainServer
             return;
         }
         var entry = state.Data.GetValueOrDefault(key);
-        Emit(connection, OkFrame(frame.RequestId, entry.Seq, entry.Value is null ? (byte)0 : (byte)1, entry.Value));
+        // The reply waits only until this key's latest record is on disk.
+        Emit(state.RecordEnd.GetValueOrDefault(key), connection, OkFrame(frame.RequestId, entry.Seq, entry.Value is null ? (byte)0 : (byte)1, entry.Value));
     }
 
     // ---- links to downstream servers ----
