@@ -15,8 +15,10 @@ public sealed class CoordinationTests
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var seen = new Dictionary<string, List<long>>();
         var compacted = 0;
-        var finished = new TaskCompletionSource();
+        var registered = new TaskCompletionSource();
         const int Writes = 150;
+        await chain.PutAsync("w/a", Bytes("a0"));
+        await chain.PutAsync("w/b", Bytes("b0"));
         var watching = Task.Run(async () =>
         {
             await foreach (var e in chain.WatchAsync("w/", prefix: true, stop.Token))
@@ -26,11 +28,13 @@ public sealed class CoordinationTests
                 if (!seen.TryGetValue(e.Key, out var versions))
                     seen[e.Key] = versions = [];
                 versions.Add(e.Version);
-                if (seen.Count == 2 && seen.Values.All(v => v[^1] == Writes))
+                if (seen.Count == 2 && seen.Values.All(v => v.Count == 1))
+                    registered.TrySetResult(); // both tails have sent the initial state: the watch is in place
+                if (seen.Count == 2 && seen.Values.All(v => v[^1] == Writes + 1))
                     return;
             }
         });
-        await Task.Delay(300); // the watch is registered at every tail
+        await registered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         var view = await chain.GetClusterViewAsync();
         var tailOfA = view.Chains[Placement.GroupOf("w/a", view.Chains.Count)][^1];
         for (var i = 1; i <= Writes; i++)
@@ -44,7 +48,7 @@ public sealed class CoordinationTests
 
         Assert.Equal(0, compacted);
         foreach (var key in new[] { "w/a", "w/b" })
-            Assert.Equal(Enumerable.Range(1, Writes).Select(v => (long)v), seen[key]);
+            Assert.Equal(Enumerable.Range(1, Writes + 1).Select(v => (long)v), seen[key]);
     }
 
     [Fact]
@@ -59,9 +63,9 @@ public sealed class CoordinationTests
 
         var a = await chain.AcquireLockAsync("locks/x", leaseA);
         var b = chain.AcquireLockAsync("locks/x", leaseB);
-        await Task.Delay(200); // B queues before C
+        await WaitQueuedAsync(chain, leaseB); // B queues before C
         var c = chain.AcquireLockAsync("locks/x", leaseC);
-        await Task.Delay(200);
+        await WaitQueuedAsync(chain, leaseC);
         Assert.False(b.IsCompleted, "B got the lock while A held it");
 
         await a.DisposeAsync();
@@ -73,6 +77,16 @@ public sealed class CoordinationTests
         var cLock = await c.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(cLock.FencingToken > bLock.FencingToken, $"C's token {cLock.FencingToken} is not above B's {bLock.FencingToken}");
         await cLock.DisposeAsync();
+    }
+
+    private static async Task WaitQueuedAsync(ChainClient chain, ChainLease lease)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Server.Coordination.ParseQueue((await chain.GetAsync("locks/x")).Value).Contains(lease.Id))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"lease {lease.Id:x16} did not join the queue of locks/x within 10 s");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]
