@@ -38,8 +38,6 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: false);
     }
 
-    public long SessionId { get; private set; }
-
     public static async Task<ZooKeeperClient> ConnectAsync(IPEndPoint endPoint, TimeSpan sessionTimeout, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -49,8 +47,8 @@ internal sealed class ZooKeeperClient : IAsyncDisposable
         var request = new Jute().Int(0).Long(0).Int((int)sessionTimeout.TotalMilliseconds).Long(0).Buffer(new byte[16]).Bool(false).Framed();
         await client._stream.WriteAsync(request, cancellationToken);
         var reply = await client.ReadFrameAsync(cancellationToken) ?? throw new IOException($"ZooKeeper at {endPoint} closed the connection during the handshake.");
+        // ConnectResponse: protocolVersion, timeOut, sessionId, passwd; a timeout of 0 means refused.
         var timeout = BinaryPrimitives.ReadInt32BigEndian(reply.AsSpan(4));
-        client.SessionId = BinaryPrimitives.ReadInt64BigEndian(reply.AsSpan(8));
         if (timeout <= 0)
             throw new IOException($"ZooKeeper at {endPoint} refused the session (negotiated timeout {timeout}).");
         client._reader = Task.Run(client.ReadLoopAsync);

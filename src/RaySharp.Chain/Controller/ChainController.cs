@@ -57,19 +57,6 @@ public sealed class ChainController : IAsyncDisposable
         }
     }
 
-    /// <summary>True when every group has a chain of f + 1 live servers and no join in progress.</summary>
-    public bool FullyReplicated
-    {
-        get
-        {
-            lock (_gate)
-            {
-                var live = LiveServers();
-                return _config.Chains.All(c => c.Length == _config.Replicas && c.All(live.Contains)) && _config.Joining.All(j => j < 0);
-            }
-        }
-    }
-
     /// <summary>Starts the controller, resuming from its log when <see cref="ChainControllerOptions.DataDirectory"/> holds one.</summary>
     public static Task<ChainController> StartAsync(ChainControllerOptions options, CancellationToken cancellationToken = default)
     {
