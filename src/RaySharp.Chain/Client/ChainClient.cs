@@ -209,7 +209,7 @@ public sealed partial class ChainClient : IAsyncDisposable
         }
     }
 
-    private static TimeSpan Grow(TimeSpan backoff) => TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 50));
+    private static TimeSpan Grow(TimeSpan backoff) => TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10));
 
     private int Target(ChainConfig config, int g, bool write)
     {
@@ -272,11 +272,12 @@ public sealed partial class ChainClient : IAsyncDisposable
     /// <summary>Fetches the configuration (one fetch at a time), from the controller or, failing that, any server.</summary>
     private Task<ChainConfig> RefreshAsync(CancellationToken cancellationToken)
     {
+        // One fetch at a time, shared by every caller, so it runs on the client's lifetime, not a caller's token.
         lock (_gate)
         {
-            if (_refreshing is { IsCompleted: false })
-                return _refreshing;
-            return _refreshing = FetchConfigAsync(cancellationToken);
+            if (_refreshing is not { IsCompleted: false })
+                _refreshing = FetchConfigAsync(_stop.Token);
+            return _refreshing.WaitAsync(cancellationToken);
         }
     }
 

@@ -57,19 +57,6 @@ public sealed class ChainController : IAsyncDisposable
         }
     }
 
-    /// <summary>True when every group has a chain of f + 1 live servers and no join in progress.</summary>
-    public bool FullyReplicated
-    {
-        get
-        {
-            lock (_gate)
-            {
-                var live = LiveServers();
-                return _config.Chains.All(c => c.Length == _config.Replicas && c.All(live.Contains)) && _config.Joining.All(j => j < 0);
-            }
-        }
-    }
-
     /// <summary>Starts the controller, resuming from its log when <see cref="ChainControllerOptions.DataDirectory"/> holds one.</summary>
     public static Task<ChainController> StartAsync(ChainControllerOptions options, CancellationToken cancellationToken = default)
     {
@@ -235,14 +222,35 @@ public sealed class ChainController : IAsyncDisposable
             _sessions.Remove(id);
             _config.Servers.TryGetValue(id, out endPoint);
         }
-        // The session dropped. A process that died refuses connections on its port: fail it now rather than
-        // after the heartbeat timeout. One that still listens is left to reconnect (or time out).
-        if (endPoint is not null && !await AcceptsConnectionsAsync(endPoint).ConfigureAwait(false))
+        // The session dropped. A process that died refuses connections on its port (once the kernel has torn
+        // it down): fail it then rather than after the heartbeat timeout. One that still listens reconnects
+        // within milliseconds; if it does neither, the heartbeat timeout decides.
+        if (endPoint is null)
+            return;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < _options.FailureTimeout && !_stop.IsCancellationRequested)
         {
             lock (_gate)
             {
-                if (!_sessions.ContainsKey(id))
-                    Fail(id);
+                if (_sessions.ContainsKey(id) || _dead.Contains(id))
+                    return;
+            }
+            if (!await AcceptsConnectionsAsync(endPoint).ConfigureAwait(false))
+            {
+                lock (_gate)
+                {
+                    if (!_sessions.ContainsKey(id))
+                        Fail(id);
+                }
+                return;
+            }
+            try
+            {
+                await Task.Delay(5, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }
@@ -251,15 +259,19 @@ public sealed class ChainController : IAsyncDisposable
     {
         using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(TimeSpan.FromMilliseconds(300));
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(50));
         try
         {
             await probe.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
             return true;
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return false; // nothing listens: the process is gone
+        }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            return false;
+            return true; // no answer is not proof of death: leave it to the heartbeat timeout
         }
     }
 

@@ -209,8 +209,8 @@ internal sealed class FramedConnection : IAsyncDisposable
             waiter.TrySetResult(frame);
             return;
         }
-        if (frame.Op >= OpCode.FirstReply && frame.Op != OpCode.WatchEvent)
-            return; // a late reply to a request that timed out
+        if (frame.Op is OpCode.Ok or OpCode.ConfigReply)
+            return; // a late reply to a request that timed out; errors go to the handler (watches end with one)
         await _handler!(this, frame).ConfigureAwait(false);
     }
 

@@ -54,7 +54,6 @@ internal enum ErrorCode : byte
     NotTail = 5,
     Unavailable = 6,
     LeaseNotFound = 7,
-    Internal = 8,
 }
 
 /// <summary>Protocol limits, checked on every frame by both ends.</summary>

@@ -29,6 +29,21 @@ internal sealed class GroupState(int id)
     /// <summary>As a joiner: the snapshot has fully arrived.</summary>
     public bool SyncComplete { get; set; }
 
+    /// <summary>As a joiner: the epoch at which the tail sent the snapshot that arrived.</summary>
+    public long SnapshotEpoch { get; set; }
+
+    /// <summary>Log position after each key's latest record: what an acknowledgement of it depends on.</summary>
+    public Dictionary<string, long> RecordEnd { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The group's last committed changes (a bounded ring), so a watch can resume without a gap.</summary>
+    public Queue<(string Key, Entry Entry)> History { get; } = new();
+
+    /// <summary>As a tail: watches registered on this group.</summary>
+    public List<Watcher> Watchers { get; } = [];
+
+    /// <summary>As a head: lease key → expiry (Stopwatch ticks).</summary>
+    public Dictionary<string, long> LeaseDeadlines { get; } = new(StringComparer.Ordinal);
+
     /// <summary>As a tail: the joiner being fed every write, or -1.</summary>
     public int FeedJoiner { get; set; } = -1;
 }
@@ -66,6 +81,7 @@ public sealed partial class ChainServer
         {
             if (_groups.Remove(g, out var gone))
             {
+                EndWatches(gone, "left the group");
                 FailWaiters(gone, "left the group's chain");
                 _log?.Append(g, ServerLog.KindReset, 0, "", null);
             }
@@ -115,6 +131,10 @@ public sealed partial class ChainServer
         }
         if (config.Head(g) != Me)
             FailWaiters(state, "is no longer the head");
+        else if (old is null || g >= old.GroupCount || old.Head(g) != Me)
+            StartLeaseTimers(g, state);
+        if (config.Tail(g) != Me)
+            EndWatches(state, "is no longer the tail");
         var feed = config.Tail(g) == Me ? config.Joining[g] : -1;
         if (feed >= 0 && (state.FeedJoiner != feed || old is null || old.Tail(g) != Me))
             SendSnapshot(g, state, feed);
@@ -124,7 +144,9 @@ public sealed partial class ChainServer
     private void ResetGroup(GroupState state)
     {
         FailWaiters(state, "is re-synchronising the group");
+        EndWatches(state, "is re-synchronising the group");
         state.Data.Clear();
+        state.History.Clear();
         state.Unacked.Clear();
         _log?.Append(state.Id, ServerLog.KindReset, 0, "", null);
     }
@@ -240,11 +262,14 @@ public sealed partial class ChainServer
     {
         state.Data[key] = new Entry(seq, value);
         _log?.Append(g, value is null ? ServerLog.KindTombstone : ServerLog.KindValue, seq, key, value);
+        state.RecordEnd[key] = LogEnd;
+        RecordHistory(state, key, new Entry(seq, value));
         if (state.FeedJoiner >= 0)
             SendTo(state.FeedJoiner, ReplicateFrame(OpCode.Replicate, g, key, seq, value));
         var successor = _config!.Successor(g, Me);
         if (successor < 0)
         {
+            NotifyWatchers(g, state, key, new Entry(seq, value));
             Committed(g, state, key, seq);
             return;
         }
@@ -273,7 +298,7 @@ public sealed partial class ChainServer
                     var w = waiters[done++];
                     var entry = state.Data.GetValueOrDefault(key);
                     var value = w.Flag == 2 ? entry.Value : null;
-                    Emit(w.Connection, OkFrame(w.RequestId, w.ReplySeq, w.Flag, value));
+                    Emit(state.RecordEnd.GetValueOrDefault(key), w.Connection, OkFrame(w.RequestId, w.ReplySeq, w.Flag, value));
                 }
                 waiters.RemoveRange(0, done);
                 if (waiters.Count == 0)
@@ -283,7 +308,7 @@ public sealed partial class ChainServer
         }
         var predecessor = _config.Predecessor(g, Me);
         if (predecessor >= 0 && _upstream.TryGetValue(predecessor, out var up))
-            Emit(up, new FrameBuilder(OpCode.Ack, 0, 32 + key.Length).I64(_config.Epoch).U16((ushort)g).I64(seq).Key(key).Build());
+            Emit(state.RecordEnd.GetValueOrDefault(key), up, new FrameBuilder(OpCode.Ack, 0, 32 + key.Length).I64(_config.Epoch).U16((ushort)g).I64(seq).Key(key).Build());
     }
 
     private OutFrame ReplicateFrame(OpCode op, int g, string key, long seq, byte[]? value) =>
@@ -338,7 +363,9 @@ public sealed partial class ChainServer
                 if (seq > current.Seq || frame.Op == OpCode.SnapshotEntry)
                 {
                     state.Data[key] = new Entry(seq, stored);
+                    RecordHistory(state, key, new Entry(seq, stored));
                     _log?.Append(g, kind, seq, key, stored);
+                    state.RecordEnd[key] = LogEnd;
                 }
                 return;
             }
@@ -363,6 +390,7 @@ public sealed partial class ChainServer
                 break;
             case OpCode.SnapshotEnd when asJoiner:
                 group.SyncComplete = true;
+                group.SnapshotEpoch = senderEpoch;
                 SendSyncDone(g, senderEpoch);
                 break;
             case OpCode.Activate when asMember:
@@ -421,7 +449,8 @@ public sealed partial class ChainServer
             return;
         }
         var entry = state.Data.GetValueOrDefault(key);
-        Emit(connection, OkFrame(frame.RequestId, entry.Seq, entry.Value is null ? (byte)0 : (byte)1, entry.Value));
+        // The reply waits only until this key's latest record is on disk.
+        Emit(state.RecordEnd.GetValueOrDefault(key), connection, OkFrame(frame.RequestId, entry.Seq, entry.Value is null ? (byte)0 : (byte)1, entry.Value));
     }
 
     // ---- links to downstream servers ----
@@ -437,7 +466,8 @@ public sealed partial class ChainServer
             }
             _links[peer] = link = new PeerLink(this, peer, endPoint);
         }
-        Emit(() => link.Send(frame));
+        // Forwarding does not wait for our fsync (replicas fsync in parallel); acknowledgements and replies do.
+        _forward.Add(() => link.Send(frame));
     }
 
     private void OnLinkUp(int peer)

@@ -25,10 +25,12 @@ public sealed partial class ChainServer : IAsyncDisposable
     private FrameListener? _listener;
     private FramedConnection? _controller;
     private ChainConfig? _config;
-    private List<Action> _outbox = [];
+    private readonly List<(long Required, Action Send)> _outbox = [];
+    private readonly List<Action> _forward = [];
     private bool _pushStateOnFirstConfig;
     private long _leaseUntil;
     private Task? _controllerLoop;
+    private Task? _leaseLoop;
 
     private ChainServer(ChainServerOptions options)
     {
@@ -68,6 +70,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         var server = new ChainServer(options);
         server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted);
         server._controllerLoop = Task.Run(server.ControllerLoopAsync);
+        server._leaseLoop = Task.Run(server.LeaseLoopAsync);
         return Task.FromResult(server);
     }
 
@@ -91,6 +94,10 @@ public sealed partial class ChainServer : IAsyncDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
         if (_controllerLoop is not null)
             await _controllerLoop.ConfigureAwait(false);
+        if (_leaseLoop is not null)
+            await _leaseLoop.ConfigureAwait(false);
+        if (_expiryClient is not null)
+            await _expiryClient.DisposeAsync().ConfigureAwait(false);
         await _syncer.DisposeAsync().ConfigureAwait(false);
         _log?.Dispose();
         _stop.Dispose();
@@ -119,6 +126,8 @@ public sealed partial class ChainServer : IAsyncDisposable
             _deferred.Remove(connection);
             if (connection.Tag is int peer && _upstream.TryGetValue(peer, out var current) && current == connection)
                 _upstream.Remove(peer);
+            foreach (var state in _groups.Values)
+                state.Watchers.RemoveAll(w => w.Connection == connection);
         }
     }
 
@@ -196,6 +205,14 @@ public sealed partial class ChainServer : IAsyncDisposable
                 else
                     Emit(connection, _config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 256)).Build());
                 break;
+            case OpCode.Watch:
+                HandleWatch(connection, frame);
+                break;
+            case OpCode.LeaseGrant or OpCode.LeaseKeepAlive or OpCode.LeaseRevoke or OpCode.LockAcquire or OpCode.LockRelease:
+                HandleCoordination(connection, frame);
+                break;
+            case OpCode.Ok or OpCode.Error or OpCode.ConfigReply:
+                break; // unsolicited replies are ignored (never answered: no error ping-pong)
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpCode, $"Unknown operation code {(byte)frame.Op}; this server speaks chain protocol version 1.");
         }
@@ -212,43 +229,58 @@ public sealed partial class ChainServer : IAsyncDisposable
 
     // ---- outbox: every message that depends on state goes out after the log has it ----
 
-    private void Emit(FramedConnection connection, OutFrame frame) => _outbox.Add(() => connection.Send(frame));
+    /// <summary>Queues a message that depends on everything logged so far.</summary>
+    private void Emit(FramedConnection connection, OutFrame frame) => Emit(LogEnd, () => connection.Send(frame));
 
-    private void Emit(Action send) => _outbox.Add(send);
+    /// <summary>Queues a message that depends on the log up to <paramref name="required"/> (a position in the log).</summary>
+    private void Emit(long required, FramedConnection connection, OutFrame frame) => Emit(required, () => connection.Send(frame));
 
-    /// <summary>Called under the lock at the end of each handler: writes the log, then releases (or hands the
-    /// fsync-dependent messages to the syncer).</summary>
+    private void Emit(long required, Action send) => _outbox.Add((required, send));
+
+    /// <summary>The log position after everything appended so far (0 without a log).</summary>
+    private long LogEnd => _log?.End ?? 0;
+
+    /// <summary>Called under the lock at the end of each handler: writes the log, sends forwards at once, and
+    /// every other message as soon as the log is synced up to what it depends on (at once without fsync).</summary>
     private void Release()
     {
-        if (_outbox.Count == 0 && (_log is null || !_log.HasPending))
+        if (_outbox.Count == 0 && _forward.Count == 0 && (_log is null || !_log.HasPending))
             return;
-        var batch = _outbox;
-        _outbox = [];
-        var wrote = _log is { HasPending: true };
         _log?.Write();
-        if (_options.Fsync == FsyncPolicy.Always && (wrote || _syncer.Busy))
-        {
-            _syncer.Enqueue(batch);
-            return;
-        }
-        foreach (var send in batch)
+        foreach (var send in _forward)
             send();
+        _forward.Clear();
+        foreach (var (required, send) in _outbox)
+        {
+            if (_options.Fsync != FsyncPolicy.Always || _syncer.Covers(required))
+                send();
+            else
+                _syncer.Enqueue(required, send);
+        }
+        _outbox.Clear();
     }
 
     /// <summary>Group commit: fsync once for everything written, then send what waited on it, in order.</summary>
     private sealed class Syncer(ChainServer server) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _signal = new(0);
-        private readonly List<List<Action>> _waiting = [];
+        private readonly List<(long Required, Action Send)> _waiting = [];
+        private long _synced;
         private Task? _loop;
 
-        public bool Busy => _waiting.Count > 0;
+        /// <summary>
+        /// True when the log is on disk up to <paramref name="required"/>. Messages may overtake others that wait
+        /// for a later position: acknowledgements are cumulative per key, replies independent, and a key's
+        /// messages depend on non-decreasing positions, so per-key order holds.
+        /// </summary>
+        public bool Covers(long required) => required <= _synced;
 
-        public void Enqueue(List<Action> batch)
+        public void Enqueue(long required, Action send)
         {
-            _waiting.Add(batch);
+            _waiting.Add((required, send));
             _loop ??= Task.Run(LoopAsync);
-            _signal.Release();
+            if (_waiting.Count == 1)
+                _signal.Release();
         }
 
         private async Task LoopAsync()
@@ -263,23 +295,24 @@ public sealed partial class ChainServer : IAsyncDisposable
                 {
                     return;
                 }
-                List<List<Action>> ready;
+                long target;
                 lock (server._gate)
                 {
                     if (_waiting.Count == 0)
                         continue;
-                    ready = [.. _waiting];
-                    // Batches stay "waiting" until sent, so later batches queue behind them.
+                    target = server._log!.Written;
                 }
                 server._log!.Sync();
                 lock (server._gate)
                 {
-                    _waiting.RemoveRange(0, ready.Count);
-                    foreach (var batch in ready)
-                    {
-                        foreach (var send in batch)
-                            send();
-                    }
+                    _synced = Math.Max(_synced, target);
+                    var synced = _synced;
+                    var ready = _waiting.FindAll(w => w.Required <= synced);
+                    _waiting.RemoveAll(w => w.Required <= synced);
+                    foreach (var (_, send) in ready)
+                        send();
+                    if (_waiting.Count > 0)
+                        _signal.Release();
                 }
             }
         }
@@ -317,9 +350,10 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var sentAt = Stopwatch.GetTimestamp();
                     var hb = connection.NextRequestId();
                     var ack = await connection.RequestAsync(hb, new FrameBuilder(OpCode.Heartbeat, hb).I32(_options.ServerId).Build(),
-                        _options.ReadLease, _stop.Token).ConfigureAwait(false);
+                        TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
                     if (ack.Op == OpCode.Ok)
                         Volatile.Write(ref _leaseUntil, sentAt + (long)(_options.ReadLease.TotalSeconds * Stopwatch.Frequency));
+                    ResendSyncDone();
                     await Task.Delay(_options.HeartbeatInterval, _stop.Token).ConfigureAwait(false);
                 }
             }
@@ -344,6 +378,22 @@ public sealed partial class ChainServer : IAsyncDisposable
                 if (connection is not null)
                     await connection.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>A SyncDone can be lost with a controller session; repeat it until the controller switches us in.</summary>
+    private void ResendSyncDone()
+    {
+        lock (_gate)
+        {
+            if (_config is null)
+                return;
+            foreach (var (g, state) in _groups)
+            {
+                if (state.SyncComplete && g < _config.GroupCount && _config.Joining[g] == Me)
+                    SendSyncDone(g, state.SnapshotEpoch);
+            }
+            Release();
         }
     }
 

@@ -43,6 +43,12 @@ internal sealed class ServerLog : IDisposable
 
     public bool HasPending => _pending.Length > 0;
 
+    /// <summary>The position after every record appended (written or not).</summary>
+    public long End => _offset + _pending.Length;
+
+    /// <summary>The position after every record handed to the operating system.</summary>
+    public long Written => _offset;
+
     /// <summary>Replays every complete record; truncates a torn tail.</summary>
     public void Replay(Action<int, byte, long, string, byte[]?> apply)
     {

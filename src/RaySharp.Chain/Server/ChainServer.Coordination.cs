@@ -1,0 +1,339 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using RaySharp.Chain.Client;
+using RaySharp.Chain.Protocol;
+
+namespace RaySharp.Chain.Server;
+
+/// <summary>A watch registered at a tail: every committed change of a key or prefix in the group.</summary>
+internal sealed record Watcher(FramedConnection Connection, ulong WatchId, string Key, bool Prefix)
+{
+    public bool Matches(string key) => Prefix ? key.StartsWith(Key, StringComparison.Ordinal) : key == Key;
+}
+
+/// <summary>Encodings shared by server and client for leases and locks.</summary>
+internal static class Coordination
+{
+    public const string LeasePrefix = "\0lease/";
+    /// <summary>Changes kept per group for resuming watches.</summary>
+    public const int HistoryDepth = 4096;
+
+    public static string LeaseKey(long id) => LeasePrefix + id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A lease record: u32 ttl ms, then attachments (u8 kind 'K' key or 'L' lock, u16 length, UTF-8 key).</summary>
+    public static byte[] LeaseRecord(int ttlMs, IEnumerable<(byte Kind, string Key)> attached)
+    {
+        using var bytes = new MemoryStream();
+        Span<byte> u32 = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(u32, ttlMs);
+        bytes.Write(u32);
+        Span<byte> u16 = stackalloc byte[2];
+        foreach (var (kind, key) in attached)
+        {
+            var utf8 = Encoding.UTF8.GetBytes(key);
+            bytes.WriteByte(kind);
+            BinaryPrimitives.WriteUInt16LittleEndian(u16, (ushort)utf8.Length);
+            bytes.Write(u16);
+            bytes.Write(utf8);
+        }
+        return bytes.ToArray();
+    }
+
+    public static (int TtlMs, List<(byte Kind, string Key)> Attached) ParseLease(byte[] record)
+    {
+        var ttl = BinaryPrimitives.ReadInt32LittleEndian(record);
+        var attached = new List<(byte, string)>();
+        for (var i = 4; i + 3 <= record.Length;)
+        {
+            var kind = record[i];
+            var length = BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(i + 1));
+            attached.Add((kind, Encoding.UTF8.GetString(record, i + 3, length)));
+            i += 3 + length;
+        }
+        return (ttl, attached);
+    }
+
+    /// <summary>A lock's value: the FIFO queue of lease ids (u64 each); the first holds the lock.</summary>
+    public static List<long> ParseQueue(byte[]? value)
+    {
+        var queue = new List<long>();
+        for (var i = 0; value is not null && i + 8 <= value.Length; i += 8)
+            queue.Add(BinaryPrimitives.ReadInt64LittleEndian(value.AsSpan(i)));
+        return queue;
+    }
+
+    public static byte[] Queue(List<long> queue)
+    {
+        var bytes = new byte[queue.Count * 8];
+        for (var i = 0; i < queue.Count; i++)
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), queue[i]);
+        return bytes;
+    }
+}
+
+public sealed partial class ChainServer
+{
+    private ChainClient? _expiryClient;
+
+    // ---- watches ----
+
+    private static void RecordHistory(GroupState state, string key, Entry entry)
+    {
+        state.History.Enqueue((key, entry));
+        if (state.History.Count > Coordination.HistoryDepth)
+            state.History.Dequeue();
+    }
+
+    private void HandleWatch(FramedConnection connection, Frame frame)
+    {
+        var reader = frame.Reader();
+        var g = reader.U16();
+        var flags = reader.U8();
+        var key = reader.Key();
+        var count = reader.I32();
+        if (count is < 0 or > 1_000_000)
+            throw new ProtocolException(ErrorCode.Malformed, $"Watch resumes {count} keys; the limit is 1,000,000.");
+        var known = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+            known[reader.Key()] = reader.I64();
+        reader.End();
+        if (_config is null || g >= _config.GroupCount || _config.Tail(g) != Me || !_groups.TryGetValue(g, out var state) || !state.Active || !HoldsReadLease)
+        {
+            connection.SendError(frame.RequestId, ErrorCode.NotTail, $"Server {Me} is not the serving tail of group {g}; refresh the configuration.");
+            return;
+        }
+        var watcher = new Watcher(connection, frame.RequestId, key, (flags & 1) != 0);
+        var resume = (flags & 2) != 0;
+        if (!resume && !watcher.Prefix)
+        {
+            SendEvent(watcher, key, state.Data.GetValueOrDefault(key), 1);
+        }
+        var history = resume ? state.History.Where(h => watcher.Matches(h.Key)).ToLookup(h => h.Key, h => h.Entry, StringComparer.Ordinal) : null;
+        foreach (var (k, entry) in state.Data)
+        {
+            if (!watcher.Matches(k) || (!resume && !watcher.Prefix))
+                continue;
+            if (!resume)
+            {
+                SendEvent(watcher, k, entry, 1); // baseline: the version the watch starts from
+                continue;
+            }
+            var from = known.GetValueOrDefault(k);
+            if (entry.Seq <= from)
+                continue;
+            var missed = history![k].Where(e => e.Seq > from).ToList();
+            if (missed.Count > 0 && missed[0].Seq == from + 1)
+            {
+                foreach (var e in missed)
+                    SendEvent(watcher, k, e, 0);
+            }
+            else
+            {
+                SendEvent(watcher, k, entry, 2); // the versions in between are no longer kept
+            }
+        }
+        state.Watchers.Add(watcher);
+    }
+
+    private void SendEvent(Watcher watcher, string key, Entry entry, byte flags) =>
+        Emit(watcher.Connection, new FrameBuilder(OpCode.WatchEvent, watcher.WatchId, 24 + key.Length + (entry.Value?.Length ?? 0))
+            .Key(key).I64(entry.Seq).U8(entry.Value is null ? ServerLog.KindTombstone : ServerLog.KindValue).U8(flags).Bytes(entry.Value ?? []).Build());
+
+    private void NotifyWatchers(int g, GroupState state, string key, Entry entry)
+    {
+        foreach (var watcher in state.Watchers)
+        {
+            if (watcher.Matches(key))
+                SendEvent(watcher, key, entry, 0);
+        }
+    }
+
+    private void EndWatches(GroupState state, string why)
+    {
+        foreach (var watcher in state.Watchers)
+        {
+            Emit(watcher.Connection, new FrameBuilder(OpCode.Error, watcher.WatchId).U8((byte)ErrorCode.NotTail)
+                .Text($"Server {Me} {why}; resume the watch at the new tail.").Build());
+        }
+        state.Watchers.Clear();
+    }
+
+    // ---- leases and locks, decided at the head ----
+
+    private void HandleCoordination(FramedConnection connection, Frame frame)
+    {
+        var reader = frame.Reader();
+        string key;
+        long lease;
+        if (frame.Op is OpCode.LockAcquire or OpCode.LockRelease)
+        {
+            key = reader.Key();
+            lease = reader.I64();
+        }
+        else
+        {
+            lease = reader.I64();
+            key = Coordination.LeaseKey(lease);
+        }
+        var ttlMs = frame.Op == OpCode.LeaseGrant ? reader.I32() : 0;
+        byte attachKind = 0;
+        var attachKey = "";
+        if (frame.Op == OpCode.LeaseKeepAlive)
+        {
+            attachKind = reader.U8();
+            attachKey = reader.Key();
+        }
+        reader.End();
+        if (frame.Op == OpCode.LeaseGrant && ttlMs is < 10 or > 86_400_000)
+            throw new ProtocolException(ErrorCode.Malformed, $"Lease TTL {ttlMs} ms is outside [10 ms, 1 day].");
+        if (!TryHeadOf(key, out var g, out var state, out var why))
+        {
+            connection.SendError(frame.RequestId, ErrorCode.NotHead, why);
+            return;
+        }
+        var current = state.Data.GetValueOrDefault(key);
+        switch (frame.Op)
+        {
+            case OpCode.LeaseGrant:
+                state.LeaseDeadlines[key] = Deadline(ttlMs);
+                WriteAtHead(g, state, key, Coordination.LeaseRecord(ttlMs, []), connection, frame.RequestId, 1);
+                return;
+            case OpCode.LeaseKeepAlive or OpCode.LeaseRevoke:
+                if (current.Value is null || !state.LeaseDeadlines.TryGetValue(key, out var deadline) || deadline == Expiring)
+                {
+                    connection.SendError(frame.RequestId, ErrorCode.LeaseNotFound, $"Lease {lease:x16} does not exist or has expired; grant a new one.");
+                    return;
+                }
+                var (ttl, attached) = Coordination.ParseLease(current.Value);
+                if (frame.Op == OpCode.LeaseRevoke)
+                {
+                    state.LeaseDeadlines[key] = 0; // the expiry loop cleans up
+                    Emit(connection, OkFrame(frame.RequestId, current.Seq, 1, null));
+                    return;
+                }
+                state.LeaseDeadlines[key] = Deadline(ttl);
+                if (attachKind is (byte)'K' or (byte)'L' && !attached.Contains((attachKind, attachKey)))
+                {
+                    attached.Add((attachKind, attachKey));
+                    WriteAtHead(g, state, key, Coordination.LeaseRecord(ttl, attached), connection, frame.RequestId, 1);
+                    return;
+                }
+                Emit(connection, OkFrame(frame.RequestId, current.Seq, 1, null));
+                return;
+            default:
+                {
+                    var queue = Coordination.ParseQueue(current.Value);
+                    var changed = frame.Op == OpCode.LockAcquire
+                        ? !queue.Contains(lease) && AddTo(queue, lease)
+                        : queue.Remove(lease);
+                    var front = (byte)(queue.Count > 0 && queue[0] == lease ? 1 : 0);
+                    if (changed)
+                        WriteAtHead(g, state, key, queue.Count == 0 ? null : Coordination.Queue(queue), connection, frame.RequestId, front);
+                    else
+                        Emit(connection, OkFrame(frame.RequestId, current.Seq, front, null));
+                    return;
+                }
+        }
+    }
+
+    private static bool AddTo(List<long> queue, long lease)
+    {
+        queue.Add(lease);
+        return true;
+    }
+
+    /// <summary>A lease being expired: no renewal can bring it back.</summary>
+    private const long Expiring = long.MaxValue;
+
+    private static long Deadline(int ttlMs) => Stopwatch.GetTimestamp() + ttlMs * Stopwatch.Frequency / 1000;
+
+    /// <summary>A new head restarts every lease of the group at its full TTL: leases may last longer after a failover, never shorter.</summary>
+    private static void StartLeaseTimers(int g, GroupState state)
+    {
+        state.LeaseDeadlines.Clear();
+        foreach (var (key, entry) in state.Data)
+        {
+            if (entry.Value is not null && key.StartsWith(Coordination.LeasePrefix, StringComparison.Ordinal))
+                state.LeaseDeadlines[key] = Deadline(Coordination.ParseLease(entry.Value).TtlMs);
+        }
+    }
+
+    /// <summary>Expires leases whose head this server is: releases their locks and deletes their keys, then the lease.</summary>
+    private async Task LeaseLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(20, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var expired = new List<(int Group, string Key, long Lease, List<(byte Kind, string Key)> Attached)>();
+            lock (_gate)
+            {
+                var now = Stopwatch.GetTimestamp();
+                foreach (var (g, state) in _groups)
+                {
+                    foreach (var (key, deadline) in state.LeaseDeadlines.ToList())
+                    {
+                        if (deadline > now)
+                            continue;
+                        state.LeaseDeadlines[key] = Expiring;
+                        var record = state.Data.GetValueOrDefault(key).Value;
+                        var id = long.Parse(key.AsSpan(Coordination.LeasePrefix.Length), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                        expired.Add((g, key, id, record is null ? [] : Coordination.ParseLease(record).Attached));
+                    }
+                }
+            }
+            foreach (var (g, key, lease, attached) in expired)
+                _ = ExpireAsync(g, key, lease, attached);
+        }
+    }
+
+    private async Task ExpireAsync(int g, string key, long lease, List<(byte Kind, string Key)> attached)
+    {
+        try
+        {
+            _expiryClient ??= await ChainClient.ConnectAsync(new ChainClientOptions { Controller = _options.Controller }, _stop.Token).ConfigureAwait(false);
+            foreach (var (kind, target) in attached)
+            {
+                if (kind == (byte)'L')
+                    await _expiryClient.ReleaseLockEntryAsync(target, lease, _stop.Token).ConfigureAwait(false);
+                else
+                    await _expiryClient.DeleteAsync(target, _stop.Token).ConfigureAwait(false);
+            }
+            lock (_gate)
+            {
+                if (_config?.Head(g) == Me && _groups.TryGetValue(g, out var state) && state.LeaseDeadlines.Remove(key))
+                {
+                    WriteAtHead(g, state, key, null, null, 0, 0);
+                    Release();
+                }
+            }
+        }
+        catch (Exception e) when (e is ChainException or IOException)
+        {
+            // A failover in the middle: try again shortly while this server is still the lease's head.
+            try
+            {
+                await Task.Delay(100, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            bool stillMine;
+            lock (_gate)
+                stillMine = _config?.Head(g) == Me && _groups.TryGetValue(g, out var state) && state.LeaseDeadlines.ContainsKey(key);
+            if (stillMine)
+                await ExpireAsync(g, key, lease, attached).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using static RaySharp.Chain.Tests.TestCluster;
+
+namespace RaySharp.Chain.Tests;
+
+public sealed class ReconfigurationTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "raysharp-chain-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+            Directory.Delete(_data, recursive: true);
+    }
+
+    private static async Task AssertAllKeysAsync(Client.ChainClient chain, int count, string prefix)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var entry = await chain.GetAsync($"{prefix}{i}");
+            Assert.Equal(($"value-{i}", 1L), (Text(entry.Value), entry.Version));
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_every_server_and_starting_them_again_loses_no_acknowledged_write()
+    {
+        await using var cluster = await StartAsync(3, 3, _data, "always");
+        await using (var chain = await ClientAsync(cluster))
+        {
+            await WaitFullyReplicatedAsync(chain, cluster);
+            await Task.WhenAll(Enumerable.Range(0, 200).Select(i => chain.PutAsync($"d{i}", Bytes($"value-{i}"))));
+        }
+        foreach (var id in new[] { 0, 1, 2 })
+            cluster.KillServer(id);
+        cluster.KillController();
+
+        await cluster.StartControllerAsync();
+        foreach (var id in new[] { 0, 1, 2 })
+            await cluster.StartServerAsync(id);
+        await using var again = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(again, cluster);
+
+        await AssertAllKeysAsync(again, 200, "d");
+        Assert.Equal(2, await again.PutAsync("d0", Bytes("next")));
+    }
+
+    [Fact]
+    public async Task Adding_and_removing_servers_rebalances_groups_without_losing_keys()
+    {
+        await using var cluster = await StartAsync(servers: 3, replicas: 2);
+        await using var chain = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(chain, cluster);
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => chain.PutAsync($"r{i}", Bytes($"value-{i}"))));
+
+        await cluster.StartServerAsync(3);
+        await cluster.StartServerAsync(4);
+        int[] all = [0, 1, 2, 3, 4];
+        var grown = await WaitForViewAsync(chain, v => Settled(v, all), "groups to settle on the consistent-hashing placement over servers 0-4");
+        Assert.Contains(grown.Chains, c => c.Contains(3));
+        Assert.Contains(grown.Chains, c => c.Contains(4));
+        await AssertAllKeysAsync(chain, 300, "r");
+
+        await chain.RemoveServerAsync(0);
+        int[] rest = [1, 2, 3, 4];
+        await WaitForViewAsync(chain, v => Settled(v, rest) && v.Chains.All(c => !c.Contains(0)), "server 0 to leave every chain");
+        cluster.KillServer(0);
+        await AssertAllKeysAsync(chain, 300, "r");
+    }
+
+    /// <summary>Every chain holds exactly the f + 1 distinct servers consistent hashing picks, and no join is running.</summary>
+    private static bool Settled(Client.ChainClusterView view, int[] servers) =>
+        view.Joining.All(j => j < 0) &&
+        view.Chains.Select((c, g) => c.Count == view.Replicas && c.Distinct().Count() == c.Count &&
+            c.Order().SequenceEqual(Placement.DesiredChain(g, servers, view.Replicas).Order())).All(ok => ok);
+
+    [Fact]
+    public async Task A_crashed_controller_restarts_from_its_log_and_still_repairs_chains()
+    {
+        await using var cluster = await StartAsync(servers: 4);
+        await using var chain = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(chain, cluster);
+        var before = await chain.GetClusterViewAsync();
+
+        cluster.KillController();
+        // Writes need no controller: heads, chains and acknowledgements keep working.
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => chain.PutAsync($"c{i}", Bytes($"value-{i}"))));
+
+        await cluster.StartControllerAsync();
+        var resumed = await chain.GetClusterViewAsync();
+        Assert.True(resumed.Epoch >= before.Epoch, $"the restarted controller went back from epoch {before.Epoch} to {resumed.Epoch}");
+        await AssertAllKeysAsync(chain, 100, "c");
+
+        var victim = resumed.Chains[0][0];
+        cluster.KillServer(victim);
+        await WaitForViewAsync(chain, v => v.Chains.All(c => !c.Contains(victim)), $"the restarted controller to cut server {victim} out");
+        await WaitFullyReplicatedAsync(chain, cluster);
+        await AssertAllKeysAsync(chain, 100, "c");
+    }
+}
