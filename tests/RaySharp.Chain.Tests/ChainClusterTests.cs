@@ -51,7 +51,7 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
 
         foreach (var position in new[] { 0, 1, 2 }) // head, middle, tail of the group holding k0
         {
-            await Task.Delay(300);
+            await WaitForOperationsAsync(history, 100, $"before killing position {position}");
             var view = await chain.GetClusterViewAsync();
             var group = Placement.GroupOf("k0", view.Chains.Count);
             var victim = view.Chains[group][position];
@@ -60,7 +60,7 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
             await WaitFullyReplicatedAsync(chain, cluster);
             await cluster.StartServerAsync(victim);
         }
-        await Task.Delay(300);
+        await WaitForOperationsAsync(history, 100, "after the last restart");
         stop.Cancel();
         await workload;
 
@@ -91,10 +91,10 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         var history = new HistoryRecorder();
         using var stop = new CancellationTokenSource();
         var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 3, seed: 2, stop.Token);
-        await Task.Delay(1500);
+        await WaitForOperationsAsync(history, 100, "before killing the middle server");
         var view = await chain.GetClusterViewAsync();
         cluster.KillServer(view.Chains[Placement.GroupOf("k1", view.Chains.Count)][1]);
-        await Task.Delay(1500);
+        await WaitForOperationsAsync(history, 100, "after killing the middle server");
         stop.Cancel();
         await workload;
 

@@ -52,6 +52,24 @@ internal static class TestCluster
             string.Join(" ", view?.Chains.Select((c, g) => $"g{g}[{string.Join(',', c)}{(view.Joining[g] >= 0 ? "+" + view.Joining[g] : "")}]") ?? []));
     }
 
+    /// <summary>
+    /// Waits until the workload has completed <paramref name="more"/> operations beyond those completed
+    /// now, so a fault lands amid traffic however slow the machine is (no fixed time window).
+    /// </summary>
+    public static async Task WaitForOperationsAsync(HistoryRecorder history, int more, string when, int seconds = 60)
+    {
+        var target = Completed(history) + more;
+        var clock = Stopwatch.StartNew();
+        while (Completed(history) < target)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
+                throw new TimeoutException($"Timed out after {seconds} s waiting for {more} operations to complete {when}; {Completed(history)} of {target} have.");
+            await Task.Delay(20);
+        }
+    }
+
+    private static int Completed(HistoryRecorder history) => history.Ops.Count(o => !o.Unknown);
+
     public static Task<ChainClusterView> WaitFullyReplicatedAsync(ChainClient client, LocalChainCluster cluster) =>
         WaitForViewAsync(client, v => v.IsFullyReplicatedOn(cluster.RunningServers), $"every chain to have f + 1 of the running servers {string.Join(',', cluster.RunningServers)}");
 
