@@ -49,7 +49,7 @@ internal sealed partial class Head : ICoreClient
         ObjectStore = new SharedMemoryObjectStore<ObjectId>(new ObjectStoreOptions
         {
             CapacityBytes = options.ObjectStoreBytes,
-            Name = $"{Environment.ProcessId}-{Node.Value:x16}",
+            Preallocate = options.PreallocateObjectStore,
         });
         Store = new ObjectStoreClient<ObjectId>(ObjectStore, ObjectStore.Directory);
         ControlStore.Put(Tables.Nodes, Node.ToString(), $"{{\"resources\": \"{_scheduler.Total}\", \"pid\": {Environment.ProcessId}}}");
@@ -432,7 +432,7 @@ internal sealed partial class Head : ICoreClient
     }
 
     /// <summary>Registers a waiter needing <paramref name="needed"/> ready objects, or null if already satisfied.</summary>
-    private ObjectWaiter? Register(ObjectId[] ids, int needed)
+    private ObjectWaiter? Register(ObjectId[] ids, int needed, bool blocking = false)
     {
         lock (_lock)
         {
@@ -446,7 +446,7 @@ internal sealed partial class Head : ICoreClient
             var short_ = needed - (ids.Length - missing);
             if (short_ <= 0)
                 return null;
-            var waiter = new ObjectWaiter(short_);
+            var waiter = new ObjectWaiter(short_, blocking);
             foreach (var id in ids)
             {
                 if (_objects.TryGetValue(id, out var e) && !e.Ready)
@@ -474,9 +474,7 @@ internal sealed partial class Head : ICoreClient
         }
         catch (TimeoutException)
         {
-            throw new GetTimeoutException(
-                $"Timed out after {timeout.TotalSeconds:0.###} s waiting for {(ids.Length == 1 ? ids[0].ToString() : ids.Length + " objects")}; " +
-                "the producing tasks are still queued or running. Wait longer, or check `raysharp status` for a stuck worker.");
+            throw TimedOut(ids, timeout);
         }
         finally
         {
@@ -485,6 +483,37 @@ internal sealed partial class Head : ICoreClient
         }
         lock (_lock)
             ThrowIfShutDown();
+    }
+
+    private static GetTimeoutException TimedOut(ObjectId[] ids, TimeSpan timeout) => new(
+        $"Timed out after {timeout.TotalSeconds:0.###} s waiting for {(ids.Length == 1 ? ids[0].ToString() : ids.Length + " objects")}; " +
+        "the producing tasks are still queued or running. Wait longer, or check `raysharp status` for a stuck worker.");
+
+    /// <summary>
+    /// A blocking get for a driver thread of this process (not a task): the thread is woken directly by the
+    /// completing result, without a hop through the thread pool.
+    /// </summary>
+    internal ObjectValue[] GetBlocking(ObjectId[] ids, TimeSpan timeout)
+    {
+        var waiter = Register(ids, ids.Length, blocking: true);
+        if (waiter is not null)
+        {
+            // Not disposed: a result arriving after a timeout still sets it (it holds no kernel handle).
+            if (!waiter.Event!.Wait(timeout))
+                throw TimedOut(ids, timeout);
+        }
+        var values = new ObjectValue[ids.Length];
+        lock (_lock)
+        {
+            ThrowIfShutDown();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                values[i] = _objects.TryGetValue(ids[i], out var e)
+                    ? new ObjectValue { Data = e.Data, Error = e.Error, InStore = e.InStore }
+                    : new ObjectValue { Error = UnknownObject(ids[i], "") };
+            }
+        }
+        return values;
     }
 
     internal Task AwaitForRemoteAsync(ObjectId[] ids, int needed, WorkerHandle? blockedWorker)
