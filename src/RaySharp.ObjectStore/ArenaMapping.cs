@@ -21,7 +21,7 @@ internal sealed unsafe class ArenaMapping
 
     public long Length { get; }
 
-    public static ArenaMapping Open(string path, bool writable)
+    public static ArenaMapping Open(string path, bool writable, bool populate)
     {
         SafeFileHandle file;
         try
@@ -39,7 +39,10 @@ internal sealed unsafe class ArenaMapping
         using (file)
         {
             var length = RandomAccess.GetLength(file);
-            return new ArenaMapping(Native.Map(file, length, writable, path), length);
+            var pointer = Native.Map(file, length, writable, path);
+            if (populate)
+                Native.PopulatePageTables(pointer, length, writable);
+            return new ArenaMapping(pointer, length);
         }
     }
 

@@ -19,6 +19,7 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     private static partial int Madvise(nint address, nuint length, int advice);
 
+    private const int MadvPopulateRead = 22;
     private const int MadvPopulateWrite = 23;
     private const int PageSize = 4096;
 
@@ -59,6 +60,14 @@ internal static unsafe partial class Native
                 file.DangerousRelease();
         }
     }
+
+    /// <summary>
+    /// Fills this process's page tables for a mapping of pages that are already resident, so the first
+    /// access to each page does not fault one by one. Best effort: on kernels without MADV_POPULATE_* the
+    /// pages fault in on first use as usual.
+    /// </summary>
+    public static void PopulatePageTables(byte* address, long length, bool writable) =>
+        _ = Madvise((nint)address, (nuint)length, writable ? MadvPopulateWrite : MadvPopulateRead);
 
     /// <summary>Removes a mapping made by <see cref="Map"/>.</summary>
     public static void Unmap(byte* address, long length)

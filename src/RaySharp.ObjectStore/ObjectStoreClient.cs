@@ -26,12 +26,16 @@ public sealed class ObjectStoreClient<TKey> : IDisposable
     where TKey : unmanaged, IEquatable<TKey>, ISpanFormattable
 {
     private readonly string _arenaPath;
+    private readonly bool _populate;
     private readonly Lock _gate = new();
     private readonly ArenaMapping _readMapping;
     private ArenaMapping? _writeMapping;
     private bool _disposed;
 
-    /// <summary>Maps the arena of the store in <paramref name="storeDirectory"/> read-only.</summary>
+    /// <summary>
+    /// Maps the arena of the store in <paramref name="storeDirectory"/> read-only (and, for a preallocated
+    /// store, fills the page tables of the whole mapping now, so first reads and writes do not fault).
+    /// </summary>
     /// <param name="control">The store itself in its own process, or the runtime's transport to it.</param>
     /// <param name="storeDirectory">The store's <see cref="SharedMemoryObjectStore{TKey}.Directory"/>.</param>
     public ObjectStoreClient(IObjectStoreControl<TKey> control, string storeDirectory)
@@ -41,7 +45,8 @@ public sealed class ObjectStoreClient<TKey> : IDisposable
         Native.EnsureLinux();
         Control = control;
         _arenaPath = Path.Combine(storeDirectory, SharedMemoryObjectStore<TKey>.ArenaFileName);
-        _readMapping = ArenaMapping.Open(_arenaPath, writable: false);
+        _populate = File.Exists(Path.Combine(storeDirectory, SharedMemoryObjectStore<TKey>.PreallocatedMarkerFileName));
+        _readMapping = ArenaMapping.Open(_arenaPath, writable: false, _populate);
     }
 
     /// <summary>The control interface this client uses.</summary>
@@ -135,7 +140,7 @@ public sealed class ObjectStoreClient<TKey> : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _writeMapping ??= ArenaMapping.Open(_arenaPath, writable: true);
+            _writeMapping ??= ArenaMapping.Open(_arenaPath, writable: true, _populate);
             _writeMapping.AddReference();
             return _writeMapping;
         }

@@ -17,6 +17,12 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
     /// <summary>Name of the arena file inside <see cref="Directory"/>.</summary>
     public const string ArenaFileName = "arena";
 
+    /// <summary>
+    /// Present in <see cref="Directory"/> when the arena was preallocated: every page is resident, so a
+    /// client fills its page tables for the whole mapping up front instead of faulting page by page.
+    /// </summary>
+    public const string PreallocatedMarkerFileName = "preallocated";
+
     private const int SpillChunk = 1 << 30;
     private const string StorePrefix = "raysharp-store-";
     private const string SpillPrefix = "raysharp-spill-";
@@ -78,7 +84,10 @@ public sealed unsafe class SharedMemoryObjectStore<TKey> : IObjectStoreControl<T
                 _arena = Native.Map(file, _allocator.Capacity, writable: true, path);
             }
             if (options.Preallocate)
+            {
                 Native.Populate(_arena, _allocator.Capacity);
+                File.Create(Path.Combine(Directory, PreallocatedMarkerFileName)).Dispose();
+            }
         }
         catch
         {

@@ -215,6 +215,7 @@ public sealed class PreallocationTests
             using var store = new SharedMemoryObjectStore<TestKey>(new ObjectStoreOptions { CapacityBytes = 4 << 20, Preallocate = preallocate, SpillDirectory = spillRoot });
 
             Assert.Equal(committedAtStart, await AllocatedBytesAsync(Path.Combine(store.Directory, "arena")));
+            Assert.Equal(preallocate, File.Exists(Path.Combine(store.Directory, SharedMemoryObjectStore<TestKey>.PreallocatedMarkerFileName)));
             using var client = new ObjectStoreClient<TestKey>(store, store.Directory);
             var bytes = StoreFixture.Pattern(100_000, 3);
             await client.PutAsync(new TestKey(1), bytes);
