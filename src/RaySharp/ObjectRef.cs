@@ -70,11 +70,7 @@ public sealed class ObjectRef<T> : ObjectRef
     /// <summary>Blocks until the value is ready and returns it (inside a task this lends the task's CPU out).</summary>
     /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
     /// <exception cref="RayTaskException">The task that makes the value (or one it depends on) threw.</exception>
-    public T Get(TimeSpan? timeout = null)
-    {
-        var pending = GetAsync(timeout);
-        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-    }
+    public T Get(TimeSpan? timeout = null) => Ray.Decode<T>(Id, Ray.GetValue(Id, timeout));
 
     /// <summary>Waits for the value and returns it.</summary>
     /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>

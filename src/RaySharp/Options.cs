@@ -34,6 +34,14 @@ public sealed class RayOptions
     /// </summary>
     public long ObjectStoreBytes { get; init; } = 1L << 30;
 
+    /// <summary>
+    /// Commit the whole object store when the node starts (Ray's <c>preallocate_plasma_memory</c>): a first
+    /// write into fresh shared memory costs a page fault and zeroing per page, so large puts into a fresh
+    /// store run at a fraction of memcpy; preallocating pays that at start-up (about 0.6 s per GiB here)
+    /// and commits <see cref="ObjectStoreBytes"/> of memory at once. Default false.
+    /// </summary>
+    public bool PreallocateObjectStore { get; init; }
+
     /// <summary>How long starting a worker process may take before it counts as failed. Default 30 s.</summary>
     public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -139,7 +139,21 @@ public sealed partial class Ray : IAsyncDisposable
     /// <summary>Blocking form of <see cref="GetAsync{T}"/>.</summary>
     /// <param name="refs">The refs to read.</param>
     /// <param name="timeout">How long to wait for all of them; default forever.</param>
-    public T[] Get<T>(IReadOnlyList<ObjectRef<T>> refs, TimeSpan? timeout = null) => GetAsync(refs, timeout).AsTask().GetAwaiter().GetResult();
+    public T[] Get<T>(IReadOnlyList<ObjectRef<T>> refs, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(refs);
+        ThrowIfDisposed();
+        if (_ownedHead is not { } head || TaskContext.Current is not null)
+            return GetAsync(refs, timeout).AsTask().GetAwaiter().GetResult();
+        var ids = new ObjectId[refs.Count];
+        for (var i = 0; i < ids.Length; i++)
+            ids[i] = refs[i].Id;
+        var values = head.GetBlocking(ids, timeout ?? Timeout.InfiniteTimeSpan);
+        var results = new T[values.Length];
+        for (var i = 0; i < values.Length; i++)
+            results[i] = Decode<T>(ids[i], values[i]);
+        return results;
+    }
 
     /// <summary>
     /// Waits until <paramref name="numReturns"/> of <paramref name="refs"/> are ready (or the timeout
@@ -232,6 +246,16 @@ public sealed partial class Ray : IAsyncDisposable
     {
         ThrowIfDisposed();
         return Client.StatusAsync(true, cancellationToken);
+    }
+
+    /// <summary>Blocking read of one object: directly on the node's wake-up when this thread is a driver thread of the node's process.</summary>
+    internal ObjectValue GetValue(ObjectId id, TimeSpan? timeout)
+    {
+        ThrowIfDisposed();
+        if (_ownedHead is { } head && TaskContext.Current is null)
+            return head.GetBlocking([id], timeout ?? Timeout.InfiniteTimeSpan)[0];
+        var pending = GetValueAsync(id, timeout, CancellationToken.None);
+        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
     internal async ValueTask<ObjectValue> GetValueAsync(ObjectId id, TimeSpan? timeout, CancellationToken cancellationToken)

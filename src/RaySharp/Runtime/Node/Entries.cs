@@ -25,16 +25,26 @@ internal sealed class ObjectEntry
 }
 
 /// <summary>Completes when enough of the objects it was registered on are ready. Used under the node lock.</summary>
-internal sealed class ObjectWaiter(int needed)
+internal sealed class ObjectWaiter(int needed, bool blocking)
 {
     private int _needed = needed;
 
+    /// <summary>For async waits: continuations run on the thread pool, never under the node lock.</summary>
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>For a thread that blocks (a sync Get in this process): woken directly, no thread-pool hop.</summary>
+    public ManualResetEventSlim? Event { get; } = blocking ? new ManualResetEventSlim() : null;
 
     public void OneReady()
     {
         if (--_needed == 0)
-            Done.TrySetResult();
+            Release();
+    }
+
+    public void Release()
+    {
+        Done.TrySetResult();
+        Event?.Set();
     }
 }
 

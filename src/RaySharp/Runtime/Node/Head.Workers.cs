@@ -379,7 +379,7 @@ internal sealed partial class Head
             }
         }
         foreach (var w in waiters)
-            w.Done.TrySetResult();
+            w.Release();
         foreach (var w in workers)
         {
             if (w.Link is not null)
