@@ -2,7 +2,11 @@ using RaySharp.Nn;
 
 namespace RaySharp.Nn.Tests;
 
-[Collection("Blas")] // ForceManaged is process-wide
+/// <summary>Blas.ForceManaged is process-wide: these tests run alone so no other test sees it flip.</summary>
+[CollectionDefinition("Blas", DisableParallelization = true)]
+public sealed class BlasCollection;
+
+[Collection("Blas")]
 public class BlasTests
 {
     public static TheoryData<bool, bool, int, int, int> Cases => new()
