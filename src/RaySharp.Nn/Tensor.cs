@@ -58,8 +58,24 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>The accumulated gradient after <see cref="Backward()"/> (null until then).</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// The accumulated gradient after <see cref="Backward()"/> (null until then); may be set, with a
+    /// tensor of this tensor's shape, to seed or replace it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value's shape differs from this tensor's.</exception>
+    public Tensor? Grad
+    {
+        get => _grad;
+        set
+        {
+            if (value is not null && !SameShape(value._shape, _shape))
+                throw new ArgumentException($"A gradient must have the tensor's shape {FormatShape(_shape)}; got {FormatShape(value._shape)}.", nameof(value));
+            _grad = value;
+            _gradPooled = false; // a replaced buffer is no longer ours to return to the pool
+        }
+    }
+
+    private Tensor? _grad;
 
     /// <summary>True for tensors not produced by a recorded operation.</summary>
     public bool IsLeaf => Node is null;
