@@ -16,10 +16,17 @@ internal sealed class NnBenchmark : IBenchmark
 
     public string Verb => "nn";
 
-    public string Description => "tensors, autodiff, optimisers and classic-control environments";
+    public string Description => "tensors, autodiff, optimisers and classic-control environments [--threads N]";
 
     public Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
+        var threadsAt = context.Args.ToList().IndexOf("--threads");
+        if (threadsAt >= 0)
+        {
+            if (threadsAt + 1 >= context.Args.Count || !int.TryParse(context.Args[threadsAt + 1], out var threads) || threads < 1)
+                throw new ArgumentException("--threads needs a positive number (Blas.Threads for this run).");
+            Blas.Threads = threads;
+        }
         var runs = context.Quick ? 3 : 7;
         var seconds = context.Quick ? 0.15 : 0.4;
         report.Note($"matrix multiply: {(Blas.IsNative ? Blas.LibraryName : "managed fallback (OpenBLAS not found)")}, {Blas.Threads} thread(s)");
