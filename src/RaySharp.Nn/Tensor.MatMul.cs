@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace RaySharp.Nn;
@@ -62,19 +61,21 @@ public sealed partial class Tensor
         var rows = inF == 0 ? 0 : input.Length / inF;
         var shape = (int[])input._shape.Clone();
         shape[^1] = outF;
-        var o = new Tensor(new float[rows * outF], shape);
+        var o = new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
         var y = o.Span;
-        if (bias is not null)
+        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, 0f, y);
+        // Bias and activation in one pass over each row while it is in cache.
+        var bs = bias is null ? default : bias.Span;
+        for (var i = 0; i < rows; i++)
         {
-            var b = bias.Span;
-            for (var i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outF, outF));
-        }
-        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, bias is null ? 0f : 1f, y);
-        switch (activation)
-        {
-            case Activation.ReLU: TensorPrimitives.Max(y, 0f, y); break;
-            case Activation.Tanh: TensorPrimitives.Tanh(y, y); break;
-            case Activation.Sigmoid: TensorPrimitives.Sigmoid(y, y); break;
+            var row = y.Slice(i * outF, outF);
+            if (bias is not null) TensorPrimitives.Add(row, bs, row);
+            switch (activation)
+            {
+                case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
+                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+            }
         }
 
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
@@ -82,32 +83,34 @@ public sealed partial class Tensor
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Record(o, inputs, r =>
         {
-            var gOut = r.Grad!.Span;
-            float[]? rented = null;
-            var g = (ReadOnlySpan<float>)gOut;
-            if (activation != Activation.Identity)
+            // r's gradient buffer belongs to this operation alone (it is released right after), so the
+            // gradient at the pre-activation overwrites it in place, row by row, while the bias
+            // gradient is summed from the same rows.
+            var g = r.Grad!.Span;
+            var act = r.Span;
+            var db = bias is not null && bias.RequiresGrad ? bias.GradSpan() : default;
+            var tmp = activation is Activation.Tanh or Activation.Sigmoid ? new float[outF] : null;
+            for (var i = 0; i < rows; i++)
             {
-                // Gradient at the pre-activation, from the activation's output.
-                rented = ArrayPool<float>.Shared.Rent(gOut.Length);
-                var pre = rented.AsSpan(0, gOut.Length);
-                var act = r.Span;
+                var gr = g.Slice(i * outF, outF);
+                var ar = act.Slice(i * outF, outF);
                 switch (activation)
                 {
                     case Activation.ReLU:
-                        ReluMask(act, gOut, pre);
+                        ReluMask(ar, gr, gr);
                         break;
-                    case Activation.Tanh: // 1 - y²
-                        TensorPrimitives.Multiply(act, act, pre);
-                        TensorPrimitives.Subtract(1f, pre, pre);
-                        TensorPrimitives.Multiply(pre, gOut, pre);
+                    case Activation.Tanh: // g·(1 - y²)
+                        TensorPrimitives.Multiply(ar, ar, tmp);
+                        TensorPrimitives.Subtract(1f, tmp, tmp);
+                        TensorPrimitives.Multiply(gr, tmp, gr);
                         break;
-                    default: // σ(1 - σ)
-                        TensorPrimitives.Subtract(1f, act, pre);
-                        TensorPrimitives.Multiply(pre, act, pre);
-                        TensorPrimitives.Multiply(pre, gOut, pre);
+                    case Activation.Sigmoid: // g·σ(1 - σ)
+                        TensorPrimitives.Subtract(1f, ar, tmp);
+                        TensorPrimitives.Multiply(tmp, ar, tmp);
+                        TensorPrimitives.Multiply(gr, tmp, gr);
                         break;
                 }
-                g = pre;
+                if (!db.IsEmpty) TensorPrimitives.Add(db, gr, db);
             }
             if (input.RequiresGrad)
             {
@@ -119,12 +122,6 @@ public sealed partial class Tensor
                 var dw = weight.GradSpan(out var fresh);
                 Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, fresh ? 0f : 1f, dw);
             }
-            if (bias is not null && bias.RequiresGrad)
-            {
-                var db = bias.GradSpan();
-                for (var i = 0; i < rows; i++) TensorPrimitives.Add(db, g.Slice(i * outF, outF), db);
-            }
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         });
     }
 }
