@@ -62,21 +62,9 @@ public sealed partial class Tensor
         var shape = (int[])input._shape.Clone();
         shape[^1] = outF;
         var o = new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
-        var y = o.Span;
-        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, 0f, y);
+        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, 0f, o.Span);
         // Bias and activation in one pass over each row while it is in cache.
-        var bs = bias is null ? default : bias.Span;
-        for (var i = 0; i < rows; i++)
-        {
-            var row = y.Slice(i * outF, outF);
-            if (bias is not null) TensorPrimitives.Add(row, bs, row);
-            switch (activation)
-            {
-                case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
-                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
-                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-            }
-        }
+        RowChunks(rows, outF, (start, end, _) => BiasActivationRows(o, bias, activation, outF, start, end));
 
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
         if (!tracks) return o;
@@ -85,32 +73,16 @@ public sealed partial class Tensor
         {
             // r's gradient buffer belongs to this operation alone (it is released right after), so the
             // gradient at the pre-activation overwrites it in place, row by row, while the bias
-            // gradient is summed from the same rows.
+            // gradient is summed from the same rows (one partial sum per chunk).
+            var wantBias = bias is not null && bias.RequiresGrad;
+            var partials = new float[RowChunkCount(rows, outF)][];
+            RowChunks(rows, outF, (start, end, chunk) =>
+                partials[chunk] = ActivationGradRows(r, activation, outF, start, end, wantBias));
             var g = r.Grad!.Span;
-            var act = r.Span;
-            var db = bias is not null && bias.RequiresGrad ? bias.GradSpan() : default;
-            var tmp = activation is Activation.Tanh or Activation.Sigmoid ? new float[outF] : null;
-            for (var i = 0; i < rows; i++)
+            if (wantBias)
             {
-                var gr = g.Slice(i * outF, outF);
-                var ar = act.Slice(i * outF, outF);
-                switch (activation)
-                {
-                    case Activation.ReLU:
-                        ReluMask(ar, gr, gr);
-                        break;
-                    case Activation.Tanh: // g·(1 - y²)
-                        TensorPrimitives.Multiply(ar, ar, tmp);
-                        TensorPrimitives.Subtract(1f, tmp, tmp);
-                        TensorPrimitives.Multiply(gr, tmp, gr);
-                        break;
-                    case Activation.Sigmoid: // g·σ(1 - σ)
-                        TensorPrimitives.Subtract(1f, ar, tmp);
-                        TensorPrimitives.Multiply(tmp, ar, tmp);
-                        TensorPrimitives.Multiply(gr, tmp, gr);
-                        break;
-                }
-                if (!db.IsEmpty) TensorPrimitives.Add(db, gr, db);
+                var db = bias!.GradSpan();
+                foreach (var part in partials) TensorPrimitives.Add(db, part, db);
             }
             if (input.RequiresGrad)
             {
@@ -123,5 +95,75 @@ public sealed partial class Tensor
                 Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, fresh ? 0f : 1f, dw);
             }
         });
+    }
+
+    private const int ParallelRowElements = 1 << 16;
+
+    private static int RowChunkCount(int rows, int rowSize) =>
+        (long)rows * rowSize >= ParallelRowElements && Blas.Threads > 1 ? Math.Min(Blas.Threads, rows) : 1;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end, chunk) over row ranges: on <see cref="Blas.Threads"/>
+    /// threads for large tensors (so elementwise passes use the cores sgemm uses), inline otherwise.
+    /// </summary>
+    private static void RowChunks(int rows, int rowSize, Action<int, int, int> body)
+    {
+        var chunks = RowChunkCount(rows, rowSize);
+        if (chunks == 1)
+        {
+            body(0, rows, 0);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
+            c => body((int)((long)c * rows / chunks), (int)((long)(c + 1) * rows / chunks), c));
+    }
+
+    private static void BiasActivationRows(Tensor o, Tensor? bias, Activation activation, int outF, int start, int end)
+    {
+        var y = o.Span;
+        var bs = bias is null ? default : bias.Span;
+        for (var i = start; i < end; i++)
+        {
+            var row = y.Slice(i * outF, outF);
+            if (bias is not null) TensorPrimitives.Add(row, bs, row);
+            switch (activation)
+            {
+                case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
+                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+            }
+        }
+    }
+
+    /// <summary>Turns rows of r's gradient into pre-activation gradients in place; returns their column sums when asked.</summary>
+    private static float[] ActivationGradRows(Tensor r, Activation activation, int outF, int start, int end, bool sumColumns)
+    {
+        var g = r.Grad!.Span;
+        var act = r.Span;
+        var sum = sumColumns ? new float[outF] : [];
+        var tmp = activation is Activation.Tanh or Activation.Sigmoid ? new float[outF] : null;
+        for (var i = start; i < end; i++)
+        {
+            var gr = g.Slice(i * outF, outF);
+            var ar = act.Slice(i * outF, outF);
+            switch (activation)
+            {
+                case Activation.ReLU:
+                    ReluMask(ar, gr, gr);
+                    break;
+                case Activation.Tanh: // g·(1 - y²)
+                    TensorPrimitives.Multiply(ar, ar, tmp);
+                    TensorPrimitives.Subtract(1f, tmp, tmp);
+                    TensorPrimitives.Multiply(gr, tmp, gr);
+                    break;
+                case Activation.Sigmoid: // g·σ(1 - σ)
+                    TensorPrimitives.Subtract(1f, ar, tmp);
+                    TensorPrimitives.Multiply(tmp, ar, tmp);
+                    TensorPrimitives.Multiply(gr, tmp, gr);
+                    break;
+            }
+            if (sumColumns) TensorPrimitives.Add(sum, gr, sum);
+        }
+        return sum;
     }
 }
