@@ -12,7 +12,7 @@ public sealed partial class Tensor
         if (Rank != 2 || other.Rank != 2 || _shape[1] != other._shape[0])
             throw new ArgumentException($"MatMul needs [m, k] × [k, n]; got {FormatShape(_shape)} × {FormatShape(other._shape)}.", nameof(other));
         var (m, k, n) = (_shape[0], _shape[1], other._shape[1]);
-        var o = new Tensor(new float[m * n], [m, n]);
+        var o = new Tensor(GC.AllocateUninitializedArray<float>(m * n), [m, n]); // sgemm with beta 0 writes every element
         Blas.Sgemm(false, false, m, n, k, 1f, Span, other.Span, 0f, o.Span);
         if (!Tracks(this, other)) return o;
         var a = this;
