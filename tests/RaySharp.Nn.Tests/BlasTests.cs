@@ -59,6 +59,29 @@ public class BlasTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void With_beta_zero_the_output_may_hold_garbage_such_as_NaN(bool transA, bool transB, int m, int n, int k)
+    {
+        var rng = new Rng(5);
+        var a = Tensor.Uniform(rng, -1, 1, m * k).ToArray();
+        var b = Tensor.Uniform(rng, -1, 1, k * n).ToArray();
+        foreach (var managed in new[] { true, false })
+        {
+            Blas.ForceManaged = managed;
+            try
+            {
+                var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                Blas.Sgemm(transA, transB, m, n, k, 1f, a, b, 0f, c);
+                Assert.All(c, v => Assert.False(float.IsNaN(v), $"managed={managed}: NaN survived beta = 0"));
+            }
+            finally
+            {
+                Blas.ForceManaged = false;
+            }
+        }
+    }
+
     [Fact]
     public void OpenBLAS_is_loaded_when_the_Debian_package_is_installed()
     {
