@@ -287,32 +287,38 @@ internal sealed class NnBenchmark : IBenchmark
                 }
             }
             var iters = Calibrate(() => SingleSteps(1000), seconds) * 1000L;
+            var best = 0.0;
             report.Add($"env_{id}_single", "steps/s", Measure.Rate(runs, iters, () => SingleSteps((int)iters)));
 
-            var vec = Gym.MakeVector(id, VectorCopies);
-            vec.Reset(seed: 0);
-            var vecDiscrete = new int[VectorCopies];
-            var vecContinuous = new float[VectorCopies * actSize];
-            var j = 0;
-            void VectorStep()
+            var threads = Environment.ProcessorCount;
+            foreach (var t in threads > 1 ? new[] { 1, threads } : [1])
             {
-                var off = j++ & (actionCount / 2 - 1);
-                if (vec.Envs[0] is DiscreteEnv)
+                var vec = Gym.MakeVector(id, VectorCopies, t);
+                vec.Reset(seed: 0);
+                var vecDiscrete = new int[VectorCopies];
+                var vecContinuous = new float[VectorCopies * actSize];
+                var j = 0;
+                void VectorStep()
                 {
-                    for (var i = 0; i < VectorCopies; i++) vecDiscrete[i] = discrete[(off + i) & (actionCount - 1)];
-                    vec.Step(vecDiscrete);
+                    var off = j++ & (actionCount / 2 - 1);
+                    if (vec.Envs[0] is DiscreteEnv)
+                    {
+                        for (var i = 0; i < VectorCopies; i++) vecDiscrete[i] = discrete[(off + i) & (actionCount - 1)];
+                        vec.Step(vecDiscrete);
+                    }
+                    else
+                    {
+                        for (var i = 0; i < vecContinuous.Length; i++) vecContinuous[i] = continuous[(off + i) % continuous.Length];
+                        vec.Step(vecContinuous.AsSpan());
+                    }
                 }
-                else
-                {
-                    for (var i = 0; i < vecContinuous.Length; i++) vecContinuous[i] = continuous[(off + i) % continuous.Length];
-                    vec.Step(vecContinuous.AsSpan());
-                }
+                var vIters = Calibrate(VectorStep, seconds);
+                var vRates = Measure.Rate(runs, (long)vIters * VectorCopies, () => { for (var i = 0; i < vIters; i++) VectorStep(); });
+                var stat = report.Add(t == 1 ? $"env_{id}_vector{VectorCopies}" : $"env_{id}_vector{VectorCopies}_threads{t}", "steps/s", vRates);
+                best = Math.Max(best, stat.Mean);
             }
-            var vIters = Calibrate(VectorStep, seconds);
-            var vRates = Measure.Rate(runs, (long)vIters * VectorCopies, () => { for (var i = 0; i < vIters; i++) VectorStep(); });
-            var stat = report.Add($"env_{id}_vector{VectorCopies}", "steps/s", vRates);
             if (id == "CartPole-v1")
-                report.Note($"CartPole vectorised: {stat.Mean / 1e6:F1} M steps/s (target ≥ 5 M)");
+                report.Note($"CartPole vectorised: {best / 1e6:F1} M steps/s (target ≥ 5 M)");
         }
     }
 
