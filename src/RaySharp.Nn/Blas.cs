@@ -10,7 +10,9 @@ namespace RaySharp.Nn;
 /// <remarks>
 /// Several workers on one node each run their own copy of this library; set <see cref="Threads"/>
 /// (or the <c>RAYSHARP_NN_THREADS</c> environment variable) so that together they do not
-/// oversubscribe the cores. The default is one thread per core.
+/// oversubscribe the cores. The default is one thread per core. Products with a single row or
+/// column (batch size 1) are matrix-vector products and always run as vectorised managed code on the
+/// calling thread.
 /// </remarks>
 public static unsafe class Blas
 {
@@ -19,7 +21,6 @@ public static unsafe class Blas
     private const int Trans = 112;
 
     private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> NativeSgemm;
-    private static readonly delegate* unmanaged<int, int, int, int, float, float*, int, float*, int, float, float*, int, void> NativeSgemv;
     private static readonly delegate* unmanaged<int, void> NativeSetThreads;
     private static int _threads;
     private static int _warned;
@@ -33,8 +34,6 @@ public static unsafe class Blas
             if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var sgemm))
                 continue;
             NativeSgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
-            if (NativeLibrary.TryGetExport(handle, "cblas_sgemv", out var sgemv))
-                NativeSgemv = (delegate* unmanaged<int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemv;
             if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var set))
                 NativeSetThreads = (delegate* unmanaged<int, void>)set;
             LibraryName = name;
@@ -119,8 +118,10 @@ public static unsafe class Blas
     }
 
     /// <summary>
-    /// A product with a single row or column is a matrix-vector product; OpenBLAS 0.3.21's sgemm
-    /// packs its operands even then, which costs several times the arithmetic at batch size 1.
+    /// A product with a single row or column is a matrix-vector product, done here with vectorised dot
+    /// products or axpys on the calling thread: OpenBLAS 0.3.21's sgemm packs its operands even then
+    /// (several times the arithmetic at batch size 1), and a single-threaded loop cannot be slowed by
+    /// other processes holding the cores, as a thread team can.
     /// </summary>
     private static void Gemv(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
@@ -132,17 +133,7 @@ public static unsafe class Blas
         var (rows, cols, trans) = m == 1
             ? (transB ? n : k, transB ? k : n, !transB)
             : (transA ? k : m, transA ? m : k, transA);
-        var outLength = m == 1 ? n : m;
-        if (IsNative && NativeSgemv != null)
-        {
-            if (beta == 0) c[..outLength].Clear(); // never multiply uninitialised memory (0·NaN)
-            fixed (float* pm = matrix)
-            fixed (float* pv = vector)
-            fixed (float* pc = c)
-                NativeSgemv(RowMajor, trans ? Trans : NoTrans, rows, cols, alpha, pm, cols, pv, 1, beta, pc, 1);
-            return;
-        }
-        var y = c[..outLength];
+        var y = c[..(m == 1 ? n : m)];
         if (beta == 0) y.Clear();
         else if (beta != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(y, beta, y);
         if (!trans)

@@ -114,22 +114,25 @@ public sealed partial class Tensor
     /// </summary>
     internal Span<float> GradSpan(out bool fresh)
     {
-        fresh = Grad is null;
-        if (fresh)
+        if (_grad is not null)
         {
-            if (Node is null)
-            {
-                Grad = new Tensor(GC.AllocateUninitializedArray<float>(Length), (int[])_shape.Clone());
-            }
-            else
-            {
-                // An intermediate's gradient lives only during Backward: rent it (large batches would
-                // otherwise allocate and zero megabytes of short-lived arrays every step).
-                Grad = new Tensor(System.Buffers.ArrayPool<float>.Shared.Rent(Length), 0, (int[])_shape.Clone());
-                _gradPooled = true;
-            }
+            fresh = _gradStale;
+            _gradStale = false;
+            return _grad.Span;
         }
-        return Grad!.Span;
+        fresh = true;
+        if (Node is null)
+        {
+            Grad = new Tensor(GC.AllocateUninitializedArray<float>(Length), (int[])_shape.Clone());
+        }
+        else
+        {
+            // An intermediate's gradient lives only during Backward: rent it (large batches would
+            // otherwise allocate and zero megabytes of short-lived arrays every step).
+            Grad = new Tensor(System.Buffers.ArrayPool<float>.Shared.Rent(Length), 0, (int[])_shape.Clone());
+            _gradPooled = true;
+        }
+        return _grad!.Span;
     }
 
     private bool _gradPooled;

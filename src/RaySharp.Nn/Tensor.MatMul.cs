@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace RaySharp.Nn;
@@ -13,7 +12,7 @@ public sealed partial class Tensor
         if (Rank != 2 || other.Rank != 2 || _shape[1] != other._shape[0])
             throw new ArgumentException($"MatMul needs [m, k] × [k, n]; got {FormatShape(_shape)} × {FormatShape(other._shape)}.", nameof(other));
         var (m, k, n) = (_shape[0], _shape[1], other._shape[1]);
-        var o = new Tensor(new float[m * n], [m, n]);
+        var o = new Tensor(GC.AllocateUninitializedArray<float>(m * n), [m, n]); // sgemm with beta 0 writes every element
         Blas.Sgemm(false, false, m, n, k, 1f, Span, other.Span, 0f, o.Span);
         if (!Tracks(this, other)) return o;
         var a = this;
@@ -62,52 +61,28 @@ public sealed partial class Tensor
         var rows = inF == 0 ? 0 : input.Length / inF;
         var shape = (int[])input._shape.Clone();
         shape[^1] = outF;
-        var o = new Tensor(new float[rows * outF], shape);
-        var y = o.Span;
-        if (bias is not null)
-        {
-            var b = bias.Span;
-            for (var i = 0; i < rows; i++) b.CopyTo(y.Slice(i * outF, outF));
-        }
-        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, bias is null ? 0f : 1f, y);
-        switch (activation)
-        {
-            case Activation.ReLU: TensorPrimitives.Max(y, 0f, y); break;
-            case Activation.Tanh: TensorPrimitives.Tanh(y, y); break;
-            case Activation.Sigmoid: TensorPrimitives.Sigmoid(y, y); break;
-        }
+        var o = new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
+        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, 0f, o.Span);
+        // Bias and activation in one pass over each row while it is in cache.
+        RowChunks(rows, outF, (start, end, _) => BiasActivationRows(o, bias, activation, outF, start, end));
 
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
         if (!tracks) return o;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Record(o, inputs, r =>
         {
-            var gOut = r.Grad!.Span;
-            float[]? rented = null;
-            var g = (ReadOnlySpan<float>)gOut;
-            if (activation != Activation.Identity)
+            // r's gradient buffer belongs to this operation alone (it is released right after), so the
+            // gradient at the pre-activation overwrites it in place, row by row, while the bias
+            // gradient is summed from the same rows (one partial sum per chunk).
+            var wantBias = bias is not null && bias.RequiresGrad;
+            var partials = new float[RowChunkCount(rows, outF)][];
+            RowChunks(rows, outF, (start, end, chunk) =>
+                partials[chunk] = ActivationGradRows(r, activation, outF, start, end, wantBias));
+            var g = r.Grad!.Span;
+            if (wantBias)
             {
-                // Gradient at the pre-activation, from the activation's output.
-                rented = ArrayPool<float>.Shared.Rent(gOut.Length);
-                var pre = rented.AsSpan(0, gOut.Length);
-                var act = r.Span;
-                switch (activation)
-                {
-                    case Activation.ReLU:
-                        ReluMask(act, gOut, pre);
-                        break;
-                    case Activation.Tanh: // 1 - y²
-                        TensorPrimitives.Multiply(act, act, pre);
-                        TensorPrimitives.Subtract(1f, pre, pre);
-                        TensorPrimitives.Multiply(pre, gOut, pre);
-                        break;
-                    default: // σ(1 - σ)
-                        TensorPrimitives.Subtract(1f, act, pre);
-                        TensorPrimitives.Multiply(pre, act, pre);
-                        TensorPrimitives.Multiply(pre, gOut, pre);
-                        break;
-                }
-                g = pre;
+                var db = bias!.GradSpan();
+                foreach (var part in partials) TensorPrimitives.Add(db, part, db);
             }
             if (input.RequiresGrad)
             {
@@ -119,12 +94,76 @@ public sealed partial class Tensor
                 var dw = weight.GradSpan(out var fresh);
                 Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, fresh ? 0f : 1f, dw);
             }
-            if (bias is not null && bias.RequiresGrad)
-            {
-                var db = bias.GradSpan();
-                for (var i = 0; i < rows; i++) TensorPrimitives.Add(db, g.Slice(i * outF, outF), db);
-            }
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         });
+    }
+
+    private const int ParallelRowElements = 1 << 16;
+
+    private static int RowChunkCount(int rows, int rowSize) =>
+        (long)rows * rowSize >= ParallelRowElements && Blas.Threads > 1 ? Math.Min(Blas.Threads, rows) : 1;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end, chunk) over row ranges: on <see cref="Blas.Threads"/>
+    /// threads for large tensors (so elementwise passes use the cores sgemm uses), inline otherwise.
+    /// </summary>
+    private static void RowChunks(int rows, int rowSize, Action<int, int, int> body)
+    {
+        var chunks = RowChunkCount(rows, rowSize);
+        if (chunks == 1)
+        {
+            body(0, rows, 0);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
+            c => body((int)((long)c * rows / chunks), (int)((long)(c + 1) * rows / chunks), c));
+    }
+
+    private static void BiasActivationRows(Tensor o, Tensor? bias, Activation activation, int outF, int start, int end)
+    {
+        var y = o.Span;
+        var bs = bias is null ? default : bias.Span;
+        for (var i = start; i < end; i++)
+        {
+            var row = y.Slice(i * outF, outF);
+            if (bias is not null) TensorPrimitives.Add(row, bs, row);
+            switch (activation)
+            {
+                case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
+                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
+                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
+            }
+        }
+    }
+
+    /// <summary>Turns rows of r's gradient into pre-activation gradients in place; returns their column sums when asked.</summary>
+    private static float[] ActivationGradRows(Tensor r, Activation activation, int outF, int start, int end, bool sumColumns)
+    {
+        var g = r.Grad!.Span;
+        var act = r.Span;
+        var sum = sumColumns ? new float[outF] : [];
+        var tmp = activation is Activation.Tanh or Activation.Sigmoid ? new float[outF] : null;
+        for (var i = start; i < end; i++)
+        {
+            var gr = g.Slice(i * outF, outF);
+            var ar = act.Slice(i * outF, outF);
+            switch (activation)
+            {
+                case Activation.ReLU:
+                    ReluMask(ar, gr, gr);
+                    break;
+                case Activation.Tanh: // g·(1 - y²)
+                    TensorPrimitives.Multiply(ar, ar, tmp);
+                    TensorPrimitives.Subtract(1f, tmp, tmp);
+                    TensorPrimitives.Multiply(gr, tmp, gr);
+                    break;
+                case Activation.Sigmoid: // g·σ(1 - σ)
+                    TensorPrimitives.Subtract(1f, ar, tmp);
+                    TensorPrimitives.Multiply(tmp, ar, tmp);
+                    TensorPrimitives.Multiply(gr, tmp, gr);
+                    break;
+            }
+            if (sumColumns) TensorPrimitives.Add(sum, gr, sum);
+        }
+        return sum;
     }
 }

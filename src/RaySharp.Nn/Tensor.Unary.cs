@@ -145,10 +145,16 @@ public sealed partial class Tensor
     public Tensor Softplus()
     {
         var o = NewLike();
-        var x = Span;
         var y = o.Span;
-        for (var i = 0; i < y.Length; i++)
-            y[i] = x[i] > 20f ? x[i] : MathF.Max(x[i], 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x[i])));
+        // max(x, 0) + log(1 + e^-|x|): never overflows; for x > 20 it rounds to x as PyTorch's threshold does.
+        TensorPrimitives.Abs(Span, y);
+        TensorPrimitives.Negate(y, y);
+        TensorPrimitives.Exp(y, y);
+        TensorPrimitives.Add(y, 1f, y);
+        TensorPrimitives.Log(y, y);
+        var pos = new float[Length];
+        TensorPrimitives.Max(Span, 0f, pos);
+        TensorPrimitives.Add(y, pos, y);
         return Tracks(this) ? Record(o, [this], r =>
         {
             var tmp = new float[Length];

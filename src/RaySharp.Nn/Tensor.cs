@@ -58,8 +58,51 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>The accumulated gradient after <see cref="Backward()"/> (null until then).</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// The accumulated gradient after <see cref="Backward()"/> (null until then); may be set, with a
+    /// tensor of this tensor's shape, to seed or replace it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value's shape differs from this tensor's.</exception>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradStale)
+            {
+                _grad!.Span.Clear();
+                _gradStale = false;
+            }
+            return _grad;
+        }
+        set
+        {
+            if (value is not null && !SameShape(value._shape, _shape))
+                throw new ArgumentException($"A gradient must have the tensor's shape {FormatShape(_shape)}; got {FormatShape(value._shape)}.", nameof(value));
+            _grad = value;
+            _gradStale = false;
+            _gradPooled = false; // a replaced buffer is no longer ours to return to the pool
+        }
+    }
+
+    /// <summary>
+    /// True when no gradient has reached this tensor since it was created or since
+    /// <see cref="ZeroGrad"/> (optimisers skip such parameters, as PyTorch does with <c>set_to_none</c>).
+    /// </summary>
+    public bool HasNoGrad => _grad is null || _gradStale;
+
+    /// <summary>
+    /// Makes the gradient zero without touching its buffer now: the next backward pass overwrites it
+    /// instead of adding to it (so products write their result directly, with no memset first), and
+    /// reading <see cref="Grad"/> before then gives zeros.
+    /// </summary>
+    public void ZeroGrad()
+    {
+        if (_grad is not null) _gradStale = true;
+    }
+
+    private bool _gradStale;
+
+    private Tensor? _grad;
 
     /// <summary>True for tensors not produced by a recorded operation.</summary>
     public bool IsLeaf => Node is null;

@@ -25,10 +25,10 @@ public static class Gym
             : throw new ArgumentException($"Unknown environment '{id}'; known: {string.Join(", ", Registry.Keys)}.", nameof(id));
     }
 
-    /// <summary><paramref name="count"/> copies of the environment <paramref name="id"/>, stepped together.</summary>
-    public static VectorEnv MakeVector(string id, int count)
+    /// <summary><paramref name="count"/> copies of the environment <paramref name="id"/>, stepped together on <paramref name="threads"/> threads.</summary>
+    public static VectorEnv MakeVector(string id, int count, int threads = 1)
     {
         Make(id); // validates the id with its message
-        return new VectorEnv(Registry[id], count);
+        return new VectorEnv(Registry[id], count, threads);
     }
 }

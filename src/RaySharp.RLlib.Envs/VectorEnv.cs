@@ -11,14 +11,24 @@ public sealed class VectorEnv
 {
     private readonly Env[] _envs;
     private readonly int _obsSize;
+    private readonly int _threads;
+    private int[] _discreteActions = [];
+    private float[] _continuousActions = [];
 
-    /// <summary>Creates <paramref name="count"/> copies with <paramref name="factory"/>.</summary>
-    /// <exception cref="ArgumentException">The count is not positive or the factory makes different environments.</exception>
-    public VectorEnv(Func<Env> factory, int count)
+    /// <summary>
+    /// Creates <paramref name="count"/> copies with <paramref name="factory"/>, stepped on
+    /// <paramref name="threads"/> threads (each thread owns a fixed, contiguous block of copies, so
+    /// results do not depend on the thread count).
+    /// </summary>
+    /// <exception cref="ArgumentException">The count or thread count is not positive, or the factory makes different environments.</exception>
+    public VectorEnv(Func<Env> factory, int count, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(factory);
         if (count <= 0)
             throw new ArgumentOutOfRangeException(nameof(count), count, "A vector environment needs at least one copy.");
+        if (threads <= 0)
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "A vector environment needs at least one thread.");
+        _threads = Math.Min(threads, count);
         _envs = new Env[count];
         for (var i = 0; i < count; i++)
         {
@@ -33,6 +43,9 @@ public sealed class VectorEnv
         Terminated = new bool[count];
         Truncated = new bool[count];
     }
+
+    /// <summary>Threads that step the copies.</summary>
+    public int Threads => _threads;
 
     /// <summary>The number of copies.</summary>
     public int Count => _envs.Length;
@@ -79,12 +92,9 @@ public sealed class VectorEnv
             throw new ArgumentException($"{_envs.Length} copies need {_envs.Length} actions, got {actions.Length}.", nameof(actions));
         if (_envs[0] is not DiscreteEnv)
             throw new ArgumentException($"{_envs[0].Id} has continuous actions; pass a float span of [{_envs.Length} × action size].", nameof(actions));
-        for (var i = 0; i < _envs.Length; i++)
-        {
-            var obs = Observations.AsSpan(i * _obsSize, _obsSize);
-            var o = ((DiscreteEnv)_envs[i]).Step(actions[i], obs);
-            Record(i, o, obs);
-        }
+        if (_discreteActions.Length != actions.Length) _discreteActions = new int[actions.Length];
+        actions.CopyTo(_discreteActions);
+        ForBlocks(StepDiscrete);
     }
 
     /// <summary>Steps every copy of a continuous-action environment; <paramref name="actions"/> is [Count, action size] row-major.</summary>
@@ -96,12 +106,40 @@ public sealed class VectorEnv
         var size = first.ActionSize;
         if (actions.Length != _envs.Length * size)
             throw new ArgumentException($"{_envs.Length} copies with {size}-element actions need {_envs.Length * size} floats, got {actions.Length}.", nameof(actions));
-        for (var i = 0; i < _envs.Length; i++)
+        if (_continuousActions.Length != actions.Length) _continuousActions = new float[actions.Length];
+        actions.CopyTo(_continuousActions);
+        ForBlocks(StepContinuous);
+    }
+
+    private void StepDiscrete(int start, int end)
+    {
+        for (var i = start; i < end; i++)
         {
             var obs = Observations.AsSpan(i * _obsSize, _obsSize);
-            var o = ((ContinuousEnv)_envs[i]).Step(actions.Slice(i * size, size), obs);
-            Record(i, o, obs);
+            Record(i, ((DiscreteEnv)_envs[i]).Step(_discreteActions[i], obs), obs);
         }
+    }
+
+    private void StepContinuous(int start, int end)
+    {
+        var size = ((ContinuousEnv)_envs[0]).ActionSize;
+        for (var i = start; i < end; i++)
+        {
+            var obs = Observations.AsSpan(i * _obsSize, _obsSize);
+            Record(i, ((ContinuousEnv)_envs[i]).Step(_continuousActions.AsSpan(i * size, size), obs), obs);
+        }
+    }
+
+    private void ForBlocks(Action<int, int> body)
+    {
+        if (_threads == 1)
+        {
+            body(0, _envs.Length);
+            return;
+        }
+        var n = _envs.Length;
+        Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads },
+            t => body(t * n / _threads, (t + 1) * n / _threads));
     }
 
     private void Record(int i, StepOutcome o, Span<float> obs)

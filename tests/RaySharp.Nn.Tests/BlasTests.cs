@@ -2,7 +2,11 @@ using RaySharp.Nn;
 
 namespace RaySharp.Nn.Tests;
 
-[Collection("Blas")] // ForceManaged is process-wide
+/// <summary>Blas.ForceManaged is process-wide: these tests run alone so no other test sees it flip.</summary>
+[CollectionDefinition("Blas", DisableParallelization = true)]
+public sealed class BlasCollection;
+
+[Collection("Blas")]
 public class BlasTests
 {
     public static TheoryData<bool, bool, int, int, int> Cases => new()
@@ -47,6 +51,29 @@ public class BlasTests
                 Blas.Sgemm(transA, transB, m, n, k, 0.5f, a, b, 0.25f, c);
                 for (var i = 0; i < c.Length; i++)
                     Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4 * Math.Max(1, k), $"managed={managed} C[{i}] = {c[i]} but expected {expected[i]}");
+            }
+            finally
+            {
+                Blas.ForceManaged = false;
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void With_beta_zero_the_output_may_hold_garbage_such_as_NaN(bool transA, bool transB, int m, int n, int k)
+    {
+        var rng = new Rng(5);
+        var a = Tensor.Uniform(rng, -1, 1, m * k).ToArray();
+        var b = Tensor.Uniform(rng, -1, 1, k * n).ToArray();
+        foreach (var managed in new[] { true, false })
+        {
+            Blas.ForceManaged = managed;
+            try
+            {
+                var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                Blas.Sgemm(transA, transB, m, n, k, 1f, a, b, 0f, c);
+                Assert.All(c, v => Assert.False(float.IsNaN(v), $"managed={managed}: NaN survived beta = 0"));
             }
             finally
             {

@@ -82,6 +82,37 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void Zero_grad_reads_as_zeros_and_the_next_backward_overwrites_instead_of_adding()
+    {
+        var p = Param(1f, 2f);
+        (p * 3f).Sum().Backward();
+        (p * 3f).Sum().Backward();
+        Assert.Equal(new[] { 6f, 6f }, p.Grad!.ToArray()); // accumulates without ZeroGrad
+        var opt = new Sgd([p], learningRate: 1f);
+        opt.ZeroGrad();
+        Assert.True(p.HasNoGrad);
+        (p * 5f).Sum().Backward();
+        Assert.Equal(new[] { 5f, 5f }, p.Grad!.ToArray());
+        opt.ZeroGrad();
+        Assert.Equal(new[] { 0f, 0f }, p.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Parameters_without_a_gradient_since_zero_grad_are_not_moved()
+    {
+        var used = Param(1f);
+        var unused = Param(1f);
+        var opt = new Adam([used, unused], learningRate: 0.1f);
+        (used * 2f).Sum().Backward();
+        opt.Step();
+        opt.ZeroGrad();
+        (used * 2f).Sum().Backward();
+        opt.Step();
+        Assert.Equal(1f, unused.Span[0]);
+        Assert.NotEqual(1f, used.Span[0]);
+    }
+
+    [Fact]
     public void Bad_hyperparameters_are_rejected_with_their_values()
     {
         var p = Param(1f);

@@ -63,6 +63,19 @@ public sealed class SerializationAndInputTests : IDisposable
     }
 
     [Fact]
+    public void Gradients_and_backward_seeds_must_match_the_tensor_shape()
+    {
+        var p = Tensor.Zeros(2, 3);
+        p.RequiresGrad = true;
+        Assert.Contains("[2, 3]", Assert.Throws<ArgumentException>(() => p.Grad = Tensor.Zeros(3, 2)).Message);
+        var y = p * 2f;
+        var e = Assert.Throws<ArgumentException>(() => y.Backward(Tensor.Zeros(6)));
+        Assert.Contains("[6]", e.Message);
+        Assert.Contains("[2, 3]", e.Message);
+        Assert.Throws<InvalidOperationException>(() => y.Backward());
+    }
+
+    [Fact]
     public void Reshape_and_slice_are_views_of_the_same_storage()
     {
         var t = Tensor.FromArray([0, 1, 2, 3, 4, 5], 3, 2);

@@ -118,6 +118,38 @@ public class EpisodeTests
         Assert.DoesNotContain(false, ended);
     }
 
+    [Theory]
+    [InlineData("Acrobot-v1")]
+    [InlineData("MountainCarContinuous-v0")]
+    public void Stepping_on_several_threads_gives_the_same_results_as_one(string id)
+    {
+        var one = Gym.MakeVector(id, 37, threads: 1);
+        var three = Gym.MakeVector(id, 37, threads: 3);
+        Assert.Equal(3, three.Threads);
+        one.Reset(seed: 5);
+        three.Reset(seed: 5);
+        var rng = new Rng(6);
+        for (var t = 0; t < 300; t++)
+        {
+            if (one.SingleActionSpace is Discrete d)
+            {
+                var actions = Enumerable.Range(0, 37).Select(_ => d.Sample(rng)).ToArray();
+                one.Step(actions);
+                three.Step(actions);
+            }
+            else
+            {
+                var actions = Enumerable.Range(0, 37).Select(_ => rng.Uniform(-1, 1)).ToArray();
+                one.Step(actions.AsSpan());
+                three.Step(actions.AsSpan());
+            }
+            Assert.Equal(one.Observations, three.Observations);
+            Assert.Equal(one.Rewards, three.Rewards);
+            Assert.Equal(one.Terminated, three.Terminated);
+            Assert.Equal(one.Truncated, three.Truncated);
+        }
+    }
+
     [Fact]
     public void A_vector_of_continuous_envs_takes_a_flat_action_array()
     {

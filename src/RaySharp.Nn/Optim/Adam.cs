@@ -66,11 +66,11 @@ public class Adam : Optimizer
         for (var i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i];
-            if (p.Grad is null) continue;
+            if (p.HasNoGrad) continue;
             var theta = p.Span;
             if (_decoupled && WeightDecay > 0)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(theta, 1f - LearningRate * WeightDecay, theta);
-            Update(theta, p.Grad.Span, _m[i], _v[i], _decoupled ? 0f : WeightDecay, stepSize, invSqrtBc2);
+            Update(theta, p.Grad!.Span, _m[i], _v[i], _decoupled ? 0f : WeightDecay, stepSize, invSqrtBc2);
         }
     }
 

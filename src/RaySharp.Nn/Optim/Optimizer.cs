@@ -39,10 +39,14 @@ public abstract class Optimizer
     /// <summary>Applies one update from the current gradients.</summary>
     public abstract void Step();
 
-    /// <summary>Sets every gradient to zero (call before each backward pass).</summary>
+    /// <summary>
+    /// Sets every gradient to zero (call before each backward pass). Buffers are kept and zeroed
+    /// lazily (<see cref="Tensor.ZeroGrad"/>); parameters that then receive no gradient are skipped by
+    /// <see cref="Step"/>.
+    /// </summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) p.Grad?.Span.Clear();
+        foreach (var p in Parameters) p.ZeroGrad();
     }
 
     /// <summary>
@@ -55,7 +59,7 @@ public abstract class Optimizer
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm > 0))
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be positive.");
-        var list = parameters.Where(p => p.Grad is not null).ToArray();
+        var list = parameters.Where(p => !p.HasNoGrad).ToArray();
         var sq = 0.0;
         foreach (var p in list) sq += TensorPrimitives.SumOfSquares(p.Grad!.Span);
         var norm = (float)Math.Sqrt(sq);

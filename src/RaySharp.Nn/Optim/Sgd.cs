@@ -42,9 +42,9 @@ public sealed class Sgd : Optimizer
         for (var i = 0; i < Parameters.Count; i++)
         {
             var p = Parameters[i];
-            if (p.Grad is null) continue;
+            if (p.HasNoGrad) continue;
             var theta = p.Span;
-            var g = p.Grad.Span.ToArray();
+            var g = p.Grad!.Span.ToArray();
             if (WeightDecay > 0) TensorPrimitives.MultiplyAdd(theta, WeightDecay, g, g);
             if (Momentum > 0)
             {
