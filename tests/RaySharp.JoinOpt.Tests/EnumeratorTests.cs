@@ -102,7 +102,6 @@ public sealed class EnumeratorTests
                     Assert.Equal(Enumerable.Range(0, graph.Count), leaves.Order());
                     Assert.True(result.Cost >= optimum * (1 - 1e-9), $"{method.Name} beat exhaustive on {graph.Name}/{model.Name}: {result.Cost} < {optimum}");
                     Assert.Equal(1.0, model.Recost(graph, result.Plan).Cost / result.Cost, 9);
-                    Assert.True(result.PlanningTime > TimeSpan.Zero);
                     if (method == JoinEnumerator.LeftDeep || method == JoinEnumerator.IkKbz)
                         Assert.True(result.Plan.IsLeftDeep, $"{method.Name} on {graph.Name}");
                     if (method == JoinEnumerator.RightDeep)
