@@ -64,22 +64,7 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         stop.Cancel();
         await workload;
 
-        var ops = history.Ops;
-        Assert.True(ops.Count(o => !o.Unknown) > 200, $"only {ops.Count(o => !o.Unknown)} operations completed");
-        var result = Linearizability.Check(ops);
-        output.WriteLine($"{ops.Count} operations, {ops.Count(o => o.Unknown)} with unknown outcome: {result.Explanation}");
-        if (!result.Linearizable)
-        {
-            var t0 = ops.Min(o => o.Call);
-            var keyOps = ops.Where(o => o.Key == result.Key && !o.Unknown).ToList();
-            foreach (var read in keyOps.Where(o => o.Kind == KvOpKind.Get))
-            {
-                var before = keyOps.Where(o => o.Return < read.Call && o.Version > read.Version).Take(1).ToList();
-                foreach (var b in before)
-                    output.WriteLine($"  stale: [{(read.Call - t0) / 1000}, {(read.Return - t0) / 1000}] {read} after [{(b.Call - t0) / 1000}, {(b.Return - t0) / 1000}] {b}");
-            }
-        }
-        Assert.True(result.Linearizable, result.Explanation);
+        AssertLinearizable(history, minimumCompleted: 200);
     }
 
     [Fact]
@@ -98,22 +83,7 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         stop.Cancel();
         await workload;
 
-        var ops = history.Ops;
-        Assert.True(ops.Count(o => !o.Unknown) > 100, $"only {ops.Count(o => !o.Unknown)} operations completed");
-        var result = Linearizability.Check(ops);
-        output.WriteLine($"{ops.Count} operations, {ops.Count(o => o.Unknown)} with unknown outcome: {result.Explanation}");
-        if (!result.Linearizable)
-        {
-            var t0 = ops.Min(o => o.Call);
-            var keyOps = ops.Where(o => o.Key == result.Key && !o.Unknown).ToList();
-            foreach (var read in keyOps.Where(o => o.Kind == KvOpKind.Get))
-            {
-                var before = keyOps.Where(o => o.Return < read.Call && o.Version > read.Version).Take(1).ToList();
-                foreach (var b in before)
-                    output.WriteLine($"  stale: [{(read.Call - t0) / 1000}, {(read.Return - t0) / 1000}] {read} after [{(b.Call - t0) / 1000}, {(b.Return - t0) / 1000}] {b}");
-            }
-        }
-        Assert.True(result.Linearizable, result.Explanation);
+        AssertLinearizable(history, minimumCompleted: 100);
     }
 
     [Fact]
@@ -138,5 +108,29 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         Assert.NotNull(violation);
         output.WriteLine(violation.Explanation);
         Assert.Contains("no linearization explains", violation.Explanation, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Checks the recorded history; on failure, writes the stale reads of the offending key (each with
+    /// a write that had returned before the read was called) before failing.
+    /// </summary>
+    private void AssertLinearizable(HistoryRecorder history, int minimumCompleted)
+    {
+        var ops = history.Ops;
+        Assert.True(ops.Count(o => !o.Unknown) > minimumCompleted, $"only {ops.Count(o => !o.Unknown)} operations completed");
+        var result = Linearizability.Check(ops);
+        output.WriteLine($"{ops.Count} operations, {ops.Count(o => o.Unknown)} with unknown outcome: {result.Explanation}");
+        if (!result.Linearizable)
+        {
+            var t0 = ops.Min(o => o.Call);
+            var keyOps = ops.Where(o => o.Key == result.Key && !o.Unknown).ToList();
+            foreach (var read in keyOps.Where(o => o.Kind == KvOpKind.Get))
+            {
+                var before = keyOps.Where(o => o.Return < read.Call && o.Version > read.Version).Take(1).ToList();
+                foreach (var b in before)
+                    output.WriteLine($"  stale: [{(read.Call - t0) / 1000}, {(read.Return - t0) / 1000}] {read} after [{(b.Call - t0) / 1000}, {(b.Return - t0) / 1000}] {b}");
+            }
+        }
+        Assert.True(result.Linearizable, result.Explanation);
     }
 }

@@ -25,8 +25,10 @@ internal static class TestCluster
         ChainClient.ConnectAsync(new ChainClientOptions
         {
             Controller = cluster.Controller,
-            OperationTimeout = TimeSpan.FromSeconds(10),
-            AttemptTimeout = TimeSpan.FromSeconds(2),
+            // Generous: these tests check correctness, and on a loaded 2-core CI machine a reply can
+            // take seconds; a timed-out write is indeterminate and would fail the test for latency alone.
+            OperationTimeout = TimeSpan.FromSeconds(30),
+            AttemptTimeout = TimeSpan.FromSeconds(6),
             UnsafeReadFromAnyReplica = unsafeReads,
         });
 
