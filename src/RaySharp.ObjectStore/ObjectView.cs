@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace RaySharp.ObjectStore;
 
 /// <summary>
@@ -14,7 +12,7 @@ public sealed class ObjectView<TKey> : IAsyncDisposable, IDisposable, IMappedReg
     where TKey : unmanaged, IEquatable<TKey>, ISpanFormattable
 {
     private readonly IObjectStoreControl<TKey> _control;
-    private readonly ArenaMapping _mapping;
+    private readonly ObjectRegion<TKey> _region;
     private readonly Lock _gate = new();
     private readonly MappedMemory<byte> _data;
     private readonly MappedMemory<byte> _metadata;
@@ -22,14 +20,14 @@ public sealed class ObjectView<TKey> : IAsyncDisposable, IDisposable, IMappedReg
     private bool _disposed;
     private bool _released;
 
-    internal unsafe ObjectView(IObjectStoreControl<TKey> control, ArenaMapping mapping, TKey key, ObjectLocation location)
+    internal ObjectView(IObjectStoreControl<TKey> control, ArenaMapping mapping, TKey key, ObjectLocation location)
     {
         _control = control;
-        _mapping = mapping;
+        _region = new ObjectRegion<TKey>(mapping, key, location);
         Key = key;
         Location = location;
-        _data = MappedMemory<byte>.Create(this, mapping.Pointer + location.DataOffset, location.DataSize, writable: false, Describe("data"));
-        _metadata = MappedMemory<byte>.Create(this, mapping.Pointer + location.Offset, location.MetadataSize, writable: false, Describe("metadata"));
+        _data = _region.MapData<byte>(this, writable: false);
+        _metadata = _region.MapMetadata(this, writable: false);
     }
 
     /// <summary>The object's key.</summary>
@@ -50,9 +48,9 @@ public sealed class ObjectView<TKey> : IAsyncDisposable, IDisposable, IMappedReg
     /// naturally aligned.
     /// </summary>
     /// <exception cref="InvalidOperationException">The data size is not a multiple of the element size.</exception>
-    public unsafe ReadOnlyMemory<T> GetData<T>()
+    public ReadOnlyMemory<T> GetData<T>()
         where T : unmanaged =>
-        MappedMemory<T>.Create(this, _mapping.Pointer + Location.DataOffset, Location.DataSize, writable: false, Describe("data")).Memory;
+        _region.MapData<T>(this, writable: false).Memory;
 
     /// <summary>Releases the pin (once every memory handle taken from the view is released too).</summary>
     public async ValueTask DisposeAsync()
@@ -109,11 +107,9 @@ public sealed class ObjectView<TKey> : IAsyncDisposable, IDisposable, IMappedReg
         }
         finally
         {
-            _mapping.Release();
+            _region.Mapping.Release();
         }
     }
 
-    private string KeyText() => Key.ToString(null, CultureInfo.InvariantCulture);
-
-    private string Describe(string region) => $"The {region} of object {KeyText()}";
+    private string KeyText() => _region.KeyText;
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 
 namespace RaySharp.ObjectStore;
 
@@ -15,7 +14,7 @@ public sealed class ObjectWriter<TKey> : IBufferWriter<byte>, IAsyncDisposable, 
     where TKey : unmanaged, IEquatable<TKey>, ISpanFormattable
 {
     private readonly IObjectStoreControl<TKey> _control;
-    private readonly ArenaMapping _mapping;
+    private readonly ObjectRegion<TKey> _region;
     private readonly Lock _gate = new();
     private readonly MappedMemory<byte> _data;
     private readonly MappedMemory<byte> _metadata;
@@ -23,15 +22,14 @@ public sealed class ObjectWriter<TKey> : IBufferWriter<byte>, IAsyncDisposable, 
     private bool _sealed;
     private bool _disposed;
 
-    internal unsafe ObjectWriter(IObjectStoreControl<TKey> control, ArenaMapping mapping, TKey key, ObjectLocation location)
+    internal ObjectWriter(IObjectStoreControl<TKey> control, ArenaMapping mapping, TKey key, ObjectLocation location)
     {
         _control = control;
-        _mapping = mapping;
+        _region = new ObjectRegion<TKey>(mapping, key, location);
         Key = key;
         Location = location;
-        var name = Describe("data");
-        _data = MappedMemory<byte>.Create(this, mapping.Pointer + location.DataOffset, location.DataSize, writable: true, name);
-        _metadata = MappedMemory<byte>.Create(this, mapping.Pointer + location.Offset, location.MetadataSize, writable: true, Describe("metadata"));
+        _data = _region.MapData<byte>(this, writable: true);
+        _metadata = _region.MapMetadata(this, writable: true);
     }
 
     /// <summary>The object's key.</summary>
@@ -51,9 +49,9 @@ public sealed class ObjectWriter<TKey> : IBufferWriter<byte>, IAsyncDisposable, 
 
     /// <summary>The data region as elements of an unmanaged <typeparamref name="T"/>, in place (64-byte aligned).</summary>
     /// <exception cref="InvalidOperationException">The data size is not a multiple of the element size.</exception>
-    public unsafe Memory<T> GetData<T>()
+    public Memory<T> GetData<T>()
         where T : unmanaged =>
-        MappedMemory<T>.Create(this, _mapping.Pointer + Location.DataOffset, Location.DataSize, writable: true, Describe("data")).Memory;
+        _region.MapData<T>(this, writable: true).Memory;
 
     /// <inheritdoc/>
     public void Advance(int count)
@@ -107,7 +105,7 @@ public sealed class ObjectWriter<TKey> : IBufferWriter<byte>, IAsyncDisposable, 
         }
         finally
         {
-            _mapping.Release();
+            _region.Mapping.Release();
         }
     }
 
@@ -151,7 +149,5 @@ public sealed class ObjectWriter<TKey> : IBufferWriter<byte>, IAsyncDisposable, 
         return _data;
     }
 
-    private string KeyText() => Key.ToString(null, CultureInfo.InvariantCulture);
-
-    private string Describe(string region) => $"The {region} of object {KeyText()}";
+    private string KeyText() => _region.KeyText;
 }

@@ -12,13 +12,13 @@ namespace RaySharp.RLlib.Envs;
 public sealed class MountainCar : DiscreteEnv
 {
     /// <summary>Left end of the track.</summary>
-    public const double MinPosition = -1.2;
+    public const double MinPosition = MountainCarTrack.MinPosition;
 
     /// <summary>Right end of the track.</summary>
-    public const double MaxPosition = 0.6;
+    public const double MaxPosition = MountainCarTrack.MaxPosition;
 
     /// <summary>Largest speed.</summary>
-    public const double MaxSpeed = 0.07;
+    public const double MaxSpeed = MountainCarTrack.MaxSpeed;
 
     /// <summary>Position of the flag.</summary>
     public const double GoalPosition = 0.5;
@@ -27,9 +27,8 @@ public sealed class MountainCar : DiscreteEnv
     public const double Force = 0.001;
 
     /// <summary>Gravity term.</summary>
-    public const double Gravity = 0.0025;
+    public const double Gravity = MountainCarTrack.Gravity;
 
-    private static readonly Box ObsSpace = new([(float)MinPosition, (float)-MaxSpeed], [(float)MaxPosition, (float)MaxSpeed]);
     private static readonly Discrete Actions = new(3);
 
     private double _position, _velocity;
@@ -44,7 +43,7 @@ public sealed class MountainCar : DiscreteEnv
     public override string Id => "MountainCar-v0";
 
     /// <inheritdoc/>
-    public override Box ObservationSpace => ObsSpace;
+    public override Box ObservationSpace => MountainCarTrack.ObservationSpace;
 
     /// <inheritdoc/>
     public override Space ActionSpace => Actions;
@@ -68,7 +67,7 @@ public sealed class MountainCar : DiscreteEnv
     /// <inheritdoc/>
     protected override void ResetState(Rng rng)
     {
-        _position = -0.6 + 0.2 * rng.NextDouble();
+        _position = MountainCarTrack.StartPosition(rng);
         _velocity = 0;
     }
 
@@ -82,10 +81,7 @@ public sealed class MountainCar : DiscreteEnv
     /// <inheritdoc/>
     protected override (double Reward, bool Terminated) Transition(int action)
     {
-        var v = _velocity + (action - 1) * Force + Math.Cos(3 * _position) * -Gravity;
-        v = Math.Clamp(v, -MaxSpeed, MaxSpeed);
-        var x = Math.Clamp(_position + v, MinPosition, MaxPosition);
-        if (x == MinPosition && v < 0) v = 0;
+        var (x, v) = MountainCarTrack.Step(_position, _velocity, (action - 1) * Force);
         (_position, _velocity) = (x, v);
         return (-1.0, x >= GoalPosition && v >= GoalVelocity);
     }

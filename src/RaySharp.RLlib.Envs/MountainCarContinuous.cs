@@ -12,13 +12,13 @@ namespace RaySharp.RLlib.Envs;
 public sealed class MountainCarContinuous : ContinuousEnv
 {
     /// <summary>Left end of the track.</summary>
-    public const double MinPosition = -1.2;
+    public const double MinPosition = MountainCarTrack.MinPosition;
 
     /// <summary>Right end of the track.</summary>
-    public const double MaxPosition = 0.6;
+    public const double MaxPosition = MountainCarTrack.MaxPosition;
 
     /// <summary>Largest speed.</summary>
-    public const double MaxSpeed = 0.07;
+    public const double MaxSpeed = MountainCarTrack.MaxSpeed;
 
     /// <summary>Position of the flag.</summary>
     public const double GoalPosition = 0.45;
@@ -26,7 +26,6 @@ public sealed class MountainCarContinuous : ContinuousEnv
     /// <summary>Engine power.</summary>
     public const double Power = 0.0015;
 
-    private static readonly Box ObsSpace = new([(float)MinPosition, (float)-MaxSpeed], [(float)MaxPosition, (float)MaxSpeed]);
     private static readonly Box Actions = new([-1f], [1f]);
 
     private float _position, _velocity;
@@ -41,7 +40,7 @@ public sealed class MountainCarContinuous : ContinuousEnv
     public override string Id => "MountainCarContinuous-v0";
 
     /// <inheritdoc/>
-    public override Box ObservationSpace => ObsSpace;
+    public override Box ObservationSpace => MountainCarTrack.ObservationSpace;
 
     /// <inheritdoc/>
     public override Space ActionSpace => Actions;
@@ -65,7 +64,7 @@ public sealed class MountainCarContinuous : ContinuousEnv
     /// <inheritdoc/>
     protected override void ResetState(Rng rng)
     {
-        _position = (float)(-0.6 + 0.2 * rng.NextDouble());
+        _position = (float)MountainCarTrack.StartPosition(rng);
         _velocity = 0;
     }
 
@@ -81,10 +80,7 @@ public sealed class MountainCarContinuous : ContinuousEnv
     {
         double a = action[0];
         var force = Math.Min(Math.Max(a, -1.0), 1.0);
-        double v = _velocity + force * Power - 0.0025 * Math.Cos(3 * (double)_position);
-        v = Math.Clamp(v, -MaxSpeed, MaxSpeed);
-        var x = Math.Clamp(_position + v, MinPosition, MaxPosition);
-        if (x == MinPosition && v < 0) v = 0;
+        var (x, v) = MountainCarTrack.Step(_position, _velocity, force * Power);
         var terminated = x >= GoalPosition && v >= GoalVelocity;
         var reward = terminated ? 100.0 : 0.0;
         reward -= a * a * 0.1;

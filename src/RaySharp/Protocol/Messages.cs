@@ -181,7 +181,7 @@ internal sealed class ObjectValue
 }
 
 [MessagePackObject]
-internal sealed class GetReply : Message
+internal sealed class GetReply : Message, IRequestReply
 {
     [Key(0)] public long RequestId { get; set; }
     [Key(1)] public ObjectValue[]? Values { get; set; }
@@ -199,7 +199,7 @@ internal sealed class WaitRequest : Message
 }
 
 [MessagePackObject]
-internal sealed class WaitReply : Message
+internal sealed class WaitReply : Message, IRequestReply
 {
     [Key(0)] public long RequestId { get; set; }
     [Key(1)] public bool[] Ready { get; set; } = [];
@@ -213,7 +213,7 @@ internal sealed class LookupActor : Message
 }
 
 [MessagePackObject]
-internal sealed class LookupActorReply : Message
+internal sealed class LookupActorReply : Message, IRequestReply
 {
     [Key(0)] public long RequestId { get; set; }
     [Key(1)] public bool Found { get; set; }
@@ -264,7 +264,7 @@ internal sealed class StoreCall : Message
 }
 
 [MessagePackObject]
-internal sealed class StoreReply : Message
+internal sealed class StoreReply : Message, IRequestReply
 {
     [Key(0)] public long RequestId { get; set; }
     [Key(1)] public byte[] Reply { get; set; } = [];
@@ -278,8 +278,15 @@ internal sealed class StatusRequest : Message
 }
 
 [MessagePackObject]
-internal sealed class StatusReply : Message
+internal sealed class StatusReply : Message, IRequestReply
 {
     [Key(0)] public long RequestId { get; set; }
     [Key(1)] public string Json { get; set; } = "";
+}
+
+/// <summary>A reply that answers one request, matched to its waiter by <see cref="RequestId"/>.</summary>
+internal interface IRequestReply
+{
+    /// <summary>The id of the request this answers.</summary>
+    long RequestId { get; }
 }

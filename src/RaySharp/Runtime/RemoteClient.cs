@@ -66,20 +66,8 @@ internal sealed class RemoteClient : ICoreClient
             case HelloReply hello:
                 _hello.TrySetResult(hello);
                 break;
-            case GetReply r:
-                Reply(r.RequestId, r);
-                break;
-            case WaitReply r:
-                Reply(r.RequestId, r);
-                break;
-            case LookupActorReply r:
-                Reply(r.RequestId, r);
-                break;
-            case StatusReply r:
-                Reply(r.RequestId, r);
-                break;
-            case StoreReply r:
-                Reply(r.RequestId, r);
+            case IRequestReply r:
+                Reply(r.RequestId, message);
                 break;
             case ProtocolError error:
                 var failure = new RaySystemException($"The node rejected this client: {error.Text}");

@@ -121,35 +121,44 @@ internal sealed class ObjectIdFormatter : IMessagePackFormatter<ObjectId>
 
 internal sealed class TaskIdFormatter : IMessagePackFormatter<TaskId>
 {
-    public void Serialize(ref MessagePackWriter writer, TaskId value, MessagePackSerializerOptions options)
-    {
-        writer.WriteArrayHeader(2);
-        writer.Write(value.Job.Value);
-        writer.Write(value.Unique);
-    }
+    public void Serialize(ref MessagePackWriter writer, TaskId value, MessagePackSerializerOptions options) =>
+        JobScopedId.Write(ref writer, value.Job, value.Unique);
 
     public TaskId Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
-        if (reader.ReadArrayHeader() != 2)
-            throw new MessagePackSerializationException("A task id must be a 2-element array.");
-        return new TaskId(new JobId(reader.ReadUInt32()), reader.ReadUInt64());
+        var (job, unique) = JobScopedId.Read(ref reader, "A task id");
+        return new TaskId(job, unique);
     }
 }
 
 internal sealed class ActorIdFormatter : IMessagePackFormatter<ActorId>
 {
-    public void Serialize(ref MessagePackWriter writer, ActorId value, MessagePackSerializerOptions options)
-    {
-        writer.WriteArrayHeader(2);
-        writer.Write(value.Job.Value);
-        writer.Write(value.Unique);
-    }
+    public void Serialize(ref MessagePackWriter writer, ActorId value, MessagePackSerializerOptions options) =>
+        JobScopedId.Write(ref writer, value.Job, value.Unique);
 
     public ActorId Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
+        var (job, unique) = JobScopedId.Read(ref reader, "An actor id");
+        return new ActorId(job, unique);
+    }
+}
+
+/// <summary>The wire form shared by ids scoped to a job (task and actor ids): [job, unique].</summary>
+internal static class JobScopedId
+{
+    public static void Write(ref MessagePackWriter writer, JobId job, ulong unique)
+    {
+        writer.WriteArrayHeader(2);
+        writer.Write(job.Value);
+        writer.Write(unique);
+    }
+
+    /// <summary>Reads [job, unique]; <paramref name="what"/> names the id in the error ("A task id").</summary>
+    public static (JobId Job, ulong Unique) Read(ref MessagePackReader reader, string what)
+    {
         if (reader.ReadArrayHeader() != 2)
-            throw new MessagePackSerializationException("An actor id must be a 2-element array.");
-        return new ActorId(new JobId(reader.ReadUInt32()), reader.ReadUInt64());
+            throw new MessagePackSerializationException($"{what} must be a 2-element array.");
+        return (new JobId(reader.ReadUInt32()), reader.ReadUInt64());
     }
 }
 
