@@ -92,7 +92,7 @@ public sealed class Tuner
     private static ActorTrialExecutor ActorExecutor(Ray ray, TrainableReference trainable, TuneOptions options)
     {
         var fixedResources = options.TrialResources ?? throw new ArgumentException("TuneOptions.TrialResources must not be null.");
-        return new ActorTrialExecutor(ray, trainable, options.ResourcesPerTrial ?? (_ => fixedResources));
+        return new ActorTrialExecutor(ray, trainable, options.ResourcesPerTrial ?? (_ => fixedResources), Math.Max(1, options.MaxConcurrentTrials));
     }
 
     /// <summary>The experiment directory.</summary>

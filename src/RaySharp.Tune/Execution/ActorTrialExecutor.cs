@@ -9,6 +9,9 @@ namespace RaySharp.Tune;
 /// checkpoints travel as bytes. An actor whose run ended normally goes to an idle pool and is reused for the
 /// next trial with the same resource request; an actor whose process died is dropped, and the run ends
 /// with the error so the experiment retries the trial from its latest checkpoint on a fresh actor.
+/// At most <c>maxActors</c> actors live at once: idle actors keep their resources reserved, so a new run
+/// that finds none idle and no free slot waits for a run to hand its actor back (evicting an idle actor
+/// with another resource request if need be) instead of asking the cluster for more than it gave out.
 /// </summary>
 internal sealed class ActorTrialExecutor : ITrialExecutor
 {
@@ -17,10 +20,14 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
     private readonly Func<TrialConfig, TrialResources> _resources;
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly ConcurrentDictionary<string, ConcurrentBag<ActorHandle<TrialActor>>> _idle = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _changed = new(0);
     private int _created;
 
-    public ActorTrialExecutor(Ray ray, TrainableReference trainable, Func<TrialConfig, TrialResources> resources)
+    public ActorTrialExecutor(Ray ray, TrainableReference trainable, Func<TrialConfig, TrialResources> resources, int maxActors)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxActors, 1);
+        _slots = new SemaphoreSlim(maxActors, maxActors);
         _ray = ray ?? throw new ArgumentNullException(nameof(ray));
         _trainable = trainable ?? throw new ArgumentNullException(nameof(trainable));
         _resources = resources ?? throw new ArgumentNullException(nameof(resources));
@@ -47,7 +54,7 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
             var resources = _resources(run.Config) ?? throw new InvalidOperationException($"The per-trial resources function returned null for trial {run.TrialId}.");
             resources.Validate($"Resources of trial {run.TrialId}");
             key = resources.Key;
-            actor = TakeIdle(key) ?? Create(resources);
+            actor = await AcquireAsync(key, resources, run.Cancellation.Token).ConfigureAwait(false);
             var config = ExperimentState.SaveConfig(run.Config).ToJsonString();
             var checkpoint = run.Restore?.Bytes;
             var iteration = run.Restore?.Iteration ?? 0;
@@ -82,6 +89,10 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
             if (message.Error is not null)
                 error = new InvalidOperationException($"Trial {run.TrialId} failed in its actor (process {message.ProcessId}): {message.Error}");
         }
+        catch (OperationCanceledException) when (actor is null && run.Cancellation.IsCancellationRequested)
+        {
+            // Stopped while waiting for an actor: the run ends without having started.
+        }
         catch (RayException e)
         {
             // The actor's process died (killed, crashed, out of memory) or the cluster could not place it.
@@ -96,7 +107,8 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
             if (healthy)
                 _idle.GetOrAdd(key, _ => []).Add(actor);
             else
-                TryKill(actor);
+                Retire(actor);
+            _changed.Release();
         }
         // The loop drains its channel until every run has ended, so this write is always read.
         await events.WriteAsync(new TrialEnded(run, error), CancellationToken.None).ConfigureAwait(false);
@@ -124,6 +136,31 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
 
     private ActorHandle<TrialActor>? TakeIdle(string key) =>
         _idle.TryGetValue(key, out var pool) && pool.TryTake(out var actor) ? actor : null;
+
+    /// <summary>An idle actor with this request, else a new one in a free slot, else (after evicting or waiting) one of those.</summary>
+    private async Task<ActorHandle<TrialActor>> AcquireAsync(string key, TrialResources resources, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (TakeIdle(key) is { } idle)
+                return idle;
+            if (_slots.Wait(0))
+                return Create(resources);
+            var other = _idle.Values.Select(pool => pool.TryTake(out var a) ? a : null).FirstOrDefault(a => a is not null);
+            if (other is not null)
+            {
+                Retire(other); // another resource request: free its slot for ours
+                continue;
+            }
+            await _changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Retire(ActorHandle<TrialActor> actor)
+    {
+        TryKill(actor);
+        _slots.Release();
+    }
 
     private ActorHandle<TrialActor> Create(TrialResources resources)
     {
@@ -165,7 +202,7 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
             {
                 // Its process is gone; nothing to clean up.
             }
-            TryKill(actor);
+            Retire(actor);
         }
         _idle.Clear();
     }
