@@ -54,8 +54,25 @@ public sealed class TuneOptions
     /// <summary>How often the progress table is written. Default 5 s.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The RaySharp runtime to run trials on. When set, every trial runs as an actor in a worker process of
+    /// this cluster, with <see cref="TrialResources"/> (or <see cref="ResourcesPerTrial"/>) as its resource
+    /// request, and actors are reused across trials; the trainable must then be a static method or a lambda
+    /// that captures nothing (worker processes load it from the application's assemblies). Default null:
+    /// trials run on this process's thread pool.
+    /// </summary>
+    public Ray? Ray { get; init; }
+
+    /// <summary>What each trial's actor asks the cluster for when <see cref="Ray"/> is set. Default: 1 CPU.</summary>
+    public TrialResources TrialResources { get; init; } = new();
+
+    /// <summary>Per-trial resource requests computed from the trial's config (overrides <see cref="TrialResources"/>); used only with <see cref="Ray"/>.</summary>
+    public Func<TrialConfig, TrialResources>? ResourcesPerTrial { get; init; }
+
     internal void Validate()
     {
+        ArgumentNullException.ThrowIfNull(TrialResources, nameof(TrialResources));
+        TrialResources.Validate(nameof(TrialResources));
         TuneModes.ValidateMetric(Metric);
         TuneModes.Validate(Mode);
         if (NumSamples < 1)

@@ -14,8 +14,8 @@ namespace RaySharp.Tune;
 /// ResultGrid results = await tuner.FitAsync();
 /// Console.WriteLine(results.BestConfig);
 /// </code>
-/// Trials currently run on this process's thread pool; running them as RaySharp actors comes with the
-/// core runtime. Bad options and search spaces throw here, before any trial starts.
+/// With <see cref="TuneOptions.Ray"/> set, each trial runs as an actor on that RaySharp cluster; without
+/// it, trials run on this process's thread pool. Bad options and search spaces throw here, before any trial starts.
 /// </summary>
 public sealed class Tuner
 {
@@ -26,14 +26,14 @@ public sealed class Tuner
     /// <summary>Creates an experiment of a function trainable.</summary>
     /// <exception cref="ArgumentException">The options, the search space, or their combination with the searcher are invalid.</exception>
     public Tuner(TrainableFunction trainable, SearchSpace space, TuneOptions options)
-        : this(new InProcessTrialExecutor(trainable), space, options)
+        : this(FunctionExecutor(trainable, options), space, options)
     {
     }
 
     /// <summary>Creates an experiment of a class trainable; <paramref name="trainable"/> makes a new instance.</summary>
     /// <exception cref="ArgumentException">The options, the search space, or their combination with the searcher are invalid.</exception>
     public Tuner(Func<Trainable> trainable, SearchSpace space, TuneOptions options)
-        : this(ClassExecutor(trainable), space, options)
+        : this(ClassExecutor(trainable, options), space, options)
     {
     }
 
@@ -60,20 +60,39 @@ public sealed class Tuner
     public static Tuner Restore(string experimentDirectory, TrainableFunction trainable, SearchSpace space, TuneOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(experimentDirectory);
-        return new Tuner(new InProcessTrialExecutor(trainable), space, options, experimentDirectory);
+        return new Tuner(FunctionExecutor(trainable, options), space, options, experimentDirectory);
     }
 
     /// <summary>Continues an interrupted experiment of a class trainable; see <see cref="Restore(string, TrainableFunction, SearchSpace, TuneOptions)"/>.</summary>
     public static Tuner Restore(string experimentDirectory, Func<Trainable> trainable, SearchSpace space, TuneOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(experimentDirectory);
-        return new Tuner(ClassExecutor(trainable), space, options, experimentDirectory);
+        return new Tuner(ClassExecutor(trainable, options), space, options, experimentDirectory);
     }
 
-    private static InProcessTrialExecutor ClassExecutor(Func<Trainable> factory)
+    private static ITrialExecutor FunctionExecutor(TrainableFunction trainable, TuneOptions options)
     {
+        ArgumentNullException.ThrowIfNull(trainable);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Ray is { } ray
+            ? ActorExecutor(ray, TrainableReference.Of(trainable, isClassFactory: false), options)
+            : new InProcessTrialExecutor(trainable);
+    }
+
+    private static ITrialExecutor ClassExecutor(Func<Trainable> factory, TuneOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Ray is { } ray)
+            return ActorExecutor(ray, TrainableReference.Of(factory, isClassFactory: true), options);
         var runner = new ClassTrainableRunner(factory);
         return new InProcessTrialExecutor(runner.RunAsync, runner.CleanupIdle);
+    }
+
+    private static ActorTrialExecutor ActorExecutor(Ray ray, TrainableReference trainable, TuneOptions options)
+    {
+        var fixedResources = options.TrialResources ?? throw new ArgumentException("TuneOptions.TrialResources must not be null.");
+        return new ActorTrialExecutor(ray, trainable, options.ResourcesPerTrial ?? (_ => fixedResources), Math.Max(1, options.MaxConcurrentTrials));
     }
 
     /// <summary>The experiment directory.</summary>

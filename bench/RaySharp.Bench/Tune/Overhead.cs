@@ -3,7 +3,8 @@ using RaySharp.Tune;
 namespace RaySharp.Bench.Tune;
 
 /// <summary>
-/// Part (c): no-op trials through the Tuner with the in-process executor. Every trial reports
+/// Part (c): no-op trials through the Tuner with the in-process executor, or (with a <see cref="Ray"/>)
+/// as actors on the RaySharp runtime. Every trial reports
 /// <see cref="ResultsPerTrial"/> results and does nothing else, so the wall-clock time is the
 /// searcher + scheduler + bookkeeping (result files, checkpoints off) + executor hand-off cost.
 /// </summary>
@@ -12,7 +13,7 @@ internal static class Overhead
     public const int ResultsPerTrial = 10;
 
     public static async Task<(double TrialsPerSecond, double MicrosecondsPerResult)> RunAsync(
-        int trials, Func<ISearcher> searcher, Func<ITrialScheduler> scheduler, string directory, CancellationToken cancellationToken)
+        int trials, Func<ISearcher> searcher, Func<ITrialScheduler> scheduler, string directory, CancellationToken cancellationToken, Ray? ray = null)
     {
         var tuner = new Tuner(NoOp, new SearchSpace { ["x"] = Space.Uniform(0, 1), ["c"] = Space.Choice("a", "b") }, new TuneOptions
         {
@@ -22,6 +23,7 @@ internal static class Overhead
             Searcher = searcher(),
             Scheduler = scheduler(),
             ExperimentDirectory = directory,
+            Ray = ray,
         });
         var results = await tuner.FitAsync(cancellationToken);
         if (results.Trials.Count != trials)

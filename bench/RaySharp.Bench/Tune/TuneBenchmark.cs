@@ -12,7 +12,7 @@ internal sealed class TuneBenchmark : IBenchmark
 {
     public string Verb => "tune";
 
-    public string Description => "Tune: searchers on Branin/Hartmann6, schedulers on learning curves, per-result overhead (in-process)";
+    public string Description => "Tune: searchers on Branin/Hartmann6, schedulers on learning curves, per-result overhead (in-process and actor executors)";
 
     public async Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
@@ -21,7 +21,8 @@ internal sealed class TuneBenchmark : IBenchmark
         {
             if (!context.Args.Contains("--skip-search"))
                 RunSearcherQuality(report, seeds: context.Quick ? 6 : 20, cancellationToken);
-            await RunSchedulerEfficiencyAsync(report, seeds: context.Quick ? 3 : 10, scratch, cancellationToken);
+            if (!context.Args.Contains("--skip-schedulers"))
+                await RunSchedulerEfficiencyAsync(report, seeds: context.Quick ? 3 : 10, scratch, cancellationToken);
             if (!context.Args.Contains("--skip-overhead"))
                 await RunOverheadAsync(report, runs: context.Quick ? 2 : 3, scratch, cancellationToken);
         }
@@ -130,5 +131,23 @@ internal sealed class TuneBenchmark : IBenchmark
             report.Note(string.Create(CultureInfo.InvariantCulture,
                 $"overhead ({name}, in-process executor): {stat.Mean:F0} µs per reported result; target ≤ 1 ms: {(stat.Mean <= 1000 ? "met" : "MISSED")}"));
         }
+
+        // The same no-op trials as actors on an embedded cluster: each report is one actor call
+        // (driver → worker process → driver) on top of the loop's own cost.
+        Console.WriteLine($"(c) overhead: {trials} no-op trials × {Overhead.ResultsPerTrial} results, actor executor (embedded cluster)");
+        await using var ray = await Ray.InitAsync(cancellationToken: cancellationToken);
+        await Overhead.RunAsync(20, () => new RandomSearcher(), () => new FifoScheduler(), Path.Combine(scratch, "overhead_actor_warmup"), cancellationToken, ray);
+        var actorPerSecond = new List<double>();
+        var actorPerResult = new List<double>();
+        for (var run = 0; run < runs; run++)
+        {
+            var (tps, us) = await Overhead.RunAsync(trials, () => new RandomSearcher(), () => new FifoScheduler(), Path.Combine(scratch, $"overhead_actor_{run}"), cancellationToken, ray);
+            actorPerSecond.Add(tps);
+            actorPerResult.Add(us);
+        }
+        report.Add("overhead_actor_random_fifo_trials_per_s", "trials/s", actorPerSecond);
+        var actorStat = report.Add("overhead_actor_random_fifo_per_result", "µs/result", actorPerResult);
+        report.Note(string.Create(CultureInfo.InvariantCulture,
+            $"overhead (random_fifo, actor executor): {actorStat.Mean:F0} µs per reported result (one actor round trip each); the ≤ 1 ms target is for the in-process loop"));
     }
 }

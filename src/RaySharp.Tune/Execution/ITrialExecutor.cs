@@ -5,8 +5,8 @@ namespace RaySharp.Tune;
 /// <summary>
 /// The seam between the experiment loop and wherever trials run. The loop starts runs; the executor
 /// runs the trainable and writes every report (which waits for the loop's decision) and the run's end to
-/// the loop's event channel. Today's implementation is <see cref="InProcessTrialExecutor"/> (trials on the
-/// thread pool); an actor-backed executor on the RaySharp runtime plugs in here.
+/// the loop's event channel. <see cref="InProcessTrialExecutor"/> runs trials on the thread pool;
+/// <see cref="ActorTrialExecutor"/> runs them as actors on the RaySharp runtime.
 /// </summary>
 internal interface ITrialExecutor : IAsyncDisposable
 {

@@ -5,8 +5,8 @@ using System.Threading.Channels;
 namespace RaySharp.Tune;
 
 /// <summary>
-/// Runs each trial's trainable on the thread pool of this process. Until trials run as RaySharp actors,
-/// this is how experiments run; concurrency is the experiment's <see cref="TuneOptions.MaxConcurrentTrials"/>.
+/// Runs each trial's trainable on the thread pool of the current process: the driver's, when the experiment
+/// has no <see cref="TuneOptions.Ray"/>, or a trial actor's worker process (<see cref="TrialActor"/>).
 /// </summary>
 /// <param name="trainable">The function each run executes.</param>
 /// <param name="onDisposed">Called once every run has ended (class trainables clean up their idle instances).</param>

@@ -65,7 +65,7 @@ public sealed class PbtScheduler : ITrialScheduler
         state.LastPerturbation = result.Iteration;
 
         var ranked = runner.Trials
-            .Where(t => _states.TryGetValue(t.Id, out var s) && s.Score is not null && t.Status is not TrialStatus.Error)
+            .Where(t => _states.TryGetValue(t.Id, out var s) && s.Score is not null && t.Status is not (TrialStatus.Error or TrialStatus.Terminated))
             .OrderBy(t => _states[t.Id].Score)
             .ToList();
         if (ranked.Count < 2)
