@@ -14,69 +14,38 @@ namespace RaySharp.Tune;
 public sealed class GpSearcher : ISearcher
 {
     private readonly GpOptions _options;
-    private readonly SearchHistory _history = new();
-    private SpaceEncoding? _space;
-    private SeededRandom _random;
-    private string _metric = "";
-    private TuneMode _mode;
+    private readonly ModelBasedSearch _search;
 
     /// <summary>Creates a GP searcher.</summary>
     public GpSearcher(GpOptions? options = null)
     {
         _options = options ?? new GpOptions();
         _options.Validate();
-        _random = new SeededRandom(_options.Seed);
-    }
-
-    private SpaceEncoding Encoding => _space ?? throw new InvalidOperationException("Call Initialize before using the searcher.");
-
-    /// <inheritdoc />
-    public void Initialize(SearchSpace space, string metric, TuneMode mode)
-    {
-        TuneModes.ValidateMetric(metric);
-        TuneModes.Validate(mode);
-        _space = new SpaceEncoding(space, allowGrid: false, nameof(GpSearcher));
-        (_metric, _mode) = (metric, mode);
+        _search = new ModelBasedSearch(nameof(GpSearcher), _options.StartupTrials, _options.Seed);
     }
 
     /// <inheritdoc />
-    public Suggestion Suggest(string trialId)
-    {
-        var point = _history.Observed.Count < _options.StartupTrials
-            ? Encoding.SamplePoint(_random)
-            : ProposePoint();
-        var config = Encoding.Decode(point);
-        _history.AddPending(trialId, Encoding.Encode(config));
-        return Suggestion.Of(config);
-    }
+    public void Initialize(SearchSpace space, string metric, TuneMode mode) => _search.Initialize(space, metric, mode);
+
+    /// <inheritdoc />
+    public Suggestion Suggest(string trialId) => _search.Suggest(trialId, ProposePoint);
 
     /// <inheritdoc />
     public void OnTrialComplete(string trialId, TrialResult? lastResult, bool failed) =>
-        _history.Complete(trialId, lastResult, failed, _metric, _mode);
+        _search.OnTrialComplete(trialId, lastResult, failed);
 
     /// <inheritdoc />
-    public JsonObject SaveState()
-    {
-        var state = _history.Save();
-        state["searcher"] = nameof(GpSearcher);
-        state["random"] = SearchHistory.SaveRandom(_random);
-        return state;
-    }
+    public JsonObject SaveState() => _search.SaveState();
 
     /// <inheritdoc />
-    public void RestoreState(JsonObject state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        _history.Restore(state, Encoding.Dimensions.Count);
-        _random = SearchHistory.RestoreRandom(state);
-    }
+    public void RestoreState(JsonObject state) => _search.RestoreState(state);
 
     private double[] ProposePoint()
     {
-        var observed = _history.Observed;
+        var observed = _search.History.Observed;
         var lie = observed.Average(o => o.Loss);
-        var points = observed.Select(o => o.Point).Concat(_history.Pending).ToArray();
-        var losses = observed.Select(o => o.Loss).Concat(_history.Pending.Select(_ => lie)).ToArray();
+        var points = observed.Select(o => o.Point).Concat(_search.History.Pending).ToArray();
+        var losses = observed.Select(o => o.Loss).Concat(_search.History.Pending.Select(_ => lie)).ToArray();
         var gp = new GaussianProcess(points.Select(Features).ToArray(), losses, _options.Kernel);
         gp.Fit();
 
@@ -86,7 +55,7 @@ public sealed class GpSearcher : ISearcher
         var scored = new List<(double[] Point, double Ei)>(_options.Candidates + 100);
         for (var i = 0; i < _options.Candidates; i++)
         {
-            var p = Encoding.SamplePoint(_random);
+            var p = _search.Encoding.SamplePoint(_search.Random);
             scored.Add((p, Score(p)));
         }
         foreach (var (bestPoint, _) in observed.OrderBy(o => o.Loss).Take(5))
@@ -123,18 +92,18 @@ public sealed class GpSearcher : ISearcher
     /// <summary>Moves numeric coordinates by N(0, step) (clipped); changes each choice with probability 0.1.</summary>
     private double[] Perturb(double[] point, double step)
     {
-        var dims = Encoding.Dimensions;
+        var dims = _search.Encoding.Dimensions;
         var next = (double[])point.Clone();
         for (var d = 0; d < dims.Count; d++)
         {
             if (dims[d].Categorical is { } c)
             {
-                if (_random.NextDouble() < 0.1)
-                    next[d] = _random.Next(c.Values.Count);
+                if (_search.Random.NextDouble() < 0.1)
+                    next[d] = _search.Random.Next(c.Values.Count);
             }
             else
             {
-                next[d] = Math.Clamp(point[d] + step * _random.NextGaussian(), 0, 1);
+                next[d] = Math.Clamp(point[d] + step * _search.Random.NextGaussian(), 0, 1);
             }
         }
         return next;
@@ -143,7 +112,7 @@ public sealed class GpSearcher : ISearcher
     /// <summary>GP input of a point: unit coordinates, one-hot blocks for choices (rounded as the domain rounds).</summary>
     private double[] Features(double[] point)
     {
-        var dims = Encoding.Dimensions;
+        var dims = _search.Encoding.Dimensions;
         var features = new List<double>(point.Length + 4);
         for (var d = 0; d < dims.Count; d++)
         {

@@ -14,73 +14,42 @@ namespace RaySharp.Tune;
 public sealed class TpeSearcher : ISearcher
 {
     private readonly TpeOptions _options;
-    private readonly SearchHistory _history = new();
-    private SpaceEncoding? _space;
-    private SeededRandom _random;
-    private string _metric = "";
-    private TuneMode _mode;
+    private readonly ModelBasedSearch _search;
 
     /// <summary>Creates a TPE searcher.</summary>
     public TpeSearcher(TpeOptions? options = null)
     {
         _options = options ?? new TpeOptions();
         _options.Validate();
-        _random = new SeededRandom(_options.Seed);
-    }
-
-    private SpaceEncoding Encoding => _space ?? throw new InvalidOperationException("Call Initialize before using the searcher.");
-
-    /// <inheritdoc />
-    public void Initialize(SearchSpace space, string metric, TuneMode mode)
-    {
-        TuneModes.ValidateMetric(metric);
-        TuneModes.Validate(mode);
-        _space = new SpaceEncoding(space, allowGrid: false, nameof(TpeSearcher));
-        (_metric, _mode) = (metric, mode);
+        _search = new ModelBasedSearch(nameof(TpeSearcher), _options.StartupTrials, _options.Seed);
     }
 
     /// <inheritdoc />
-    public Suggestion Suggest(string trialId)
-    {
-        var point = _history.Observed.Count < _options.StartupTrials
-            ? Encoding.SamplePoint(_random)
-            : ProposePoint();
-        var config = Encoding.Decode(point);
-        _history.AddPending(trialId, Encoding.Encode(config));
-        return Suggestion.Of(config);
-    }
+    public void Initialize(SearchSpace space, string metric, TuneMode mode) => _search.Initialize(space, metric, mode);
+
+    /// <inheritdoc />
+    public Suggestion Suggest(string trialId) => _search.Suggest(trialId, ProposePoint);
 
     /// <inheritdoc />
     public void OnTrialComplete(string trialId, TrialResult? lastResult, bool failed) =>
-        _history.Complete(trialId, lastResult, failed, _metric, _mode);
+        _search.OnTrialComplete(trialId, lastResult, failed);
 
     /// <inheritdoc />
-    public JsonObject SaveState()
-    {
-        var state = _history.Save();
-        state["searcher"] = nameof(TpeSearcher);
-        state["random"] = SearchHistory.SaveRandom(_random);
-        return state;
-    }
+    public JsonObject SaveState() => _search.SaveState();
 
     /// <inheritdoc />
-    public void RestoreState(JsonObject state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        _history.Restore(state, Encoding.Dimensions.Count);
-        _random = SearchHistory.RestoreRandom(state);
-    }
+    public void RestoreState(JsonObject state) => _search.RestoreState(state);
 
-    internal SearchHistory History => _history;
+    internal SearchHistory History => _search.History;
 
     private double[] ProposePoint()
     {
-        var sorted = _history.Observed.OrderBy(o => o.Loss).ToArray();
+        var sorted = _search.History.Observed.OrderBy(o => o.Loss).ToArray();
         var nGood = Math.Clamp((int)Math.Ceiling(_options.Gamma * sorted.Length), 1, sorted.Length - 1);
         var good = sorted[..nGood];
         var bad = sorted[nGood..];
 
-        var dims = Encoding.Dimensions;
+        var dims = _search.Encoding.Dimensions;
         var estimators = new (IParzen Good, IParzen Bad)[dims.Count];
         for (var d = 0; d < dims.Count; d++)
         {
@@ -101,7 +70,7 @@ public sealed class TpeSearcher : ISearcher
             for (var d = 0; d < dims.Count; d++)
             {
                 var (l, g) = estimators[d];
-                candidate[d] = l.Sample(_random);
+                candidate[d] = l.Sample(_search.Random);
                 var bucket = dims[d].Numeric is { IsQuantised: true } numeric
                     ? numeric.UnitBucket(numeric.FromUnit(candidate[d]))
                     : null;
