@@ -10,16 +10,21 @@ public sealed class PbtFinishedTrialTests : IDisposable
             Directory.Delete(_root, recursive: true);
     }
 
-    /// <summary>Climbs by lr per iteration and returns once it reaches 50, checkpointing every step.</summary>
+    /// <summary>
+    /// Climbs by lr per iteration and returns once it reaches 50, checkpointing every step. It reports
+    /// at least once per run: a trial that PBT restarts from a donor's last checkpoint (which may already
+    /// be past 50, the donor having reported it just before it ended) still reports where it stands.
+    /// </summary>
     private static async Task ClimbTo50(TrialContext trial, CancellationToken ct)
     {
         var lr = trial.Config.Get<double>("lr");
         var height = trial.Checkpoint?.ToObject<double>() ?? 0;
-        while (height < 50)
+        do
         {
             height += lr;
             await trial.ReportAsync("height", height, Checkpoint.FromObject(height));
         }
+        while (height < 50);
     }
 
     [Fact]
