@@ -22,7 +22,7 @@ internal sealed class TuneBenchmark : IBenchmark
             if (!context.Args.Contains("--skip-search"))
                 RunSearcherQuality(report, seeds: context.Quick ? 6 : 20, cancellationToken);
             if (!context.Args.Contains("--skip-schedulers"))
-                await RunSchedulerEfficiencyAsync(report, seeds: context.Quick ? 3 : 10, scratch, cancellationToken);
+                await RunSchedulerEfficiencyAsync(report, seeds: context.Quick ? 5 : 20, scratch, cancellationToken);
             if (!context.Args.Contains("--skip-overhead"))
                 await RunOverheadAsync(report, runs: context.Quick ? 2 : 3, scratch, cancellationToken);
         }
@@ -72,8 +72,7 @@ internal sealed class TuneBenchmark : IBenchmark
 
     private static async Task RunSchedulerEfficiencyAsync(BenchReport report, int seeds, string scratch, CancellationToken cancellationToken)
     {
-        var concurrency = Environment.ProcessorCount;
-        Console.WriteLine($"(b) scheduler efficiency: random search until acc ≥ {LearningCurves.Target}, {seeds} seeds, {concurrency} concurrent trials");
+        Console.WriteLine($"(b) scheduler efficiency: random search until acc ≥ {LearningCurves.Target}, {seeds} seeds, {SchedulerEfficiency.Concurrency} concurrent trials");
         var medianIterations = new Dictionary<string, double>();
         foreach (var (name, create) in SchedulerEfficiency.Schedulers)
         {
@@ -82,7 +81,7 @@ internal sealed class TuneBenchmark : IBenchmark
             var reached = 0;
             for (var seed = 0; seed < seeds; seed++)
             {
-                var outcome = await SchedulerEfficiency.RunAsync(create, seed, concurrency, Path.Combine(scratch, $"sched_{name}_{seed}"), cancellationToken);
+                var outcome = await SchedulerEfficiency.RunAsync(create, seed, Path.Combine(scratch, $"sched_{name}_{seed}"), cancellationToken);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"    {name} seed {seed}: {outcome.Iterations} iterations, {outcome.Trials} trials, {outcome.WallClock.TotalSeconds:F2} s{(outcome.Reached ? "" : ", target not reached")}"));
                 iterations.Add(outcome.Iterations);
@@ -94,14 +93,14 @@ internal sealed class TuneBenchmark : IBenchmark
             report.Add($"sched_{name}_wallclock_to_target", "median s", SearcherQuality.Median(seconds));
             report.Add($"sched_{name}_runs_reaching_target", "runs", reached);
         }
-        foreach (var name in new[] { "asha", "hyperband", "median" })
+        foreach (var name in new[] { "asha", "asha_promotion", "hyperband", "median" })
         {
             var ratio = medianIterations[name] / medianIterations["fifo"];
             report.Add($"sched_{name}_vs_fifo_iterations", "ratio", ratio);
-            if (name == "asha")
+            if (name.StartsWith("asha", StringComparison.Ordinal))
             {
                 report.Note(string.Create(CultureInfo.InvariantCulture,
-                    $"asha needs {ratio:P0} of fifo's trial-iterations to reach acc ≥ {LearningCurves.Target}; target ≤ 33%: {(ratio <= 1.0 / 3 ? "met" : "MISSED")}"));
+                    $"{name} needs {ratio:P0} of fifo's trial-iterations to reach acc ≥ {LearningCurves.Target}; target ≤ 33%: {(ratio <= 1.0 / 3 ? "met" : "MISSED")}"));
             }
         }
     }
