@@ -68,6 +68,23 @@ internal sealed class ExperimentFiles : IDisposable
         }
     }
 
+    /// <summary>Where a PBT-exploited trial's donor checkpoint is kept until the trial checkpoints again.</summary>
+    public string RestorePath(string trialId) => Path.Combine(TrialDirectory(trialId), "restore.bin");
+
+    /// <summary>
+    /// Deletes the trial's checkpoints past <paramref name="iteration"/>: after PBT restarted the trial from
+    /// another trial's checkpoint they belong to the line it abandoned, and a restore must not pick them.
+    /// </summary>
+    public void DiscardCheckpointsAfter(string trialId, int iteration)
+    {
+        foreach (var file in Directory.GetFiles(TrialDirectory(trialId), "checkpoint_*.bin"))
+        {
+            if (ExperimentState.CheckpointIteration(file) > iteration)
+                File.Delete(file);
+        }
+        File.Delete(RestorePath(trialId));
+    }
+
     public string CheckpointPath(string trialId, int iteration) =>
         Path.Combine(TrialDirectory(trialId), $"checkpoint_{iteration:D6}.bin");
 
@@ -77,8 +94,16 @@ internal sealed class ExperimentFiles : IDisposable
             files.Dispose();
     }
 
-    public void SaveState(IReadOnlyList<Trial> trials, ISearcher searcher, string metric, TuneMode mode)
+    /// <summary>
+    /// Writes <c>experiment_state.json</c> (atomically): trials, searcher and scheduler state. A trial in
+    /// <paramref name="exploited"/> (PBT gave it another trial's checkpoint and it has not checkpointed
+    /// since) gets that checkpoint saved as <c>restore.bin</c>, which a restore resumes it from.
+    /// </summary>
+    public void SaveState(IReadOnlyList<Trial> trials, ISearcher searcher, ITrialScheduler scheduler, string metric, TuneMode mode, IReadOnlyDictionary<string, Checkpoint> exploited)
     {
+        foreach (var (id, checkpoint) in exploited)
+            File.WriteAllBytes(RestorePath(id), checkpoint.Bytes);
+        var schedulerState = scheduler.SaveState();
         var state = new JsonObject
         {
             ["metric"] = metric,
@@ -94,8 +119,14 @@ internal sealed class ExperimentFiles : IDisposable
                 ["config"] = ExperimentState.SaveConfig(t.Config),
                 ["last_result"] = t.LastResult is { } r ? new JsonObject(r.Metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))) : null,
                 ["latest_checkpoint"] = t.LatestCheckpoint?.Iteration,
+                ["restore_from"] = exploited.TryGetValue(t.Id, out var restore) ? restore.Iteration : null,
             }).ToArray()),
             ["searcher"] = searcher.SaveState(),
+            ["scheduler"] = schedulerState is null ? null : new JsonObject
+            {
+                ["type"] = scheduler.GetType().FullName,
+                ["state"] = schedulerState,
+            },
         };
         foreach (var files in _open.Values)
             files.Flush();

@@ -25,6 +25,7 @@ internal sealed class ExperimentLoop : ITrialRunner
     private readonly Dictionary<string, TrialRun> _runs = new(StringComparer.Ordinal); // current run of each running trial
     private readonly Channel<TrialEvent> _events = Channel.CreateUnbounded<TrialEvent>(new() { SingleReader = true });
     private readonly HashSet<string> _reset = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Checkpoint> _exploited = new(StringComparer.Ordinal); // PBT restore points not yet superseded by the trial's own checkpoint
     private ExperimentFiles? _files;
     private long _runNumber;
     private int _outstanding; // runs started whose TrialEnded has not been read
@@ -68,12 +69,31 @@ internal sealed class ExperimentLoop : ITrialRunner
             _trials.Add(trial);
             _byId[trial.Id] = trial;
         }
-        foreach (var trial in state.Trials)
+        foreach (var id in state.Exploited)
+            _exploited[id] = _byId[id].RestoreFrom!;
+        var schedulerType = _scheduler.GetType().FullName;
+        if (state.Scheduler is { } saved)
         {
-            if (_scheduler is IRestorableScheduler restorable)
-                restorable.RestoreTrial(this, trial);
-            else if (trial.Status == TrialStatus.Pending)
-                _scheduler.OnTrialAdd(this, trial);
+            if (state.SchedulerType != schedulerType)
+                throw new ArgumentException(
+                    $"The experiment was scheduled by {state.SchedulerType}, not {schedulerType}; restore it with a scheduler of the kind (and settings) it was started with.");
+            try
+            {
+                _scheduler.RestoreState(this, saved);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ArgumentException($"The saved scheduler state does not fit this scheduler: {e.Message}", e);
+            }
+            return;
+        }
+
+        // No scheduler state (a scheduler that keeps none, or a state file of version 1): the scheduler
+        // gets every unfinished trial as a new one.
+        foreach (var trial in state.Trials.Where(t => t.Status is TrialStatus.Pending or TrialStatus.Paused))
+        {
+            trial.Status = TrialStatus.Pending;
+            _scheduler.OnTrialAdd(this, trial);
         }
     }
 
@@ -113,7 +133,7 @@ internal sealed class ExperimentLoop : ITrialRunner
                 Handle(next);
                 if (clock.Elapsed - lastSave >= _options.StateSaveInterval)
                 {
-                    files.SaveState(_trials, _searcher, _options.Metric, _options.Mode);
+                    files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited);
                     lastSave = clock.Elapsed;
                 }
                 if (_options.Progress is not null && clock.Elapsed - lastProgress >= _options.ProgressInterval)
@@ -139,10 +159,10 @@ internal sealed class ExperimentLoop : ITrialRunner
             }
             else if (trial.Status == TrialStatus.Running)
             {
+                // Saved as running, as after a kill: a restore resumes it from its latest checkpoint
+                // whatever the scheduler (only the scheduler resumes trials it paused itself).
                 if (_runs.Remove(trial.Id, out var run))
                     run.Cancellation.Cancel();
-                trial.Status = TrialStatus.Paused;
-                trial.RestoreFrom = trial.LatestCheckpoint;
             }
         }
         while (_outstanding > 0)
@@ -154,7 +174,7 @@ internal sealed class ExperimentLoop : ITrialRunner
                 _outstanding--;
         }
         await _executor.DisposeAsync().ConfigureAwait(false);
-        files.SaveState(_trials, _searcher, _options.Metric, _options.Mode);
+        files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited);
         var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, clock.Elapsed);
         files.WriteSummary(grid.ToCsv());
         if (_options.Progress is not null)
@@ -278,6 +298,8 @@ internal sealed class ExperimentLoop : ITrialRunner
         _files!.Result(trial, result);
         if (reported.Checkpoint is { } checkpoint)
         {
+            if (_exploited.Remove(trial.Id))
+                _files.DiscardCheckpointsAfter(trial.Id, result.Iteration);
             trial.LatestCheckpoint = checkpoint.AtIteration(result.Iteration);
             _files.Checkpoint(trial, trial.LatestCheckpoint, result);
         }
@@ -328,6 +350,7 @@ internal sealed class ExperimentLoop : ITrialRunner
         if (_runs.Remove(trial.Id, out var run))
             run.Cancellation.Cancel();
         trial.Status = status;
+        _exploited.Remove(trial.Id);
         if (error is not null)
             trial.Error = error;
         _files?.TrialEnded(trial);
@@ -348,5 +371,9 @@ internal sealed class ExperimentLoop : ITrialRunner
         trial.Config = config;
         trial.RestoreFrom = checkpoint;
         _reset.Add(trial.Id);
+        if (checkpoint is not null)
+            _exploited[trial.Id] = checkpoint;
+        else
+            _exploited.Remove(trial.Id);
     }
 }

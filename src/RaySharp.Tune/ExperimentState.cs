@@ -11,18 +11,29 @@ namespace RaySharp.Tune;
 /// </summary>
 internal sealed class ExperimentState
 {
-    public const int Version = 1;
+    public const int Version = 2; // 2 added the scheduler state, paused statuses and PBT restore points
     private const string StateFile = "experiment_state.json";
 
-    private ExperimentState(List<Trial> trials, JsonObject searcher)
+    private ExperimentState(List<Trial> trials, JsonObject searcher, string? schedulerType, JsonObject? scheduler, HashSet<string> exploited)
     {
         Trials = trials;
         Searcher = searcher;
+        SchedulerType = schedulerType;
+        Scheduler = scheduler;
+        Exploited = exploited;
     }
 
     public IReadOnlyList<Trial> Trials { get; }
 
     public JsonObject Searcher { get; }
+
+    /// <summary>Full type name of the scheduler that saved <see cref="Scheduler"/>; null when it saved no state.</summary>
+    public string? SchedulerType { get; }
+
+    public JsonObject? Scheduler { get; }
+
+    /// <summary>Unfinished trials that resume from a PBT donor's checkpoint (<c>restore.bin</c>).</summary>
+    public IReadOnlySet<string> Exploited { get; }
 
     /// <summary>A config as [path, type, value] triples, so ints stay ints and doubles stay doubles.</summary>
     public static JsonArray SaveConfig(TrialConfig config) => new(config.Paths.Select(p =>
@@ -67,8 +78,8 @@ internal sealed class ExperimentState
         if (!File.Exists(path))
             throw new FileNotFoundException($"No experiment to restore in {directory}: {StateFile} is missing.", path);
         var state = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw Corrupt("not a JSON object");
-        if (state["version"]?.GetValue<int>() != Version)
-            throw Corrupt($"version {state["version"]} is not {Version}");
+        if (state["version"]?.GetValue<int>() is not (1 or Version))
+            throw Corrupt($"version {state["version"]} is not 1 or {Version}");
         var savedMetric = state["metric"]?.GetValue<string>();
         var savedMode = state["mode"]?.GetValue<string>();
         if (savedMetric != metric || savedMode != (mode == TuneMode.Min ? "min" : "max"))
@@ -76,6 +87,7 @@ internal sealed class ExperimentState
                 $"The experiment in {directory} optimises '{savedMetric}' ({savedMode}), not '{metric}' ({(mode == TuneMode.Min ? "min" : "max")}); restore it with the options it was started with.");
 
         var trials = new List<Trial>();
+        var exploited = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in state["trials"] as JsonArray ?? throw Corrupt("no trials"))
         {
             var t = node as JsonObject ?? throw Corrupt("a trial is not an object");
@@ -87,7 +99,13 @@ internal sealed class ExperimentState
             };
             var status = Enum.Parse<TrialStatus>(t["status"]!.GetValue<string>());
             var trialDir = Path.Combine(directory, "trials", id);
-            var checkpoint = status is TrialStatus.Terminated or TrialStatus.Error ? null : LatestCheckpoint(trialDir);
+            var finished = status is TrialStatus.Terminated or TrialStatus.Error;
+            var checkpoint = finished ? null : LatestCheckpoint(trialDir);
+            if (!finished && t["restore_from"]?.GetValue<int>() is int restoreFrom && File.Exists(Path.Combine(trialDir, "restore.bin")))
+            {
+                checkpoint = Checkpoint.Load(File.ReadAllBytes(Path.Combine(trialDir, "restore.bin")), restoreFrom);
+                exploited.Add(id);
+            }
             var upTo = status is TrialStatus.Terminated or TrialStatus.Error ? int.MaxValue : checkpoint?.Iteration ?? 0;
             foreach (var result in ReadResults(trialDir, id).Where(r => r.Iteration <= upTo))
                 trial.AddResult(result);
@@ -97,8 +115,9 @@ internal sealed class ExperimentState
             }
             else
             {
-                // Interrupted: resumes from its latest checkpoint on disk (or from the start).
-                trial.Status = TrialStatus.Pending;
+                // Interrupted: resumes from its latest checkpoint on disk (or from the start). A trial a
+                // scheduler had paused stays paused, for the restored scheduler to resume when it chooses.
+                trial.Status = status == TrialStatus.Paused ? TrialStatus.Paused : TrialStatus.Pending;
                 trial.LatestCheckpoint = checkpoint;
                 trial.RestoreFrom = checkpoint;
                 trial.Iteration = checkpoint?.Iteration ?? 0;
@@ -114,7 +133,9 @@ internal sealed class ExperimentState
             foreach (var dir in Directory.GetDirectories(trialsDir).Where(d => !known.Contains(Path.GetFileName(d))))
                 Directory.Delete(dir, recursive: true);
         }
-        return new ExperimentState(trials, state["searcher"] as JsonObject ?? throw Corrupt("no searcher state"));
+        var scheduler = state["scheduler"] as JsonObject;
+        return new ExperimentState(trials, state["searcher"] as JsonObject ?? throw Corrupt("no searcher state"),
+            scheduler?["type"]?.GetValue<string>(), scheduler?["state"] as JsonObject, exploited);
     }
 
     private static Checkpoint? LatestCheckpoint(string trialDir)
@@ -122,12 +143,16 @@ internal sealed class ExperimentState
         if (!Directory.Exists(trialDir))
             return null;
         var latest = Directory.GetFiles(trialDir, "checkpoint_*.bin")
-            .Select(f => (File: f, Iteration: int.TryParse(Path.GetFileNameWithoutExtension(f)["checkpoint_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : -1))
+            .Select(f => (File: f, Iteration: CheckpointIteration(f)))
             .Where(c => c.Iteration > 0)
             .OrderByDescending(c => c.Iteration)
             .FirstOrDefault();
         return latest.File is null ? null : Checkpoint.Load(File.ReadAllBytes(latest.File), latest.Iteration);
     }
+
+    /// <summary>The iteration in a <c>checkpoint_NNNNNN.bin</c> file name, or −1.</summary>
+    public static int CheckpointIteration(string path) =>
+        int.TryParse(Path.GetFileNameWithoutExtension(path)["checkpoint_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : -1;
 
     private static IEnumerable<TrialResult> ReadResults(string trialDir, string trialId)
     {

@@ -105,18 +105,17 @@ public sealed class SchedulerTests
     }
 
     [Fact]
-    public void Asha_restored_from_an_interrupted_experiment_remembers_its_rungs()
+    public void Asha_restored_from_its_saved_state_remembers_its_rungs()
     {
         var old = Init(new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }), TuneMode.Max);
-        var history = new FakeRunner();
-        var finished = history.Add(old, "a");
-        history.Report(old, finished, 5);
-        history.Report(old, finished, 6);
-        history.Complete(old, finished);
+        var runner = new FakeRunner();
+        var finished = runner.Add(old, "a");
+        runner.Report(old, finished, 5);
+        runner.Report(old, finished, 6);
+        runner.Complete(old, finished);
 
         var fresh = Init(new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }), TuneMode.Max);
-        var runner = new FakeRunner();
-        ((IRestorableScheduler)fresh).RestoreTrial(runner, finished);
+        fresh.RestoreState(runner, old.SaveState());
         // Rung 1 holds a's 5 again, so a newcomer with 3 is cut; without the restore it would continue.
         Assert.Equal(TrialDecision.Stop, runner.Report(fresh, runner.Add(fresh, "b"), 3));
         var forgetful = Init(new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8 }), TuneMode.Max);

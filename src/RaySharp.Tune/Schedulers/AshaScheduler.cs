@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RaySharp.Tune;
 
 /// <summary>
@@ -19,12 +21,12 @@ namespace RaySharp.Tune;
 /// With several brackets, bracket s starts its rungs at <c>grace × rf^s</c>; a new trial joins a bracket
 /// at random, weighted towards brackets with more rungs.
 /// </summary>
-public sealed class AshaScheduler : ITrialScheduler, IRestorableScheduler
+public sealed class AshaScheduler : ITrialScheduler
 {
     private readonly AshaOptions _options;
     private readonly List<Rung[]> _brackets = [];
     private readonly Dictionary<string, int> _bracketOf = new(StringComparer.Ordinal);
-    private readonly SeededRandom _random;
+    private SeededRandom _random;
     private string _metric = "";
     private TuneMode _mode;
 
@@ -169,15 +171,49 @@ public sealed class AshaScheduler : ITrialScheduler, IRestorableScheduler
         return null;
     }
 
-    /// <summary>Re-records the trial's value at every rung it reached, as it was when first reached.</summary>
-    void IRestorableScheduler.RestoreTrial(ITrialRunner runner, Trial trial)
+    /// <inheritdoc />
+    public JsonObject SaveState() => new()
     {
-        OnTrialAdd(runner, trial);
-        foreach (var rung in _brackets[_bracketOf[trial.Id]])
+        ["scheduler"] = nameof(AshaScheduler),
+        ["random"] = SearchHistory.SaveRandom(_random),
+        ["bracket_of"] = new JsonObject(_bracketOf.Select(b => KeyValuePair.Create(b.Key, (JsonNode?)b.Value))),
+        ["brackets"] = new JsonArray(_brackets.Select(rungs => (JsonNode?)new JsonArray(rungs.Select(rung => (JsonNode?)new JsonObject
         {
-            var first = trial.Results.FirstOrDefault(r => r.Iteration >= rung.Milestone);
-            if (first?.TryGet(_metric) is { } value)
-                rung.Recorded[trial.Id] = _mode == TuneMode.Max ? value : -value;
+            ["milestone"] = rung.Milestone,
+            ["recorded"] = SchedulerState.Scores(rung.Recorded),
+            ["promoted"] = SchedulerState.Ids(rung.Promoted),
+        }).ToArray())).ToArray()),
+    };
+
+    /// <inheritdoc />
+    public void RestoreState(ITrialRunner runner, JsonObject state)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(state);
+        const string Name = nameof(AshaScheduler);
+        var brackets = SchedulerState.Required<JsonArray>(state, "brackets", Name);
+        if (brackets.Count != _brackets.Count
+            || brackets.Zip(_brackets).Any(b => b.First is not JsonArray saved || saved.Count != b.Second.Length
+                || saved.Zip(b.Second).Any(r => r.First?["milestone"]?.GetValue<int>() != r.Second.Milestone)))
+            throw new InvalidDataException(
+                $"The saved ASHA state has other brackets or rungs than these options give ({string.Join(" | ", Milestones.Select(m => string.Join(",", m)))}); restore with the options the experiment was started with.");
+        _random = SearchHistory.RestoreRandom(state);
+        _bracketOf.Clear();
+        foreach (var (id, bracket) in SchedulerState.Required<JsonObject>(state, "bracket_of", Name))
+            _bracketOf[id] = bracket?.GetValue<int>() is int b && b >= 0 && b < _brackets.Count ? b : throw SchedulerState.Corrupt("bracket_of", Name);
+        for (var b = 0; b < _brackets.Count; b++)
+        {
+            for (var k = 0; k < _brackets[b].Length; k++)
+            {
+                var saved = (JsonObject)brackets[b]![k]!;
+                var rung = _brackets[b][k];
+                rung.Recorded.Clear();
+                rung.Promoted.Clear();
+                foreach (var (id, score) in SchedulerState.Required<JsonObject>(saved, "recorded", Name))
+                    rung.Recorded[id] = score?.GetValue<double>() ?? throw SchedulerState.Corrupt("recorded", Name);
+                foreach (var id in SchedulerState.Required<JsonArray>(saved, "promoted", Name))
+                    rung.Promoted.Add(id!.GetValue<string>());
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RaySharp.Tune;
 
 /// <summary>Runs trials in creation order to the end (no early stopping); resumes paused trials after pending ones.</summary>
@@ -23,6 +25,15 @@ public sealed class FifoScheduler : ITrialScheduler
 
     /// <inheritdoc />
     public Trial? ChooseTrialToRun(ITrialRunner runner) => SchedulerHelpers.FirstPendingThenPaused(runner);
+
+    /// <summary>Nothing of its own to save (its decisions follow from the trials' results), so restored paused trials stay paused.</summary>
+    /// <returns>An empty state.</returns>
+    public JsonObject SaveState() => new() { ["scheduler"] = nameof(FifoScheduler) };
+
+    /// <inheritdoc />
+    public void RestoreState(ITrialRunner runner, JsonObject state)
+    {
+    }
 }
 
 internal static class SchedulerHelpers

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RaySharp.Tune;
 
 /// <summary>
@@ -113,6 +115,55 @@ public sealed class HyperBandScheduler : ITrialScheduler
         }
         // Trials outside any bracket (added before a restore) run first come, first served.
         return runner.Trials.FirstOrDefault(t => t.Status == TrialStatus.Pending && !_bracketOf.ContainsKey(t.Id));
+    }
+
+    /// <inheritdoc />
+    public JsonObject SaveState() => new()
+    {
+        ["scheduler"] = nameof(HyperBandScheduler),
+        ["brackets"] = new JsonArray(_all.Select(b => (JsonNode?)new JsonObject
+        {
+            ["initial_trials"] = b.InitialTrials,
+            ["target"] = b.Target,
+            ["milestone"] = b.Milestone,
+            ["halvings"] = b.Halvings,
+            ["added"] = b.Added,
+            ["halved"] = b.Halved,
+            ["live"] = SchedulerState.Ids(b.Live.Select(t => t.Id)),
+            ["scores"] = SchedulerState.Scores(b.Scores),
+        }).ToArray()),
+    };
+
+    /// <inheritdoc />
+    public void RestoreState(ITrialRunner runner, JsonObject state)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(state);
+        const string Name = nameof(HyperBandScheduler);
+        _all.Clear();
+        _bracketOf.Clear();
+        foreach (var node in SchedulerState.Required<JsonArray>(state, "brackets", Name))
+        {
+            var saved = node as JsonObject ?? throw SchedulerState.Corrupt("brackets", Name);
+            int Int(string name) => saved[name]?.GetValue<int>() ?? throw SchedulerState.Corrupt(name, Name);
+            var bracket = new Bracket(Int("initial_trials"), Int("milestone"), Int("halvings"))
+            {
+                Target = Int("target"),
+                Added = Int("added"),
+                Halved = saved["halved"]?.GetValue<bool>() ?? throw SchedulerState.Corrupt("halved", Name),
+            };
+            if (bracket.Milestone > _options.MaxT || bracket.Halvings >= _brackets)
+                throw new InvalidDataException($"The saved HyperBand state has a bracket (milestone {bracket.Milestone}, {bracket.Halvings} halvings left) that MaxT {_options.MaxT} and η {_options.ReductionFactor} cannot give; restore with the options the experiment was started with.");
+            foreach (var id in SchedulerState.Required<JsonArray>(saved, "live", Name))
+            {
+                var trial = SchedulerState.Trial(runner, id!.GetValue<string>(), Name);
+                bracket.Live.Add(trial);
+                _bracketOf[trial.Id] = bracket;
+            }
+            foreach (var (id, score) in SchedulerState.Required<JsonObject>(saved, "scores", Name))
+                bracket.Scores[id] = score?.GetValue<double>() ?? throw SchedulerState.Corrupt("scores", Name);
+            _all.Add(bracket);
+        }
     }
 
     private bool RoundDone(ITrialRunner runner, Bracket bracket) =>

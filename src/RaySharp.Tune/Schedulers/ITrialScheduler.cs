@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RaySharp.Tune;
 
 /// <summary>What a scheduler tells the experiment after a result.</summary>
@@ -17,7 +19,8 @@ public enum TrialDecision
 /// Decides which trials run, continue, pause or stop (Ray's <c>TrialScheduler</c>). The experiment calls
 /// <see cref="OnTrialAdd"/> when a trial is created, <see cref="OnTrialResult"/> on every result,
 /// <see cref="OnTrialComplete"/> when a trial ends for any reason (finished, stopped, failed), and
-/// <see cref="ChooseTrialToRun"/> whenever it has room for one more running trial.
+/// <see cref="ChooseTrialToRun"/> whenever it has room for one more running trial. <see cref="SaveState"/>
+/// is written with the experiment state and handed back to <see cref="RestoreState"/> by <c>Tuner.Restore</c>.
 /// </summary>
 public interface ITrialScheduler
 {
@@ -35,6 +38,23 @@ public interface ITrialScheduler
 
     /// <summary>A pending or paused trial to start now, or null to start none (the experiment may then create a new trial).</summary>
     Trial? ChooseTrialToRun(ITrialRunner runner);
+
+    /// <summary>
+    /// Everything needed to continue scheduling later, saved with the experiment; null (the default) for a
+    /// scheduler that keeps none, whose restored experiment then hands it every unfinished trial again
+    /// through <see cref="OnTrialAdd"/>.
+    /// </summary>
+    JsonObject? SaveState() => null;
+
+    /// <summary>
+    /// Continues from <see cref="SaveState"/>'s output, after <see cref="Initialize"/>, with the restored
+    /// experiment's trials in <paramref name="runner"/> (finished ones as they ended, unfinished ones pending
+    /// or paused at their latest checkpoint).
+    /// </summary>
+    /// <exception cref="InvalidDataException"><paramref name="state"/> was saved by a scheduler of another kind or with other settings.</exception>
+    void RestoreState(ITrialRunner runner, JsonObject state)
+    {
+    }
 }
 
 /// <summary>The experiment as a scheduler sees it.</summary>
@@ -51,14 +71,4 @@ public interface ITrialRunner
 
     /// <summary>The next run of a paused (or about to pause) trial uses <paramref name="config"/> and restores <paramref name="checkpoint"/> (PBT's exploit).</summary>
     void ResetTrial(Trial trial, TrialConfig config, Checkpoint? checkpoint);
-}
-
-/// <summary>
-/// A scheduler that can rebuild its state from the results of a restored experiment's trials
-/// (<c>Tuner.Restore</c>); schedulers without it start over with the unfinished trials only.
-/// </summary>
-internal interface IRestorableScheduler
-{
-    /// <summary>Takes a trial of the interrupted experiment (finished or not) with all its results.</summary>
-    void RestoreTrial(ITrialRunner runner, Trial trial);
 }

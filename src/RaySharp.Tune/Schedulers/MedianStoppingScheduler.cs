@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RaySharp.Tune;
 
 /// <summary>
@@ -71,6 +73,15 @@ public sealed class MedianStoppingScheduler : ITrialScheduler
 
     /// <inheritdoc />
     public Trial? ChooseTrialToRun(ITrialRunner runner) => SchedulerHelpers.FirstPendingThenPaused(runner);
+
+    /// <summary>Nothing of its own to save (its decisions follow from the trials' results), so restored paused trials stay paused.</summary>
+    /// <returns>An empty state.</returns>
+    public JsonObject SaveState() => new() { ["scheduler"] = nameof(MedianStoppingScheduler) };
+
+    /// <inheritdoc />
+    public void RestoreState(ITrialRunner runner, JsonObject state)
+    {
+    }
 }
 
 /// <summary>Settings of <see cref="MedianStoppingScheduler"/>.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RaySharp.Tune;
 
 /// <summary>
@@ -13,7 +15,7 @@ public sealed class PbtScheduler : ITrialScheduler
 {
     private readonly PbtOptions _options;
     private readonly Dictionary<string, State> _states = new(StringComparer.Ordinal);
-    private readonly SeededRandom _random;
+    private SeededRandom _random;
     private string _metric = "";
     private TuneMode _mode;
 
@@ -98,6 +100,44 @@ public sealed class PbtScheduler : ITrialScheduler
         // Pending first; then the paused trial that is furthest behind, keeping the population in step.
         return runner.Trials.FirstOrDefault(t => t.Status == TrialStatus.Pending)
             ?? runner.Trials.Where(t => t.Status == TrialStatus.Paused).OrderBy(t => t.Iteration).FirstOrDefault();
+    }
+
+    /// <inheritdoc />
+    public JsonObject SaveState() => new()
+    {
+        ["scheduler"] = nameof(PbtScheduler),
+        ["random"] = SearchHistory.SaveRandom(_random),
+        ["trials"] = new JsonObject(_states.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)new JsonObject
+        {
+            ["score"] = s.Value.Score,
+            ["last_perturbation"] = s.Value.LastPerturbation,
+        }))),
+        ["exploits"] = new JsonArray(_exploits.Select(e => (JsonNode?)new JsonArray(e.Trial, e.Donor, e.Iteration)).ToArray()),
+    };
+
+    /// <inheritdoc />
+    public void RestoreState(ITrialRunner runner, JsonObject state)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(state);
+        const string Name = nameof(PbtScheduler);
+        _random = SearchHistory.RestoreRandom(state);
+        _states.Clear();
+        foreach (var (id, node) in SchedulerState.Required<JsonObject>(state, "trials", Name))
+        {
+            var saved = node as JsonObject ?? throw SchedulerState.Corrupt("trials", Name);
+            _states[id] = new State
+            {
+                Score = saved["score"]?.GetValue<double>(),
+                LastPerturbation = saved["last_perturbation"]?.GetValue<int>() ?? throw SchedulerState.Corrupt("last_perturbation", Name),
+            };
+        }
+        _exploits.Clear();
+        foreach (var node in SchedulerState.Required<JsonArray>(state, "exploits", Name))
+        {
+            var e = node as JsonArray ?? throw SchedulerState.Corrupt("exploits", Name);
+            _exploits.Add((e[0]!.GetValue<string>(), e[1]!.GetValue<string>(), e[2]!.GetValue<int>()));
+        }
     }
 
     /// <summary>A copy of <paramref name="config"/> with every mutated parameter perturbed or resampled.</summary>
