@@ -162,6 +162,52 @@ public sealed class RuntimeTests(ClusterFixture cluster) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task An_experiment_on_the_cluster_interrupted_halfway_resumes_without_repeating_finished_trials()
+    {
+        var space = new SearchSpace { ["seed"] = Space.Grid(1, 2, 3, 4, 5, 6) };
+        var dir = Path.Combine(_root, "restore");
+        using var cancel = new CancellationTokenSource();
+        var done = 0;
+        // Runs on the driver at each result: once two trials have finished, cancel the experiment when
+        // another one reaches iteration 3 (its checkpoint of iteration 3 is on disk by then).
+        var interrupter = new FunctionStopper((_, result) =>
+        {
+            if (result.Iteration == 6)
+                done++;
+            else if (result.Iteration == 3 && done >= 2)
+                cancel.Cancel();
+            return false;
+        });
+        var first = new Tuner(RemoteTrainables.Counter, space, Options("restore", "i", stopper: interrupter));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.FitAsync(cancel.Token).WaitAsync(Timeout));
+
+        var saved = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "experiment_state.json")))!["trials"]!.AsArray();
+        var finished = saved.Where(t => t!["status"]!.GetValue<string>() == "Terminated").Select(t => t!["id"]!.GetValue<string>()).ToHashSet();
+        var unfinished = saved.Where(t => t!["status"]!.GetValue<string>() == "Running").Select(t => t!["id"]!.GetValue<string>()).ToHashSet();
+        Assert.NotEmpty(finished);
+        Assert.NotEmpty(unfinished);
+        var finishedLines = finished.ToDictionary(id => id, id => File.ReadAllLines(Path.Combine(dir, "trials", id, "result.jsonl")));
+
+        var restored = await Fit(Tuner.Restore(dir, RemoteTrainables.Counter, space, Options("restore", "i")));
+
+        Assert.Equal(["00001", "00002", "00003", "00004", "00005", "00006"], restored.Trials.Select(t => t.Id));
+        Assert.Equal([1, 2, 3, 4, 5, 6], restored.Trials.Select(t => t.Config.Get<int>("seed")).Order());
+        Assert.All(restored.Trials, t => Assert.Equal(TrialStatus.Terminated, t.Status));
+        Assert.All(restored.Trials, t => Assert.Equal(6, Last(t, "i")));
+        foreach (var (id, lines) in finishedLines)
+            Assert.Equal(lines, File.ReadAllLines(Path.Combine(dir, "trials", id, "result.jsonl"))); // not run again
+        // Unfinished trials resume from the checkpoint they had (a trial still waiting for its actor had none).
+        var checkpoints = saved.ToDictionary(t => t!["id"]!.GetValue<string>(), t => t!["latest_checkpoint"]?.GetValue<int>() ?? 0);
+        Assert.Contains(unfinished, id => checkpoints[id] >= 3);
+        foreach (var trial in restored.Trials.Where(t => unfinished.Contains(t.Id)))
+        {
+            Assert.Equal(checkpoints[trial.Id], Last(trial, "restored_from"));
+            Assert.Equal(Enumerable.Range(1, 6), trial.Results.Select(r => r.Iteration));
+            Assert.NotEqual(Environment.ProcessId, (int)Last(trial, "pid"));
+        }
+    }
+
+    [Fact]
     public void A_trainable_that_captures_driver_state_is_rejected_before_any_trial_starts()
     {
         var captured = 0.5;

@@ -21,6 +21,8 @@ internal static class SchedulerEfficiency
         ("fifo", () => new FifoScheduler()),
         ("asha", () => new AshaScheduler(new() { MaxT = LearningCurves.MaxT, GracePeriod = 1, ReductionFactor = 4 })),
         ("asha_promotion", () => new AshaScheduler(new() { MaxT = LearningCurves.MaxT, GracePeriod = 1, ReductionFactor = 4, Variant = AshaVariant.Promotion })),
+        ("asha_rf3", () => new AshaScheduler(new() { MaxT = LearningCurves.MaxT, GracePeriod = 1, ReductionFactor = 3 })),
+        ("asha_promotion_rf3", () => new AshaScheduler(new() { MaxT = LearningCurves.MaxT, GracePeriod = 1, ReductionFactor = 3, Variant = AshaVariant.Promotion })),
         ("hyperband", () => new HyperBandScheduler(new() { MaxT = LearningCurves.MaxT, ReductionFactor = 3 })),
         ("median", () => new MedianStoppingScheduler(new() { GracePeriod = 5, MinSamplesRequired = 3 })),
     ];
