@@ -28,9 +28,10 @@ var results = await new Tuner(Spirals.Train, space, new TuneOptions
     Scheduler = new AshaScheduler(new() { MaxT = Spirals.Epochs, GracePeriod = 5, ReductionFactor = 3 }),
     ExperimentDirectory = Path.Combine(Path.GetTempPath(), "raysharp-tune-nn", DateTime.UtcNow.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)),
     Ray = ray,
+    Progress = Console.Out, // redrawn in place on a terminal; one status line per second when redirected
+    ProgressInterval = TimeSpan.FromSeconds(1),
 }).FitAsync();
 
-Console.WriteLine(results.ToTable(10));
 var best = results.GetBestTrial();
 Console.WriteLine($"{results.Trials.Count} trials, {results.TotalIterations} epochs in all (ASHA stopped {results.Trials.Count(t => t.Iteration < Spirals.Epochs)} early)");
 Console.WriteLine($"best: {best.Config.ToJson()}");

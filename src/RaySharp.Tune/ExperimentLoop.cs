@@ -104,6 +104,8 @@ internal sealed class ExperimentLoop : ITrialRunner
         var clock = Stopwatch.StartNew();
         using var files = new ExperimentFiles(directory, _options.Metric, _options.Mode, _options.KeepCheckpoints);
         _files = files;
+        var progress = _options.Progress is { } writer ? ProgressDisplay.Create(writer) : null;
+        await using var progressScope = (progress ?? ProgressDisplay.None).ConfigureAwait(false);
         var lastSave = clock.Elapsed;
         var lastProgress = clock.Elapsed;
         Exception? failure = null;
@@ -136,9 +138,9 @@ internal sealed class ExperimentLoop : ITrialRunner
                     files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited);
                     lastSave = clock.Elapsed;
                 }
-                if (_options.Progress is not null && clock.Elapsed - lastProgress >= _options.ProgressInterval)
+                if (progress is not null && clock.Elapsed - lastProgress >= _options.ProgressInterval)
                 {
-                    WriteProgress(_options.Progress, directory, clock.Elapsed);
+                    progress.Update(Snapshot(directory, clock.Elapsed), Status(directory, clock.Elapsed));
                     lastProgress = clock.Elapsed;
                 }
             }
@@ -177,8 +179,7 @@ internal sealed class ExperimentLoop : ITrialRunner
         files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited);
         var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, clock.Elapsed);
         files.WriteSummary(grid.ToCsv());
-        if (_options.Progress is not null)
-            WriteProgress(_options.Progress, directory, clock.Elapsed);
+        progress?.Complete(grid, Status(directory, clock.Elapsed));
         if (failure is not null)
             ExceptionDispatchInfo.Capture(failure).Throw();
         if (interrupted)
@@ -186,10 +187,11 @@ internal sealed class ExperimentLoop : ITrialRunner
         return grid;
     }
 
-    /// <summary>Trial counts by status, the best result so far, and the top trials.</summary>
-    private void WriteProgress(TextWriter writer, string directory, TimeSpan elapsed)
+    private ResultGrid Snapshot(string directory, TimeSpan elapsed) => new(_trials, _options.Metric, _options.Mode, directory, elapsed);
+
+    /// <summary>One line: trial counts by status, the best result so far, the time.</summary>
+    private string Status(string directory, TimeSpan elapsed)
     {
-        var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, elapsed);
         var counts = string.Join(", ", Enum.GetValues<TrialStatus>()
             .Select(s => (Status: s, Count: _trials.Count(t => t.Status == s)))
             .Where(c => c.Count > 0)
@@ -197,13 +199,10 @@ internal sealed class ExperimentLoop : ITrialRunner
         var best = "";
         if (_trials.Any(t => t.LastResult?.TryGet(_options.Metric) is not null))
         {
-            var top = grid.GetBestTrial();
+            var top = Snapshot(directory, elapsed).GetBestTrial();
             best = $" | best {_options.Metric} {TrialConfig.Format(top.LastResult![_options.Metric])} (trial {top.Id})";
         }
-        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"== Tune: {_trials.Count} trials ({counts}){best} | {elapsed.TotalSeconds:F1} s =="));
-        writer.Write(grid.ToTable(maxRows: 10));
-        writer.Flush();
+        return string.Create(CultureInfo.InvariantCulture, $"== Tune: {_trials.Count} trials ({counts}){best} | {elapsed.TotalSeconds:F1} s ==");
     }
 
     /// <summary>Fills free slots: the scheduler's choice first, else a new trial from the searcher.</summary>

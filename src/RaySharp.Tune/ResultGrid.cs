@@ -102,6 +102,21 @@ public sealed class ResultGrid
     /// <summary>A fixed-width text table of all trials, best first, for the terminal.</summary>
     public string ToTable(int maxRows = 20)
     {
+        var (header, rows, more) = TableRows(maxRows);
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var text = new StringBuilder();
+        text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))));
+        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        foreach (var row in rows)
+            text.AppendLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))));
+        if (more > 0)
+            text.AppendLine(CultureInfo.InvariantCulture, $"… {more} more trials");
+        return text.ToString();
+    }
+
+    /// <summary>The table's cells: header, the best <paramref name="maxRows"/> trials first, and how many were left out.</summary>
+    internal (string[] Header, List<string[]> Rows, int More) TableRows(int maxRows)
+    {
         var paths = Trials.SelectMany(t => t.Config.Paths).Distinct().ToArray();
         var header = new[] { "trial", "status", "iter" }.Concat(paths).Append(Metric).ToArray();
         var rows = Trials
@@ -112,15 +127,7 @@ public sealed class ResultGrid
                 .Append(Number(t.LastResult?.TryGet(Metric)))
                 .ToArray())
             .ToList();
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        var text = new StringBuilder();
-        text.AppendLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))));
-        text.AppendLine(string.Join("  ", widths.Select(w => new string('-', w))));
-        foreach (var row in rows)
-            text.AppendLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))));
-        if (Trials.Count > rows.Count)
-            text.AppendLine(CultureInfo.InvariantCulture, $"… {Trials.Count - rows.Count} more trials");
-        return text.ToString();
+        return (header, rows, Trials.Count - rows.Count);
     }
 
     private static double? BestOf(Trial t, string metric, TuneMode mode)

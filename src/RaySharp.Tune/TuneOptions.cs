@@ -46,8 +46,10 @@ public sealed class TuneOptions
     public TimeSpan StateSaveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Where a progress table (trial counts by status, best so far, the top trials) is written every
-    /// <see cref="ProgressInterval"/> and at the end, e.g. <c>Console.Out</c>. Default null: silent.
+    /// Where progress goes, e.g. <c>Console.Out</c>. Default null: silent. When this is the console and the
+    /// console is an interactive terminal, a live table (trial counts by status, best so far, the top
+    /// trials) is redrawn in place every <see cref="ProgressInterval"/> (Spectre.Console). Otherwise (a
+    /// file, a pipe, a CI log) each update is one plain status line, and the table is written once at the end.
     /// </summary>
     public TextWriter? Progress { get; init; }
 
