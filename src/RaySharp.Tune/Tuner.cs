@@ -52,11 +52,11 @@ public sealed class Tuner
     /// <paramref name="experimentDirectory"/>: finished trials are kept as they are and not run again;
     /// unfinished ones resume from their latest checkpoint on disk; the searcher continues from its saved
     /// state; trials the state did not yet list are created again. Pass the trainable, space and options
-    /// the experiment was started with (a fresh searcher and scheduler of the same kinds; ASHA rebuilds
-    /// its rungs from the saved results, other schedulers start over with the unfinished trials).
+    /// the experiment was started with (a fresh searcher and scheduler of the same kinds and settings; both
+    /// continue from the state saved with the experiment).
     /// </summary>
     /// <exception cref="FileNotFoundException">The directory holds no experiment state.</exception>
-    /// <exception cref="ArgumentException">The state was written for another metric or mode, or for another search space.</exception>
+    /// <exception cref="ArgumentException">The state was written for another metric or mode, search space, or kind of scheduler.</exception>
     public static Tuner Restore(string experimentDirectory, TrainableFunction trainable, SearchSpace space, TuneOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(experimentDirectory);
