@@ -83,10 +83,11 @@ public static unsafe class Blas
     }
 
     /// <summary>
-    /// Products with fewer multiply-adds than this run on the calling thread (a fork-join costs a few
-    /// microseconds). Internal so that tests can force the split paths on small shapes.
+    /// Products with fewer multiply-adds than this (about 40 µs of work on one core) run on the calling
+    /// thread: waking a pool thread and joining it costs tens of microseconds (an MLP step at batch 32
+    /// took twice as long split). Internal so that tests can force the split paths on small shapes.
     /// </summary>
-    internal static long ParallelMinWork { get; set; } = 1 << 20;
+    internal static long ParallelMinWork { get; set; } = 1 << 22;
 
     /// <summary>
     /// How many blocks a product (or a fused layer pass) of <paramref name="work"/> multiply-adds over

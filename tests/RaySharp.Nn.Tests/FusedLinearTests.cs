@@ -36,10 +36,11 @@ public class FusedLinearTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void Fused_linear_relu_matches_matmul_add_relu_at_a_large_batch(int threads)
+    public void Fused_linear_relu_matches_matmul_add_relu_at_a_batch_large_enough_to_split(int threads)
     {
         // At this size the default threshold splits the work whenever there is more than one thread.
-        const int batch = 1000, inF = 48, outF = 40;
+        const int batch = 2400, inF = 48, outF = 40;
+        Assert.True((long)batch * inF * outF >= Blas.ParallelMinWork, "the shape no longer reaches the split threshold");
         var x = R(66, batch, inF);
         var w = R(67, outF, inF);
         var b = R(68, outF);
