@@ -46,7 +46,16 @@ public sealed partial class Tensor
     /// gradient (the MLP hot path); other activations are applied as a separate operation.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation)
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation) =>
+        Linear(input, weight, bias, activation, hidden: false);
+
+    /// <summary>
+    /// <see cref="Linear(Tensor, Tensor, Tensor?, Activation)"/>; with <paramref name="hidden"/> (and a
+    /// fused activation) the result's storage is rented from the array pool and the tensor is marked
+    /// <see cref="HiddenPooled"/>: only for activations that the caller alone sees and hands to one
+    /// consuming operation (<see cref="Mlp"/>'s hidden layers).
+    /// </summary>
+    internal static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation, bool hidden)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -61,7 +70,11 @@ public sealed partial class Tensor
         var rows = inF == 0 ? 0 : input.Length / inF;
         var shape = (int[])input._shape.Clone();
         shape[^1] = outF;
-        var o = new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
+        // Fresh multi-megabyte arrays every step cost page faults (the GC returns freed large-object
+        // memory to the kernel), so hidden activations reuse pooled arrays.
+        var o = hidden
+            ? new Tensor(System.Buffers.ArrayPool<float>.Shared.Rent(rows * outF), 0, shape) { HiddenPooled = true }
+            : new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
         // One block of rows per thread: its product, then bias and activation on those rows while
         // they are still in that core's cache.
         var blocks = Blas.Blocks((long)rows * inF * outF, rows);
