@@ -16,7 +16,7 @@ internal sealed class NnBenchmark : IBenchmark
 
     public string Verb => "nn";
 
-    public string Description => "tensors, autodiff, optimisers and classic-control environments [--threads N]";
+    public string Description => "tensors, autodiff, optimisers and classic-control environments [--threads N] [--only sgemm|mlp|env]";
 
     public Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
@@ -27,14 +27,18 @@ internal sealed class NnBenchmark : IBenchmark
                 throw new ArgumentException("--threads needs a positive number (Blas.Threads for this run).");
             Blas.Threads = threads;
         }
+        var onlyAt = context.Args.ToList().IndexOf("--only");
+        var only = onlyAt >= 0 && onlyAt + 1 < context.Args.Count ? context.Args[onlyAt + 1] : null;
+        if (onlyAt >= 0 && only is not ("sgemm" or "mlp" or "env"))
+            throw new ArgumentException("--only needs one of sgemm, mlp, env (the section to run).");
         var runs = context.Quick ? 3 : 7;
         var seconds = context.Quick ? 0.15 : 0.4;
         report.Note($"matrix multiply: {(Blas.IsNative ? Blas.LibraryName : "managed fallback (OpenBLAS not found)")}, {Blas.Threads} thread(s)");
 
-        Sgemm(report, runs, seconds, cancellationToken);
+        if (only is null or "sgemm") Sgemm(report, runs, seconds, cancellationToken);
         // The training step's reference is OpenBLAS sgemm at the largest size (its asymptotic rate).
-        Mlp(report, runs, seconds, ReferenceRun(2048, seconds / 2), cancellationToken);
-        Envs(report, runs, seconds, cancellationToken);
+        if (only is null or "mlp") Mlp(report, runs, seconds, ReferenceRun(2048, seconds / 2), cancellationToken);
+        if (only is null or "env") Envs(report, runs, seconds, cancellationToken);
         return Task.CompletedTask;
     }
 
