@@ -92,9 +92,11 @@ public static unsafe class Blas
     /// <summary>
     /// How many blocks a product (or a fused layer pass) of <paramref name="work"/> multiply-adds over
     /// <paramref name="rows"/> splittable rows is divided into: 1 below <see cref="ParallelMinWork"/>.
+    /// A native library without <c>openblas_set_num_threads</c> keeps its own threading, so nothing is
+    /// split on top of it.
     /// </summary>
     internal static int Blocks(long work, int rows) =>
-        _threads > 1 && work >= ParallelMinWork ? Math.Max(1, Math.Min(_threads, rows)) : 1;
+        _threads > 1 && work >= ParallelMinWork && (NativeSetThreads != null || !IsNative) ? Math.Max(1, Math.Min(_threads, rows)) : 1;
 
     /// <summary>Runs <paramref name="body"/>(block) for block = 0 … blocks-1, in parallel when blocks &gt; 1.</summary>
     internal static void ForBlocks(int blocks, Action<int> body)
