@@ -40,18 +40,32 @@ public sealed partial class Tensor
     /// Back-propagates from this one-element tensor (usually a loss): adds d(this)/d(leaf) to
     /// <see cref="Grad"/> of every leaf that requires a gradient.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The tensor has more than one element or no gradient history.</exception>
-    public void Backward()
+    /// <param name="retainGraph">
+    /// Keep the graph usable for another backward pass. By default (as in PyTorch) the hidden
+    /// activations that <see cref="Mlp"/> keeps for its backward pass go back to a pool afterwards,
+    /// and a second backward pass through those layers throws; pass true to the earlier pass(es) when
+    /// the same graph is to be back-propagated again.
+    /// </param>
+    /// <exception cref="InvalidOperationException">
+    /// The tensor has more than one element or no gradient history, or the graph's activations were
+    /// freed by an earlier backward pass.
+    /// </exception>
+    public void Backward(bool retainGraph = false)
     {
         if (Length != 1)
             throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, got shape {FormatShape(_shape)}; pass the output gradient explicitly.");
-        Backward(Full(1f, _shape));
+        Backward(Full(1f, _shape), retainGraph);
     }
 
     /// <summary>Back-propagates <paramref name="gradient"/> (the gradient of some scalar with respect to this tensor).</summary>
+    /// <param name="gradient">d(scalar)/d(this), of this tensor's shape.</param>
+    /// <param name="retainGraph">As for <see cref="Backward(bool)"/>.</param>
     /// <exception cref="ArgumentException">The gradient's shape differs from this tensor's.</exception>
-    /// <exception cref="InvalidOperationException">This tensor does not require a gradient.</exception>
-    public void Backward(Tensor gradient)
+    /// <exception cref="InvalidOperationException">
+    /// This tensor does not require a gradient, or the graph's activations were freed by an earlier
+    /// backward pass.
+    /// </exception>
+    public void Backward(Tensor gradient, bool retainGraph = false)
     {
         ArgumentNullException.ThrowIfNull(gradient);
         if (!RequiresGrad)
@@ -60,6 +74,9 @@ public sealed partial class Tensor
             throw new ArgumentException($"Backward gradient has shape {FormatShape(gradient._shape)} but the tensor has shape {FormatShape(_shape)}.", nameof(gradient));
 
         var order = TopologicalOrder(this);
+        foreach (var t in order)
+            if (t.Node is not null && (t._storageReleased || Array.Exists(t.Node.Inputs, i => i._storageReleased)))
+                throw new InvalidOperationException("Backward() reached activations that an earlier backward pass through the same graph already freed; pass retainGraph: true to the earlier Backward call(s) to back-propagate a graph more than once.");
         TensorPrimitives.Add(GradSpan(), gradient.Span, GradSpan());
         for (var i = order.Count - 1; i >= 0; i--)
         {
@@ -72,6 +89,25 @@ public sealed partial class Tensor
             t._gradPooled = false;
             t.Grad = null;
         }
+        if (!retainGraph)
+            foreach (var t in order) t.ReleaseHiddenStorage();
+    }
+
+    /// <summary>
+    /// Set on a hidden activation whose storage was rented from <see cref="System.Buffers.ArrayPool{T}"/>:
+    /// only the layer that consumes it and the graph ever read it (see <see cref="Mlp"/>), so it goes
+    /// back to the pool when no recorded operation reads it, or after a backward pass.
+    /// </summary>
+    internal bool HiddenPooled { get; init; }
+
+    private bool _storageReleased;
+
+    /// <summary>Returns a pooled hidden activation's storage (once); later backward passes that reach it throw.</summary>
+    internal void ReleaseHiddenStorage()
+    {
+        if (!HiddenPooled || _storageReleased) return;
+        _storageReleased = true;
+        System.Buffers.ArrayPool<float>.Shared.Return(_data);
     }
 
     private static List<Tensor> TopologicalOrder(Tensor root)

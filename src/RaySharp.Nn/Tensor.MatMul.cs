@@ -46,7 +46,16 @@ public sealed partial class Tensor
     /// gradient (the MLP hot path); other activations are applied as a separate operation.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation)
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation) =>
+        Linear(input, weight, bias, activation, hidden: false);
+
+    /// <summary>
+    /// <see cref="Linear(Tensor, Tensor, Tensor?, Activation)"/>; with <paramref name="hidden"/> (and a
+    /// fused activation) the result's storage is rented from the array pool and the tensor is marked
+    /// <see cref="HiddenPooled"/>: only for activations that the caller alone sees and hands to one
+    /// consuming operation (<see cref="Mlp"/>'s hidden layers).
+    /// </summary>
+    internal static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Activation activation, bool hidden)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -61,61 +70,79 @@ public sealed partial class Tensor
         var rows = inF == 0 ? 0 : input.Length / inF;
         var shape = (int[])input._shape.Clone();
         shape[^1] = outF;
-        var o = new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
-        Blas.Sgemm(false, true, rows, outF, inF, 1f, input.Span, weight.Span, 0f, o.Span);
-        // Bias and activation in one pass over each row while it is in cache.
-        RowChunks(rows, outF, (start, end, _) => BiasActivationRows(o, bias, activation, outF, start, end));
+        // Fresh multi-megabyte arrays every step cost page faults (the GC returns freed large-object
+        // memory to the kernel), so hidden activations reuse pooled arrays.
+        var o = hidden
+            ? new Tensor(System.Buffers.ArrayPool<float>.Shared.Rent(rows * outF), 0, shape) { HiddenPooled = true }
+            : new Tensor(GC.AllocateUninitializedArray<float>(rows * outF), shape);
+        // One block of rows per thread: its product, then bias and activation on those rows while
+        // they are still in that core's cache.
+        var blocks = Blas.Blocks((long)rows * inF * outF, rows);
+        Blas.ForBlocks(blocks, blk =>
+        {
+            int r0 = Blas.BlockStart(rows, blocks, blk), r1 = Blas.BlockStart(rows, blocks, blk + 1);
+            Blas.SgemmSerial(false, true, r1 - r0, outF, inF, 1f, input.Span.Slice(r0 * inF, (r1 - r0) * inF), weight.Span,
+                0f, o.Span.Slice(r0 * outF, (r1 - r0) * outF));
+            BiasActivationRows(o, bias, activation, outF, r0, r1);
+        });
 
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
         if (!tracks) return o;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record(o, inputs, r =>
-        {
-            // r's gradient buffer belongs to this operation alone (it is released right after), so the
-            // gradient at the pre-activation overwrites it in place, row by row, while the bias
-            // gradient is summed from the same rows (one partial sum per chunk).
-            var wantBias = bias is not null && bias.RequiresGrad;
-            var partials = new float[RowChunkCount(rows, outF)][];
-            RowChunks(rows, outF, (start, end, chunk) =>
-                partials[chunk] = ActivationGradRows(r, activation, outF, start, end, wantBias));
-            var g = r.Grad!.Span;
-            if (wantBias)
-            {
-                var db = bias!.GradSpan();
-                foreach (var part in partials) TensorPrimitives.Add(db, part, db);
-            }
-            if (input.RequiresGrad)
-            {
-                var dx = input.GradSpan(out var fresh);
-                Blas.Sgemm(false, false, rows, inF, outF, 1f, g, weight.Span, fresh ? 0f : 1f, dx);
-            }
-            if (weight.RequiresGrad)
-            {
-                var dw = weight.GradSpan(out var fresh);
-                Blas.Sgemm(true, false, outF, inF, rows, 1f, g, input.Span, fresh ? 0f : 1f, dw);
-            }
-        });
+        return Record(o, inputs, r => LinearBackward(r, input, weight, bias, activation, rows, inF, outF));
     }
 
-    private const int ParallelRowElements = 1 << 16;
-
-    private static int RowChunkCount(int rows, int rowSize) =>
-        (long)rows * rowSize >= ParallelRowElements && Blas.Threads > 1 ? Math.Min(Blas.Threads, rows) : 1;
-
     /// <summary>
-    /// Runs <paramref name="body"/>(start, end, chunk) over row ranges: on <see cref="Blas.Threads"/>
-    /// threads for large tensors (so elementwise passes use the cores sgemm uses), inline otherwise.
+    /// The backward pass of <see cref="Linear(Tensor, Tensor, Tensor?, Activation)"/>, one block of rows
+    /// per thread: the activation's derivative turns the block's rows of r's gradient into
+    /// pre-activation gradients in place (r's gradient buffer belongs to this operation alone; it is
+    /// released right after) while their column sums give the block's bias gradient; the same rows
+    /// then give the block's rows of dX = G·W and its share of dW = Gᵀ·X, summed after the loop.
     /// </summary>
-    private static void RowChunks(int rows, int rowSize, Action<int, int, int> body)
+    private static void LinearBackward(Tensor r, Tensor input, Tensor weight, Tensor? bias, Activation activation, int rows, int inF, int outF)
     {
-        var chunks = RowChunkCount(rows, rowSize);
-        if (chunks == 1)
+        var wantBias = bias is not null && bias.RequiresGrad;
+        var dxFresh = false;
+        var dwFresh = false;
+        if (input.RequiresGrad) input.GradSpan(out dxFresh);
+        if (weight.RequiresGrad) weight.GradSpan(out dwFresh);
+        var blocks = Blas.Blocks((long)rows * inF * outF, rows);
+        var biasSums = new float[blocks][];
+        // Block 0 writes dW itself; the others write partial products that are added to it afterwards.
+        var dwParts = new float[blocks][];
+        for (var blk = 1; weight.RequiresGrad && blk < blocks; blk++)
+            dwParts[blk] = System.Buffers.ArrayPool<float>.Shared.Rent(outF * inF);
+        try
         {
-            body(0, rows, 0);
-            return;
+            Blas.ForBlocks(blocks, blk =>
+            {
+                int r0 = Blas.BlockStart(rows, blocks, blk), r1 = Blas.BlockStart(rows, blocks, blk + 1), n = r1 - r0;
+                biasSums[blk] = ActivationGradRows(r, activation, outF, r0, r1, wantBias);
+                var g = r.Grad!.Span.Slice(r0 * outF, n * outF);
+                if (input.RequiresGrad)
+                    Blas.SgemmSerial(false, false, n, inF, outF, 1f, g, weight.Span, dxFresh ? 0f : 1f, input._grad!.Span.Slice(r0 * inF, n * inF));
+                if (weight.RequiresGrad)
+                {
+                    var dw = blk == 0 ? weight._grad!.Span : dwParts[blk].AsSpan(0, outF * inF);
+                    Blas.SgemmSerial(true, false, outF, inF, n, 1f, g, input.Span.Slice(r0 * inF, n * inF), blk == 0 && !dwFresh ? 1f : 0f, dw);
+                }
+            });
+            if (weight.RequiresGrad)
+            {
+                var dw = weight._grad!.Span;
+                for (var blk = 1; blk < blocks; blk++) TensorPrimitives.Add(dw, dwParts[blk].AsSpan(0, outF * inF), dw);
+            }
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
-            c => body((int)((long)c * rows / chunks), (int)((long)(c + 1) * rows / chunks), c));
+        finally
+        {
+            for (var blk = 1; blk < blocks; blk++)
+                if (dwParts[blk] is { } part) System.Buffers.ArrayPool<float>.Shared.Return(part);
+        }
+        if (wantBias)
+        {
+            var db = bias!.GradSpan();
+            foreach (var part in biasSums) TensorPrimitives.Add(db, part, db);
+        }
     }
 
     private static void BiasActivationRows(Tensor o, Tensor? bias, Activation activation, int outF, int start, int end)

@@ -7,7 +7,7 @@ namespace RaySharp.Nn;
 /// A float32 tensor of rank 0 to 4 over contiguous row-major storage, with reverse-mode autodiff.
 /// Operations return new tensors; when any input has <see cref="RequiresGrad"/> set (and gradient
 /// recording is on, see <see cref="NoGrad"/>), the result remembers how it was made so that
-/// <see cref="Backward()"/> can fill <see cref="Grad"/> of every leaf that requires a gradient.
+/// <see cref="Backward(bool)"/> can fill <see cref="Grad"/> of every leaf that requires a gradient.
 /// <see cref="Reshape"/>, <see cref="Slice"/>, <see cref="Select"/> and <see cref="Detach"/> are views
 /// that share storage; every other operation copies.
 /// </summary>
@@ -59,7 +59,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// The accumulated gradient after <see cref="Backward()"/> (null until then); may be set, with a
+    /// The accumulated gradient after <see cref="Backward(bool)"/> (null until then); may be set, with a
     /// tensor of this tensor's shape, to seed or replace it.
     /// </summary>
     /// <exception cref="ArgumentException">The value's shape differs from this tensor's.</exception>

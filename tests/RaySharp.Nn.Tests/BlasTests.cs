@@ -61,6 +61,30 @@ public class BlasTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void Products_split_across_threads_match_a_naive_triple_loop(bool transA, bool transB, int m, int n, int k)
+    {
+        // Every product is split (three uneven blocks of rows, or of columns when n > m) down to the smallest.
+        var rng = new Rng(43);
+        var a = Tensor.Uniform(rng, -1, 1, m * k).ToArray();
+        var b = Tensor.Uniform(rng, -1, 1, k * n).ToArray();
+        var c = Tensor.Uniform(rng, -1, 1, m * n).ToArray();
+        var expected = new double[m * n];
+        for (var i = 0; i < m; i++)
+            for (var j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (var p = 0; p < k; p++)
+                    s += (double)(transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+                expected[i * n + j] = 1.5 * s - 0.5 * c[i * n + j];
+            }
+        using (SplitEverything.Scope(threads: 3))
+            Blas.Sgemm(transA, transB, m, n, k, 1.5f, a, b, -0.5f, c);
+        for (var i = 0; i < c.Length; i++)
+            Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4 * Math.Max(1, k), $"C[{i}] = {c[i]} but expected {expected[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public void With_beta_zero_the_output_may_hold_garbage_such_as_NaN(bool transA, bool transB, int m, int n, int k)
     {
         var rng = new Rng(5);
@@ -101,5 +125,29 @@ public class BlasTests
     public void Thread_count_must_be_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Blas.Threads = 0);
+    }
+}
+
+/// <summary>
+/// Makes every product and fused layer pass split into blocks, however small, until disposed (the
+/// default threshold keeps small shapes on one thread, so the split code paths would go untested).
+/// </summary>
+internal sealed class SplitEverything : IDisposable
+{
+    private readonly int _threads = Blas.Threads;
+    private readonly long _minWork = Blas.ParallelMinWork;
+
+    private SplitEverything(int threads)
+    {
+        Blas.Threads = threads;
+        Blas.ParallelMinWork = 0;
+    }
+
+    public static SplitEverything Scope(int threads) => new(threads);
+
+    public void Dispose()
+    {
+        Blas.Threads = _threads;
+        Blas.ParallelMinWork = _minWork;
     }
 }

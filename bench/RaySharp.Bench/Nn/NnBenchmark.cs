@@ -16,7 +16,7 @@ internal sealed class NnBenchmark : IBenchmark
 
     public string Verb => "nn";
 
-    public string Description => "tensors, autodiff, optimisers and classic-control environments [--threads N]";
+    public string Description => "tensors, autodiff, optimisers and classic-control environments [--threads N] [--only sgemm|mlp|env]";
 
     public Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
@@ -27,14 +27,18 @@ internal sealed class NnBenchmark : IBenchmark
                 throw new ArgumentException("--threads needs a positive number (Blas.Threads for this run).");
             Blas.Threads = threads;
         }
+        var onlyAt = context.Args.ToList().IndexOf("--only");
+        var only = onlyAt >= 0 && onlyAt + 1 < context.Args.Count ? context.Args[onlyAt + 1] : null;
+        if (onlyAt >= 0 && only is not ("sgemm" or "mlp" or "env"))
+            throw new ArgumentException("--only needs one of sgemm, mlp, env (the section to run).");
         var runs = context.Quick ? 3 : 7;
         var seconds = context.Quick ? 0.15 : 0.4;
         report.Note($"matrix multiply: {(Blas.IsNative ? Blas.LibraryName : "managed fallback (OpenBLAS not found)")}, {Blas.Threads} thread(s)");
 
-        Sgemm(report, runs, seconds, cancellationToken);
+        if (only is null or "sgemm") Sgemm(report, runs, seconds, cancellationToken);
         // The training step's reference is OpenBLAS sgemm at the largest size (its asymptotic rate).
-        Mlp(report, runs, seconds, ReferenceRun(2048, seconds / 2), cancellationToken);
-        Envs(report, runs, seconds, cancellationToken);
+        if (only is null or "mlp") Mlp(report, runs, seconds, ReferenceRun(2048, seconds / 2), cancellationToken);
+        if (only is null or "env") Envs(report, runs, seconds, cancellationToken);
         return Task.CompletedTask;
     }
 
@@ -43,6 +47,31 @@ internal sealed class NnBenchmark : IBenchmark
     [DllImport("libopenblas.so.0", EntryPoint = "cblas_sgemm")]
     private static extern void OpenBlasSgemm(int order, int transA, int transB, int m, int n, int k, float alpha,
         float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc);
+
+    [DllImport("libopenblas.so.0", EntryPoint = "openblas_set_num_threads")]
+    private static extern void OpenBlasSetThreads(int threads);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with OpenBLAS's own threading at <see cref="Blas.Threads"/> threads,
+    /// so the reference is OpenBLAS as it is usually called. RaySharp.Nn keeps OpenBLAS at one thread
+    /// and splits products across its own threads (see <see cref="Blas"/>), so the count is put back
+    /// to 1 afterwards. OpenBLAS's idle workers keep polling for new work for about 0.1 s (2^28 cycles,
+    /// its default thread timeout) before they sleep; the pause after the reference keeps that polling
+    /// out of whatever is timed next.
+    /// </summary>
+    private static T WithOpenBlasThreads<T>(Func<T> work)
+    {
+        OpenBlasSetThreads(Blas.Threads);
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            OpenBlasSetThreads(1);
+            Thread.Sleep(200);
+        }
+    }
 
     /// <summary>Runs the sgemm section: our path, OpenBLAS called directly, and the managed kernel.</summary>
     private static void Sgemm(BenchReport report, int runs, double seconds, CancellationToken ct)
@@ -62,10 +91,10 @@ internal sealed class NnBenchmark : IBenchmark
             if (Blas.IsNative)
             {
                 float[] ad = a.ToArray(), bd = b.ToArray(), cd = new float[n * n];
-                var direct = Measure.Rate(runs, iters, () =>
+                var direct = WithOpenBlasThreads(() => Measure.Rate(runs, iters, () =>
                 {
                     for (var i = 0; i < iters; i++) OpenBlasSgemm(101, 111, 111, n, n, n, 1f, ad, n, bd, n, 0f, cd, n);
-                });
+                }));
                 var stat = report.Add($"ref_openblas_sgemm_{n}", "GFLOP/s", direct.Select(r => r * flops / 1e9).ToArray());
                 peak = Math.Max(peak, stat.Mean);
             }
@@ -98,8 +127,13 @@ internal sealed class NnBenchmark : IBenchmark
         Action one = Blas.IsNative
             ? () => OpenBlasSgemm(101, 111, 111, n, n, n, 1f, a, n, b, n, 0f, c, n)
             : () => Blas.Sgemm(false, false, n, n, n, 1f, a, b, 0f, c);
-        var iters = Math.Max(Calibrate(one, seconds), 2);
-        return () => iters * 2.0 * n * n * n / Time(() => { for (var i = 0; i < iters; i++) one(); }) / 1e9;
+        if (!Blas.IsNative)
+        {
+            var managedIters = Math.Max(Calibrate(one, seconds), 2);
+            return () => managedIters * 2.0 * n * n * n / Time(() => { for (var i = 0; i < managedIters; i++) one(); }) / 1e9;
+        }
+        var iters = WithOpenBlasThreads(() => Math.Max(Calibrate(one, seconds), 2));
+        return () => WithOpenBlasThreads(() => iters * 2.0 * n * n * n / Time(() => { for (var i = 0; i < iters; i++) one(); }) / 1e9);
     }
 
     private static double Median(double[] values)

@@ -52,7 +52,13 @@ public sealed class Mlp : Module
         for (var i = 0; i < _layers.Length; i++)
         {
             var layer = _layers[i];
-            x = Tensor.Linear(x, layer.Weight, layer.Bias, i < _layers.Length - 1 ? Activation : OutputActivation);
+            var next = i < _layers.Length - 1
+                ? Tensor.Linear(x, layer.Weight, layer.Bias, Activation, hidden: true)
+                : Tensor.Linear(x, layer.Weight, layer.Bias, OutputActivation);
+            // A hidden activation that no recorded operation refers to (inference, or no parameter
+            // requires a gradient) is dead now; otherwise the graph frees it after Backward().
+            if (next.Node is null) x.ReleaseHiddenStorage();
+            x = next;
         }
         return x;
     }
