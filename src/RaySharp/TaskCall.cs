@@ -85,6 +85,7 @@ internal static class TaskArgs
     public static ArgSpec Ref<T>(ObjectRef<T> value, int index)
     {
         ArgumentNullException.ThrowIfNull(value, $"arg{index + 1}");
+        value.ThrowIfDisposed();
         return new ArgSpec { Refs = [value.Id] };
     }
 
@@ -95,7 +96,11 @@ internal static class TaskArgs
         ArgumentNullException.ThrowIfNull(values, $"arg{index + 1}");
         var ids = new ObjectId[values.Length];
         for (var i = 0; i < ids.Length; i++)
-            ids[i] = (values[i] ?? throw new ArgumentException($"Element {i} of argument {index + 1} is null.", $"arg{index + 1}")).Id;
+        {
+            var element = values[i] ?? throw new ArgumentException($"Element {i} of argument {index + 1} is null.", $"arg{index + 1}");
+            element.ThrowIfDisposed();
+            ids[i] = element.Id;
+        }
         return new ArgSpec { Refs = ids, Gather = true };
     }
 }

@@ -186,6 +186,7 @@ internal sealed class ObjectRefFormatter<T> : IMessagePackFormatter<ObjectRef<T>
             writer.WriteNil();
             return;
         }
+        value.ThrowIfDisposed();
         value.Ray.OwnedHead?.MarkEscaped(value.Id);
         new ObjectIdFormatter().Serialize(ref writer, value.Id, options);
     }
