@@ -19,7 +19,6 @@ namespace RaySharp;
 /// </remarks>
 public class ObjectRef : IDisposable
 {
-    private readonly bool _counted;
     private int _disposed;
 
     /// <param name="id">The object.</param>
@@ -29,23 +28,14 @@ public class ObjectRef : IDisposable
     {
         Id = id;
         Ray = ray;
-        if (ray.OwnedHead is { } head)
-        {
-            if (!counted)
-                head.AddLocalRef(id);
-            _counted = true;
-        }
-        else
-        {
-            GC.SuppressFinalize(this);
-        }
+        ray.Client.AddRef(id, counted);
     }
 
     /// <summary>Tells the node this handle is gone, so an object nothing references any more is freed.</summary>
     ~ObjectRef()
     {
-        if (_counted && Interlocked.Exchange(ref _disposed, 1) == 0)
-            Ray.OwnedHead?.DropLocalRef(Id);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Ray.Client.DropRef(Id);
     }
 
     /// <summary>
@@ -60,8 +50,7 @@ public class ObjectRef : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         GC.SuppressFinalize(this);
-        if (_counted)
-            Ray.OwnedHead?.DropLocalRef(Id);
+        Ray.Client.DropRef(Id);
     }
 
     /// <summary>True once <see cref="Dispose"/> was called on this handle.</summary>

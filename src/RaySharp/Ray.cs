@@ -109,11 +109,11 @@ public sealed partial class Ray : IAsyncDisposable
         if (encoded.Large)
         {
             ObjectValues.WriteAsync(Client.Store, id, encoded).AsTask().GetAwaiter().GetResult();
-            Client.Put(id, null);
+            Client.Put(id, null, encoded.Refs);
         }
         else
         {
-            Client.Put(id, encoded.Packed);
+            Client.Put(id, encoded.Packed, encoded.Refs);
         }
         return new ObjectRef<T>(id, this, counted: true);
     }

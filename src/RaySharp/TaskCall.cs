@@ -53,6 +53,7 @@ public sealed class TaskCall<TR>
         _submitted = true;
         spec.Id = new TaskId(_ray.JobId, UniqueIds.Next());
         _ray.Client.Submit(spec);
+        GC.KeepAlive(spec); // its refs (in ArgSpec.ContainedRefs) stay reachable until the node has the spec
         return new ObjectRef<TR>(ObjectId.ForReturn(spec.Id), _ray, counted: true);
     }
 
@@ -72,14 +73,21 @@ internal static class TaskArgs
 {
     public static ArgSpec Value<T>(T value, Delegate function, int index)
     {
-        try
+        byte[] bytes;
+        ObjectRef[]? refs;
+        using (var scope = ContainedRefs.Collect())
         {
-            return new ArgSpec { Inline = MessagePack.MessagePackSerializer.Serialize(value, RaySerializer.Values) };
+            try
+            {
+                bytes = MessagePack.MessagePackSerializer.Serialize(value, RaySerializer.Values);
+                refs = scope.Refs;
+            }
+            catch (Exception e) when (e is MessagePack.MessagePackSerializationException or InvalidOperationException or NotSupportedException)
+            {
+                bytes = RaySerializer.Serialize(value, $"Argument {index + 1} of {function.Method.Name}", out refs); // throws with the reason
+            }
         }
-        catch (Exception e) when (e is MessagePack.MessagePackSerializationException or InvalidOperationException or NotSupportedException)
-        {
-            return new ArgSpec { Inline = RaySerializer.Serialize(value, $"Argument {index + 1} of {function.Method.Name}") };
-        }
+        return new ArgSpec { Inline = bytes, Contained = ContainedRefs.Ids(refs), ContainedRefs = refs };
     }
 
     public static ArgSpec Ref<T>(ObjectRef<T> value, int index)
