@@ -159,4 +159,38 @@ public static class ObjectRefExtensions
         array.ThrowIfDisposed();
         return new MemoryRef<T>(array);
     }
+
+    /// <summary>
+    /// Waits for an array and reads it without copying it when it is a large blittable array in the
+    /// node's shared-memory store (see <see cref="ArrayView{T}"/>); dispose the view when done.
+    /// </summary>
+    /// <param name="array">The array's ref.</param>
+    /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
+    /// <exception cref="ObjectDisposedException">The ref was disposed.</exception>
+    public static ArrayView<T> GetView<T>(this ObjectRef<T[]> array, TimeSpan? timeout = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        array.ThrowIfDisposed();
+        var value = array.Ray.GetValue(array.Id, timeout);
+        var view = ArrayView<T>.OpenAsync(array.Ray, array.Id, value, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        GC.KeepAlive(array);
+        return view;
+    }
+
+    /// <summary>Async form of <see cref="GetView{T}"/>.</summary>
+    /// <param name="array">The array's ref.</param>
+    /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
+    /// <param name="cancellationToken">Stops waiting (the task keeps running).</param>
+    /// <exception cref="ObjectDisposedException">The ref was disposed.</exception>
+    public static async ValueTask<ArrayView<T>> GetViewAsync<T>(this ObjectRef<T[]> array, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        array.ThrowIfDisposed();
+        var value = await array.Ray.GetValueAsync(array.Id, timeout, cancellationToken).ConfigureAwait(false);
+        var view = await ArrayView<T>.OpenAsync(array.Ray, array.Id, value, cancellationToken).ConfigureAwait(false);
+        GC.KeepAlive(array);
+        return view;
+    }
 }

@@ -97,6 +97,9 @@ internal static class ObjectValues
 
     public static T Decode<T>(ObjectView<ObjectId> view) => (T)Decode(typeof(T), view)!;
 
+    /// <summary>True when the stored object is a raw array (readable in place), not MessagePack.</summary>
+    public static bool IsRaw(ObjectView<ObjectId> view) => view.Metadata.Span[0] == RawLayout;
+
     /// <summary>
     /// For a <c>ReadOnlyMemory&lt;E&gt;</c> parameter: the stored raw array in place (no copy), valid while
     /// the view is open. Null when the parameter is of another type or the object is not raw.
