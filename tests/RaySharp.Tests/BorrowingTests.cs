@@ -126,6 +126,35 @@ public sealed class BorrowingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_object_a_task_puts_and_returns_inside_its_result_outlives_the_task_and_the_result()
+    {
+        var made = _ray.Task(Boxes.PutAndReturn, 3f).Remote();
+        var inner = (await Within.Await(made.GetAsync(), "the box a task made")).Ref;
+        made.Dispose();
+        CollectDriverGarbage();
+
+        var values = await Within.Await(inner.GetAsync(), "the array the task put");
+        Assert.Equal(Floats, values.Length);
+        Assert.All(values, v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
+    public async Task An_object_an_actor_creates_and_returns_is_freed_once_the_actor_and_the_driver_let_go()
+    {
+        var keeper = _ray.Actor(() => new Keeper()).Remote();
+        var made = keeper.Call(k => k.Make(2f));
+        var inner = (await Within.Await(made.GetAsync(), "the box the actor made")).Ref;
+        made.Dispose();
+        await Within.Await(keeper.Call(k => k.Forget()).GetAsync(), "the actor to drop its own handle");
+        CollectDriverGarbage();
+        Assert.Equal(1, Store.GetStats().ObjectCount);
+        Assert.Equal(2f, (await Within.Await(inner.GetAsync(), "the array the actor made"))[^1]);
+
+        inner.Dispose();
+        await Within.Until(() => Store.GetStats().ObjectCount == 0, "the actor's object to be freed once nobody holds it");
+    }
+
+    [Fact]
     public async Task A_task_reads_refs_inside_its_argument_after_the_driver_disposed_them()
     {
         var stored = _ray.Put(Ones());
@@ -142,6 +171,8 @@ public sealed record Box(ObjectRef<float[]> Ref);
 internal static class Boxes
 {
     public static double Sum(Box box) => box.Ref.Get().Sum(x => (double)x);
+
+    public static Box PutAndReturn(float value) => new(Ray.Current.Put(Enumerable.Repeat(value, 1 << 19).ToArray()));
 }
 
 /// <summary>An actor that keeps a ref in a field.</summary>
@@ -164,6 +195,8 @@ public sealed class Keeper
     public double Sum() => _kept!.Ref.Get().Sum(x => (double)x);
 
     public Box Echo(Box box) => box;
+
+    public Box Make(float value) => new(Ray.Current.Put(Enumerable.Repeat(value, 1 << 19).ToArray()));
 
     /// <summary>Drops the kept ref and collects garbage, so this process's handles are finalised (and reported) now.</summary>
     public int Forget()
