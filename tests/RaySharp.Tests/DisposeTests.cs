@@ -98,6 +98,25 @@ public sealed class DisposeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_task_refused_for_an_unknown_ref_leaves_the_counts_of_its_other_ref_arguments_alone()
+    {
+        ObjectRef<int> foreign;
+        await using (var other = await Ray.InitAsync(new RayOptions { LocalMode = true, NumCpus = 1 }))
+            foreign = other.Put(1); // a ref this cluster never knew
+        var good = _ray.Put(5);
+        var refused = _ray.Task(Gated.Twice, foreign, good).Remote();
+        var error = await Assert.ThrowsAsync<ObjectLostException>(async () => await Within.Await(refused.GetAsync(), "the refused task's error"));
+        Assert.Contains(foreign.Id.ToString(), error.Message, StringComparison.Ordinal);
+
+        var gate = _ray.Actor(() => new Gate()).WithMaxConcurrency(2).Remote();
+        var opened = gate.Call(g => g.WaitAsync());
+        var twice = _ray.Task(Gated.Twice, opened, good).Remote();
+        good.Dispose(); // the queued task alone keeps it now
+        await Within.Await(gate.Call(g => g.Open()).GetAsync(), "the gate to open");
+        Assert.Equal(10, await Within.Await(twice.GetAsync(), "the queued task reading the remaining ref"));
+    }
+
+    [Fact]
     public async Task A_task_result_disposed_before_it_arrives_is_freed_when_it_does()
     {
         var gate = _ray.Actor(() => new Gate()).WithMaxConcurrency(2).Remote();

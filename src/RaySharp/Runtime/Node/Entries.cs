@@ -69,6 +69,8 @@ internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape,
     public string QueueKey { get; } = queueKey;
     public JobId Job => Spec.Id.Job;
     public int PendingDeps;
+    /// <summary>Its ref arguments were counted (<see cref="ObjectEntry.ArgUses"/>), so finishing it releases them.</summary>
+    public bool RefArgsPinned;
     public int RetriesLeft = spec.MaxRetries;
     public WorkerHandle? Worker;
     public bool Cancelled;

@@ -331,6 +331,9 @@ internal sealed partial class Head
     {
         if (task.Spec.Kind != TaskKind.ActorCreation)
             UnpinContained(task.Spec); // a restarted actor's constructor reads them again: released in MarkDead
+        if (!task.RefArgsPinned)
+            return; // failed before its ref arguments were counted (unknown ref, infeasible demand)
+        task.RefArgsPinned = false;
         foreach (var arg in task.Spec.Args)
         {
             if (arg.Refs is null)

@@ -127,15 +127,23 @@ internal sealed partial class Head : ICoreClient
             }
             foreach (var arg in spec.Args)
             {
+                foreach (var id in arg.Refs ?? [])
+                {
+                    if (!_objects.ContainsKey(id))
+                    {
+                        Fail(task, UnknownObject(id, spec.DisplayName)); // before any ref is pinned or waited on
+                        return;
+                    }
+                }
+            }
+            task.RefArgsPinned = true;
+            foreach (var arg in spec.Args)
+            {
                 if (arg.Refs is null)
                     continue;
                 foreach (var id in arg.Refs)
                 {
-                    if (!_objects.TryGetValue(id, out var dependency))
-                    {
-                        Fail(task, UnknownObject(id, spec.DisplayName));
-                        return;
-                    }
+                    var dependency = _objects[id];
                     dependency.ArgUses++;
                     if (!dependency.Ready)
                     {
