@@ -9,9 +9,17 @@ namespace RaySharp;
 /// to <see cref="Ray.WaitAsync{TRef}"/>. Refs can be passed to tasks, stored inside other values and
 /// returned from tasks.
 /// </summary>
-public class ObjectRef
+/// <remarks>
+/// The object lives while any handle to it is reachable: this one, copies made when a value holding it
+/// is read (in this or another process), and tasks that take it as an argument until they finish.
+/// <see cref="Dispose"/> drops this handle's reference at once; otherwise the garbage collector drops it
+/// when the handle is finalised, which for large values can be much later than the last use. Dispose
+/// refs to large values as soon as they are no longer needed (<c>using var r = ray.Put(array);</c>), so
+/// their store memory is reused by the next put.
+/// </remarks>
+public class ObjectRef : IDisposable
 {
-    private readonly bool _counted;
+    private int _disposed;
 
     /// <param name="id">The object.</param>
     /// <param name="ray">The runtime it belongs to.</param>
@@ -20,23 +28,43 @@ public class ObjectRef
     {
         Id = id;
         Ray = ray;
-        if (ray.OwnedHead is { } head)
-        {
-            if (!counted)
-                head.AddLocalRef(id);
-            _counted = true;
-        }
-        else
-        {
-            GC.SuppressFinalize(this);
-        }
+        ray.Client.AddRef(id, counted);
     }
 
     /// <summary>Tells the node this handle is gone, so an object nothing references any more is freed.</summary>
     ~ObjectRef()
     {
-        if (_counted)
-            Ray.OwnedHead?.DropLocalRef(Id);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Ray.Client.DropRef(Id);
+    }
+
+    /// <summary>
+    /// Drops this handle's reference to the object now, instead of when the garbage collector finalises
+    /// the handle. The object is freed once no other handle, value or pending task refers to it. Calling
+    /// it again does nothing; reading the value through this handle afterwards throws
+    /// <see cref="ObjectDisposedException"/>. Tasks already submitted with this ref as an argument still
+    /// get the value.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        GC.SuppressFinalize(this);
+        Ray.Client.DropRef(Id);
+    }
+
+    /// <summary>True once <see cref="Dispose"/> was called on this handle.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Throws when this handle was disposed: its reference no longer keeps the object alive.</summary>
+    internal void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(GetType().Name,
+                $"The ref to object {Id} was disposed, so it can no longer be read, waited for or passed on. " +
+                "Keep the ref undisposed (or another handle to the same object) while the value is still needed.");
+        }
     }
 
     /// <summary>The object's id.</summary>
@@ -47,9 +75,12 @@ public class ObjectRef
     /// <summary>Waits until the object is ready; throws the task's error if it failed.</summary>
     /// <param name="timeout">How long to wait; default forever.</param>
     /// <param name="cancellationToken">Stops waiting (the task keeps running).</param>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public async ValueTask WaitReadyAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         var value = await Ray.GetValueAsync(Id, timeout, cancellationToken).ConfigureAwait(false);
+        GC.KeepAlive(this);
         if (value.Error is not null)
             throw value.Error.ToException();
     }
@@ -70,15 +101,26 @@ public sealed class ObjectRef<T> : ObjectRef
     /// <summary>Blocks until the value is ready and returns it (inside a task this lends the task's CPU out).</summary>
     /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
     /// <exception cref="RayTaskException">The task that makes the value (or one it depends on) threw.</exception>
-    public T Get(TimeSpan? timeout = null) => Ray.Decode<T>(Id, Ray.GetValue(Id, timeout));
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public T Get(TimeSpan? timeout = null)
+    {
+        ThrowIfDisposed();
+        var value = Ray.Decode<T>(Id, Ray.GetValue(Id, timeout));
+        GC.KeepAlive(this); // the object (and refs inside it) must outlive the decoding
+        return value;
+    }
 
     /// <summary>Waits for the value and returns it.</summary>
     /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
     /// <param name="cancellationToken">Stops waiting (the task keeps running).</param>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public async ValueTask<T> GetAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         var value = await Ray.GetValueAsync(Id, timeout, cancellationToken).ConfigureAwait(false);
-        return Ray.Decode<T>(Id, value);
+        var result = Ray.Decode<T>(Id, value);
+        GC.KeepAlive(this);
+        return result;
     }
 
     /// <summary>Lets <c>await objectRef</c> return the value.</summary>
@@ -114,6 +156,41 @@ public static class ObjectRefExtensions
     public static MemoryRef<T> AsMemory<T>(this ObjectRef<T[]> array)
     {
         ArgumentNullException.ThrowIfNull(array);
+        array.ThrowIfDisposed();
         return new MemoryRef<T>(array);
+    }
+
+    /// <summary>
+    /// Waits for an array and reads it without copying it when it is a large blittable array in the
+    /// node's shared-memory store (see <see cref="ArrayView{T}"/>); dispose the view when done.
+    /// </summary>
+    /// <param name="array">The array's ref.</param>
+    /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
+    /// <exception cref="ObjectDisposedException">The ref was disposed.</exception>
+    public static ArrayView<T> GetView<T>(this ObjectRef<T[]> array, TimeSpan? timeout = null)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        array.ThrowIfDisposed();
+        var value = array.Ray.GetValue(array.Id, timeout);
+        var view = ArrayView<T>.OpenAsync(array.Ray, array.Id, value, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        GC.KeepAlive(array);
+        return view;
+    }
+
+    /// <summary>Async form of <see cref="GetView{T}"/>.</summary>
+    /// <param name="array">The array's ref.</param>
+    /// <param name="timeout">How long to wait; default forever. <see cref="GetTimeoutException"/> after it.</param>
+    /// <param name="cancellationToken">Stops waiting (the task keeps running).</param>
+    /// <exception cref="ObjectDisposedException">The ref was disposed.</exception>
+    public static async ValueTask<ArrayView<T>> GetViewAsync<T>(this ObjectRef<T[]> array, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        array.ThrowIfDisposed();
+        var value = await array.Ray.GetValueAsync(array.Id, timeout, cancellationToken).ConfigureAwait(false);
+        var view = await ArrayView<T>.OpenAsync(array.Ray, array.Id, value, cancellationToken).ConfigureAwait(false);
+        GC.KeepAlive(array);
+        return view;
     }
 }

@@ -109,11 +109,11 @@ public sealed partial class Ray : IAsyncDisposable
         if (encoded.Large)
         {
             ObjectValues.WriteAsync(Client.Store, id, encoded).AsTask().GetAwaiter().GetResult();
-            Client.Put(id, null);
+            Client.Put(id, null, encoded.Refs);
         }
         else
         {
-            Client.Put(id, encoded.Packed);
+            Client.Put(id, encoded.Packed, encoded.Refs);
         }
         return new ObjectRef<T>(id, this, counted: true);
     }
@@ -128,11 +128,12 @@ public sealed partial class Ray : IAsyncDisposable
         ThrowIfDisposed();
         var ids = new ObjectId[refs.Count];
         for (var i = 0; i < ids.Length; i++)
-            ids[i] = refs[i].Id;
+            ids[i] = IdOf(refs[i], i);
         var values = await Client.GetAsync(ids, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         var results = new T[values.Length];
         for (var i = 0; i < values.Length; i++)
             results[i] = Decode<T>(ids[i], values[i]);
+        GC.KeepAlive(refs); // the objects (and refs inside them) must outlive the decoding
         return results;
     }
 
@@ -147,11 +148,12 @@ public sealed partial class Ray : IAsyncDisposable
             return GetAsync(refs, timeout).AsTask().GetAwaiter().GetResult();
         var ids = new ObjectId[refs.Count];
         for (var i = 0; i < ids.Length; i++)
-            ids[i] = refs[i].Id;
+            ids[i] = IdOf(refs[i], i);
         var values = head.GetBlocking(ids, timeout ?? Timeout.InfiniteTimeSpan);
         var results = new T[values.Length];
         for (var i = 0; i < values.Length; i++)
             results[i] = Decode<T>(ids[i], values[i]);
+        GC.KeepAlive(refs); // the objects (and refs inside them) must outlive the decoding
         return results;
     }
 
@@ -172,7 +174,7 @@ public sealed partial class Ray : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(numReturns), numReturns, $"numReturns must be between 0 and the number of refs ({refs.Count}).");
         var ids = new ObjectId[refs.Count];
         for (var i = 0; i < ids.Length; i++)
-            ids[i] = refs[i].Id;
+            ids[i] = IdOf(refs[i], i);
         var ready = await Client.WaitAsync(ids, numReturns, timeout ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         var done = new List<TRef>();
         var pending = new List<TRef>();
@@ -192,7 +194,17 @@ public sealed partial class Ray : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(objectRef);
         ThrowIfDisposed();
+        objectRef.ThrowIfDisposed();
         Client.Cancel(objectRef.Id, force);
+    }
+
+    /// <summary>The id of a ref passed in a list, checked: not null, not disposed.</summary>
+    private static ObjectId IdOf(ObjectRef? objectRef, int index)
+    {
+        if (objectRef is null)
+            throw new ArgumentException($"Ref {index} of the list is null.", "refs");
+        objectRef.ThrowIfDisposed();
+        return objectRef.Id;
     }
 
     /// <summary>Prepares an actor: <c>ray.Actor(() =&gt; new Counter(10)).WithName("c").Remote()</c>.</summary>

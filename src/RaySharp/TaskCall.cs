@@ -53,6 +53,7 @@ public sealed class TaskCall<TR>
         _submitted = true;
         spec.Id = new TaskId(_ray.JobId, UniqueIds.Next());
         _ray.Client.Submit(spec);
+        GC.KeepAlive(spec); // its refs (in ArgSpec.ContainedRefs) stay reachable until the node has the spec
         return new ObjectRef<TR>(ObjectId.ForReturn(spec.Id), _ray, counted: true);
     }
 
@@ -72,19 +73,27 @@ internal static class TaskArgs
 {
     public static ArgSpec Value<T>(T value, Delegate function, int index)
     {
-        try
+        byte[] bytes;
+        ObjectRef[]? refs;
+        using (var scope = ContainedRefs.Collect())
         {
-            return new ArgSpec { Inline = MessagePack.MessagePackSerializer.Serialize(value, RaySerializer.Values) };
+            try
+            {
+                bytes = MessagePack.MessagePackSerializer.Serialize(value, RaySerializer.Values);
+                refs = scope.Refs;
+            }
+            catch (Exception e) when (e is MessagePack.MessagePackSerializationException or InvalidOperationException or NotSupportedException)
+            {
+                bytes = RaySerializer.Serialize(value, $"Argument {index + 1} of {function.Method.Name}", out refs); // throws with the reason
+            }
         }
-        catch (Exception e) when (e is MessagePack.MessagePackSerializationException or InvalidOperationException or NotSupportedException)
-        {
-            return new ArgSpec { Inline = RaySerializer.Serialize(value, $"Argument {index + 1} of {function.Method.Name}") };
-        }
+        return new ArgSpec { Inline = bytes, Contained = ContainedRefs.Ids(refs), ContainedRefs = refs };
     }
 
     public static ArgSpec Ref<T>(ObjectRef<T> value, int index)
     {
         ArgumentNullException.ThrowIfNull(value, $"arg{index + 1}");
+        value.ThrowIfDisposed();
         return new ArgSpec { Refs = [value.Id] };
     }
 
@@ -95,7 +104,11 @@ internal static class TaskArgs
         ArgumentNullException.ThrowIfNull(values, $"arg{index + 1}");
         var ids = new ObjectId[values.Length];
         for (var i = 0; i < ids.Length; i++)
-            ids[i] = (values[i] ?? throw new ArgumentException($"Element {i} of argument {index + 1} is null.", $"arg{index + 1}")).Id;
+        {
+            var element = values[i] ?? throw new ArgumentException($"Element {i} of argument {index + 1} is null.", $"arg{index + 1}");
+            element.ThrowIfDisposed();
+            ids[i] = element.Id;
+        }
         return new ArgSpec { Refs = ids, Gather = true };
     }
 }

@@ -11,6 +11,14 @@ internal static class RayWorkloads
     /// <summary>Ray's <c>small_value</c>: returns <c>b"ok"</c>.</summary>
     public static byte[] SmallValue() => "ok"u8.ToArray();
 
+    /// <summary>A large result: <paramref name="count"/> floats, all 1 (written by the worker straight into the store).</summary>
+    public static float[] Floats(int count)
+    {
+        var values = GC.AllocateUninitializedArray<float>(count);
+        values.AsSpan().Fill(1f);
+        return values;
+    }
+
     /// <summary>Ray's <c>do_put_small</c>: 100 puts of a small value from inside a task.</summary>
     public static int PutSmall(int count)
     {

@@ -73,6 +73,10 @@ internal sealed class ArgSpec
     [Key(0)] public byte[]? Inline { get; set; }
     [Key(1)] public ObjectId[]? Refs { get; set; }
     [Key(2)] public bool Gather { get; set; }
+    /// <summary>Refs serialised inside <see cref="Inline"/>: the node keeps them alive until the task is done (an actor's constructor arguments: for the actor's life).</summary>
+    [Key(3)] public ObjectId[]? Contained { get; set; }
+    /// <summary>The handles behind <see cref="Contained"/>, kept reachable until the node has the spec.</summary>
+    [IgnoreMember] public ObjectRef[]? ContainedRefs { get; set; }
 }
 
 /// <summary>What a task or actor holds while it runs.</summary>
@@ -146,6 +150,10 @@ internal sealed class TaskResult : Message
     [Key(2)] public ErrorInfo? Error { get; set; }
     /// <summary>The result was written to the object store under the task's return id.</summary>
     [Key(3)] public bool InStore { get; set; }
+    /// <summary>Refs serialised inside the value: kept alive while the result is.</summary>
+    [Key(4)] public ObjectId[]? Contained { get; set; }
+    /// <summary>The handles behind <see cref="Contained"/>, kept reachable until the frame is written.</summary>
+    [IgnoreMember] public ObjectRef[]? ContainedRefs { get; set; }
 }
 
 [MessagePackObject]
@@ -160,6 +168,10 @@ internal sealed class Put : Message
     [Key(0)] public ObjectId Id { get; set; }
     /// <summary>The encoded value, or null when it was written to the object store.</summary>
     [Key(1)] public byte[]? Value { get; set; }
+    /// <summary>Refs serialised inside the value: kept alive while the object is.</summary>
+    [Key(2)] public ObjectId[]? Contained { get; set; }
+    /// <summary>The handles behind <see cref="Contained"/>, kept reachable until the frame is written.</summary>
+    [IgnoreMember] public ObjectRef[]? ContainedRefs { get; set; }
 }
 
 [MessagePackObject]
@@ -242,10 +254,16 @@ internal sealed class CancelTask : Message
     [Key(0)] public TaskId Task { get; set; }
 }
 
+/// <summary>
+/// A process's handles to objects changed (borrowing): it now holds handles to <see cref="Added"/> (refs it
+/// read out of values) and no longer holds any to <see cref="Ids"/>. Sent on each 0↔1 change of the
+/// process's own count; the node frees an object only when no process holds it.
+/// </summary>
 [MessagePackObject]
 internal sealed class Release : Message
 {
     [Key(0)] public ObjectId[] Ids { get; set; } = [];
+    [Key(1)] public ObjectId[]? Added { get; set; }
 }
 
 /// <summary>Sent before a connection is closed because a frame could not be understood.</summary>

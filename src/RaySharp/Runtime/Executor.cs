@@ -153,6 +153,8 @@ internal sealed class Executor : IDisposable
             var function = Functions.Resolve(spec.Function);
             var args = await function.DecodeArgumentsAsync(work, _store, views).ConfigureAwait(false);
             var value = function.Encode(await function.InvokeAsync(instance, args).ConfigureAwait(false));
+            result.Contained = value.Contained;
+            result.ContainedRefs = value.Refs; // reachable until the result frame is written
             if (value.Large)
             {
                 await ObjectValues.WriteAsync(_store, ObjectId.ForReturn(spec.Id), value).ConfigureAwait(false);

@@ -116,7 +116,8 @@ internal static class Functions
         for (var i = 0; i < args.Count; i++)
         {
             var value = Evaluate(args[i], self, what);
-            specs[i] = new ArgSpec { Inline = RaySerializer.Serialize(parameters[i].ParameterType, value, $"Argument '{parameters[i].Name}' of {what}") };
+            var inline = RaySerializer.Serialize(parameters[i].ParameterType, value, $"Argument '{parameters[i].Name}' of {what}", out var refs);
+            specs[i] = new ArgSpec { Inline = inline, Contained = ContainedRefs.Ids(refs), ContainedRefs = refs };
         }
         return specs;
     }

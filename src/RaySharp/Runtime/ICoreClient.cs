@@ -18,8 +18,11 @@ internal interface ICoreClient : IAsyncDisposable
     /// <summary>Submits a task, an actor creation or an actor call; the spec's id is already assigned.</summary>
     void Submit(TaskSpec spec);
 
-    /// <summary>Records a put: <paramref name="data"/> inline, or null when the value was written to <see cref="Store"/>.</summary>
-    void Put(ObjectId id, byte[]? data);
+    /// <summary>
+    /// Records a put: <paramref name="data"/> inline, or null when the value was written to <see cref="Store"/>;
+    /// <paramref name="contained"/> are the refs serialised inside the value (kept alive while it is).
+    /// </summary>
+    void Put(ObjectId id, byte[]? data, ObjectRef[]? contained);
 
     /// <summary>This process's client of the node's shared-memory object store.</summary>
     RaySharp.ObjectStore.ObjectStoreClient<ObjectId> Store { get; }
@@ -36,8 +39,14 @@ internal interface ICoreClient : IAsyncDisposable
 
     void Cancel(ObjectId id, bool force);
 
-    /// <summary>Tells the owner that this process holds no more references to these objects.</summary>
-    void Release(ObjectId[] ids);
+    /// <summary>
+    /// A handle to <paramref name="id"/> was created in this process. <paramref name="counted"/>: the node
+    /// already counted it (the handle of a task or put this process just submitted).
+    /// </summary>
+    void AddRef(ObjectId id, bool counted);
+
+    /// <summary>A handle to <paramref name="id"/> in this process was disposed or finalised.</summary>
+    void DropRef(ObjectId id);
 
     /// <summary>The node's state as JSON (for tools); with <paramref name="timeline"/>, the executed tasks as Chrome trace events instead.</summary>
     ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken);

@@ -18,13 +18,16 @@ internal static class ObjectValues
     private const byte MessagePackLayout = 0;
     private const byte RawLayout = 1;
 
-    /// <summary>A value ready to store: raw bytes of a blittable array, or its MessagePack encoding.</summary>
-    public readonly struct Encoded(byte[]? packed, Array? raw, int rawBytes)
+    /// <summary>A value ready to store: raw bytes of a blittable array, or its MessagePack encoding (and the refs written inside it).</summary>
+    public readonly struct Encoded(byte[]? packed, Array? raw, int rawBytes, ObjectRef[]? refs = null)
     {
         public byte[]? Packed { get; } = packed;
         public Array? Raw { get; } = raw;
         public long Length => Packed?.Length ?? rawBytes;
         public bool Large => Length > InlineLimit;
+        /// <summary>Refs serialised inside the value (null if none): the node keeps them alive while this object lives.</summary>
+        public ObjectRef[]? Refs { get; } = refs;
+        public ObjectId[]? Contained => ContainedRefs.Ids(Refs);
     }
 
     public static Encoded Encode<T>(T value, string what) => value switch
@@ -34,8 +37,10 @@ internal static class ObjectValues
         byte[] a when a.Length > InlineLimit => new(null, a, a.Length),
         int[] a when a.Length * 4L > InlineLimit => new(null, a, a.Length * 4),
         long[] a when a.Length * 8L > InlineLimit => new(null, a, a.Length * 8),
-        _ => new(RaySerializer.Serialize(value, what), null, 0),
+        _ => Packed(RaySerializer.Serialize(value, what, out var refs), refs),
     };
+
+    private static Encoded Packed(byte[] bytes, ObjectRef[]? refs) => new(bytes, null, 0, refs);
 
     public static Encoded Encode(Type type, object? value, string what)
     {
@@ -45,7 +50,7 @@ internal static class ObjectValues
             if (bytes > InlineLimit)
                 return new(null, array, bytes);
         }
-        return new(RaySerializer.Serialize(type, value, what), null, 0);
+        return Packed(RaySerializer.Serialize(type, value, what, out var refs), refs);
     }
 
     private static bool IsBlittableArray(Type t) =>
@@ -91,6 +96,9 @@ internal static class ObjectValues
     }
 
     public static T Decode<T>(ObjectView<ObjectId> view) => (T)Decode(typeof(T), view)!;
+
+    /// <summary>True when the stored object is a raw array (readable in place), not MessagePack.</summary>
+    public static bool IsRaw(ObjectView<ObjectId> view) => view.Metadata.Span[0] == RawLayout;
 
     /// <summary>
     /// For a <c>ReadOnlyMemory&lt;E&gt;</c> parameter: the stored raw array in place (no copy), valid while

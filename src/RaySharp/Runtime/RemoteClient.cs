@@ -15,6 +15,8 @@ internal sealed class RemoteClient : ICoreClient
     private readonly ConcurrentDictionary<long, TaskCompletionSource<Message>> _pending = new();
     private readonly TaskCompletionSource<HelloReply> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<ObjectId, int> _held = [];
+    private readonly List<ObjectId> _drops = [];
     private long _nextRequest;
     private JobId _job;
 
@@ -133,10 +135,10 @@ internal sealed class RemoteClient : ICoreClient
         return reply.Reply;
     }
 
-    public void Put(ObjectId id, byte[]? data)
+    public void Put(ObjectId id, byte[]? data, ObjectRef[]? contained)
     {
         ThrowIfClosed();
-        _connection.Send(new Put { Id = id, Value = data });
+        _connection.Send(new Put { Id = id, Value = data, Contained = ContainedRefs.Ids(contained), ContainedRefs = contained });
     }
 
     public async ValueTask<ObjectValue[]> GetAsync(ObjectId[] ids, TimeSpan timeout, CancellationToken cancellationToken)
@@ -173,9 +175,55 @@ internal sealed class RemoteClient : ICoreClient
 
     public void Cancel(ObjectId id, bool force) => _connection.Send(new CancelObject { Id = id, Force = force });
 
-    public void Release(ObjectId[] ids)
+    // ---- borrowing: this process's handles, counted here, reported to the node on 0 <-> 1 changes ----
+
+    /// <summary>
+    /// A handle was created here. The first handle to an object read out of a value is reported at once
+    /// (before anything this process sends later, so before the task that read it reports its result and
+    /// the node drops the argument's pin); a handle the node made for this process is already counted.
+    /// </summary>
+    public void AddRef(ObjectId id, bool counted)
     {
-        if (_connection.IsOpen)
+        lock (_held)
+        {
+            ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_held, id, out _);
+            if (count++ == 0 && !counted && _connection.IsOpen)
+                _connection.Send(new Release { Added = [id] }); // under the lock: ordered with this process's other reports
+        }
+    }
+
+    /// <summary>
+    /// A handle was disposed or finalised. The last one's release is batched with others on the thread
+    /// pool (finalisers must not write to sockets); a late release only keeps an object a moment longer.
+    /// </summary>
+    public void DropRef(ObjectId id)
+    {
+        lock (_held)
+        {
+            if (!_held.TryGetValue(id, out var count))
+                return;
+            if (count > 1)
+            {
+                _held[id] = count - 1;
+                return;
+            }
+            _held.Remove(id);
+            _drops.Add(id);
+            if (_drops.Count > 1)
+                return;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static client => client.SendDrops(), this, preferLocal: false);
+    }
+
+    private void SendDrops()
+    {
+        ObjectId[] ids;
+        lock (_held)
+        {
+            ids = [.. _drops];
+            _drops.Clear();
+        }
+        if (ids.Length > 0 && _connection.IsOpen)
             _connection.Send(new Release { Ids = ids });
     }
 

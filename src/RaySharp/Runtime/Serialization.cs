@@ -19,11 +19,15 @@ internal static class RaySerializer
     public static readonly MessagePackSerializerOptions Wire = MessagePackSerializerOptions.Standard
         .WithResolver(CompositeResolver.Create(RayFormatterResolver.Instance, StandardResolverAllowPrivate.Instance));
 
-    public static byte[] Serialize<T>(T value, string what)
+    /// <summary>Encodes a value; <paramref name="refs"/> are the refs written inside it (null if none).</summary>
+    public static byte[] Serialize<T>(T value, string what, out ObjectRef[]? refs)
     {
+        using var scope = ContainedRefs.Collect();
         try
         {
-            return MessagePackSerializer.Serialize(value, Values);
+            var bytes = MessagePackSerializer.Serialize(value, Values);
+            refs = scope.Refs;
+            return bytes;
         }
         catch (Exception e) when (e is MessagePackSerializationException or InvalidOperationException or NotSupportedException or TypeInitializationException)
         {
@@ -31,11 +35,15 @@ internal static class RaySerializer
         }
     }
 
-    public static byte[] Serialize(Type type, object? value, string what)
+    /// <summary>Encodes a value as <paramref name="type"/>; <paramref name="refs"/> are the refs written inside it (null if none).</summary>
+    public static byte[] Serialize(Type type, object? value, string what, out ObjectRef[]? refs)
     {
+        using var scope = ContainedRefs.Collect();
         try
         {
-            return MessagePackSerializer.Serialize(type, value, Values);
+            var bytes = MessagePackSerializer.Serialize(type, value, Values);
+            refs = scope.Refs;
+            return bytes;
         }
         catch (Exception e) when (e is MessagePackSerializationException or InvalidOperationException or NotSupportedException or TypeInitializationException)
         {
@@ -69,6 +77,59 @@ internal static class RaySerializer
             writer.WriteRaw(e);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
+    }
+}
+
+/// <summary>
+/// The refs written inside the value being serialised on this thread: whoever sends the value tells the
+/// node which objects it contains (so they live as long as the value), and keeps the handles reachable
+/// until the node has been told.
+/// </summary>
+internal static class ContainedRefs
+{
+    [ThreadStatic]
+    private static List<ObjectRef>? _refs;
+
+    [ThreadStatic]
+    private static int _depth;
+
+    /// <summary>Starts collecting; dispose the scope when the value is written.</summary>
+    public static Scope Collect()
+    {
+        var scope = new Scope(_refs);
+        _refs = null;
+        _depth++;
+        return scope;
+    }
+
+    public static void Add(ObjectRef objectRef)
+    {
+        if (_depth == 0)
+            throw new InvalidOperationException($"The ref to {objectRef.Id} was serialised outside a value the runtime tracks; refs travel only inside task arguments, results and puts.");
+        (_refs ??= []).Add(objectRef);
+    }
+
+    /// <summary>The distinct ids of <paramref name="refs"/>, or null.</summary>
+    public static ObjectId[]? Ids(ObjectRef[]? refs)
+    {
+        if (refs is null)
+            return null;
+        var ids = new HashSet<ObjectId>();
+        foreach (var r in refs)
+            ids.Add(r.Id);
+        return [.. ids];
+    }
+
+    public readonly ref struct Scope(List<ObjectRef>? outer)
+    {
+        /// <summary>The refs collected since <see cref="Collect"/>, or null.</summary>
+        public ObjectRef[]? Refs => _refs is { Count: > 0 } refs ? [.. refs] : null;
+
+        public void Dispose()
+        {
+            _refs = outer;
+            _depth--;
+        }
     }
 }
 
@@ -186,7 +247,8 @@ internal sealed class ObjectRefFormatter<T> : IMessagePackFormatter<ObjectRef<T>
             writer.WriteNil();
             return;
         }
-        value.Ray.OwnedHead?.MarkEscaped(value.Id);
+        value.ThrowIfDisposed();
+        ContainedRefs.Add(value);
         new ObjectIdFormatter().Serialize(ref writer, value.Id, options);
     }
 

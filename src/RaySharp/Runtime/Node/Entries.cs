@@ -11,17 +11,28 @@ internal sealed class ObjectEntry
     public ErrorInfo? Error;
     /// <summary>The value lives in the node's shared-memory store (it was larger than the inline limit).</summary>
     public bool InStore;
-    /// <summary>Created by this process's driver (submitted or put here), so its handles are all counted here.</summary>
-    public bool OwnedHere;
-    /// <summary>Live <see cref="ObjectRef"/> instances in this process.</summary>
+    /// <summary>Live <see cref="ObjectRef"/> instances in this process (the node's).</summary>
     public int LocalRefs;
-    /// <summary>Unfinished tasks that take it as an argument.</summary>
+    /// <summary>Other processes holding handles to it (borrowers: workers, attached drivers), one per process.</summary>
+    public int RemoteRefs;
+    /// <summary>Unfinished tasks that take it as an argument or carry a ref to it inside an argument value (actor constructors: live actors).</summary>
     public int ArgUses;
-    /// <summary>A ref to it was serialised (into a value, a task argument, another process): never freed automatically.</summary>
-    public bool Escaped;
+    /// <summary>Live objects whose value contains a ref to it.</summary>
+    public int ContainedIn;
+    /// <summary>The refs inside this object's value: each is kept alive while this object is.</summary>
+    public ObjectId[]? Contains;
     public NodeId Location;
     public List<TaskEntry>? Dependents;
     public List<ObjectWaiter>? Waiters;
+}
+
+/// <summary>
+/// The handles one other process (a worker or an attached driver) holds, as that process reported them:
+/// dropped all at once when its connection closes. Used under the node lock.
+/// </summary>
+internal sealed class RefHolder
+{
+    public Dictionary<ObjectId, int> Held { get; } = [];
 }
 
 /// <summary>Completes when enough of the objects it was registered on are ready. Used under the node lock.</summary>
@@ -58,6 +69,8 @@ internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape,
     public string QueueKey { get; } = queueKey;
     public JobId Job => Spec.Id.Job;
     public int PendingDeps;
+    /// <summary>Its ref arguments were counted (<see cref="ObjectEntry.ArgUses"/>), so finishing it releases them.</summary>
+    public bool RefArgsPinned;
     public int RetriesLeft = spec.MaxRetries;
     public WorkerHandle? Worker;
     public bool Cancelled;

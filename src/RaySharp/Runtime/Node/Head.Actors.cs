@@ -147,6 +147,7 @@ internal sealed partial class Head
             return;
         actor.State = ActorState.Dead;
         actor.DeathReason = reason;
+        UnpinContained(actor.Creation); // refs passed to the constructor: no instance will read them again
         Complete(ObjectId.ForReturn(actor.Creation.Id), null, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} could not be created: {reason}.", actor.Creation.DisplayName));
         if (actor.Name is { } name && _named.TryGetValue(name, out var named) && named == actor)
             _named.Remove(name);

@@ -8,16 +8,22 @@ internal sealed partial class Head
 {
     // ---- objects ----------------------------------------------------------------------------
 
-    public void Put(ObjectId id, byte[]? data) => Put(id, data, ownedHere: true);
+    public void Put(ObjectId id, byte[]? data, ObjectRef[]? contained)
+    {
+        Put(id, data, ContainedRefs.Ids(contained), holder: null);
+        GC.KeepAlive(contained); // the refs inside stay reachable until the node counts them
+    }
 
-    internal void Put(ObjectId id, byte[]? data, bool ownedHere)
+    /// <summary>Records a put; <paramref name="holder"/> is the process it comes from when that is not this one.</summary>
+    internal void Put(ObjectId id, byte[]? data, ObjectId[]? contained, RefHolder? holder)
     {
         lock (_lock)
         {
             ThrowIfShutDown();
             var entry = Pending(id);
-            entry.OwnedHere = ownedHere;
-            entry.LocalRefs = ownedHere ? 1 : 0; // the ref handed back to the caller
+            CountNewHandle(id, entry, holder); // the ref handed back to the caller
+            if (contained is not null)
+                SetContains(id, contained);
             Complete(id, data, null, inStore: data is null);
             Dispatch();
         }
@@ -180,11 +186,20 @@ internal sealed partial class Head
         }
     }
 
-    // ---- reference counting (owner side) ----------------------------------------------------
+    // ---- reference counting -----------------------------------------------------------------
+    //
+    // The node counts every handle: LocalRefs for ObjectRef instances in its own process, RemoteRefs for
+    // other processes that reported holding one (RefHolder; Release frames), ArgUses for unfinished tasks
+    // that take the object as an argument or carry a ref to it inside an argument value, and ContainedIn
+    // for live objects whose value holds a ref to it. An object is freed when all are zero. A process
+    // that reads a ref out of a value reports it before it sends anything else, so the pin of the value
+    // it read (an argument, or an object it holds) always outlasts the gap.
 
-    /// <summary>A ref to <paramref name="id"/> was created in this process.</summary>
-    internal void AddLocalRef(ObjectId id)
+    /// <summary>A handle to <paramref name="id"/> was created in this process (unless <paramref name="counted"/>: the node made it with the object).</summary>
+    public void AddRef(ObjectId id, bool counted)
     {
+        if (counted)
+            return;
         lock (_lock)
         {
             if (_objects.TryGetValue(id, out var e))
@@ -192,8 +207,8 @@ internal sealed partial class Head
         }
     }
 
-    /// <summary>A ref to <paramref name="id"/> in this process was collected.</summary>
-    internal void DropLocalRef(ObjectId id)
+    /// <summary>A handle to <paramref name="id"/> in this process was disposed or finalised.</summary>
+    public void DropRef(ObjectId id)
     {
         lock (_lock)
         {
@@ -205,18 +220,120 @@ internal sealed partial class Head
         }
     }
 
-    /// <summary>A ref to <paramref name="id"/> was serialised: another value or process may hold it now.</summary>
-    internal void MarkEscaped(ObjectId id)
+    /// <summary>Counts the handle a new task result or put hands to its creator.</summary>
+    private static void CountNewHandle(ObjectId id, ObjectEntry entry, RefHolder? holder)
+    {
+        if (holder is null)
+        {
+            entry.LocalRefs++;
+            return;
+        }
+        ref var held = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(holder.Held, id, out _);
+        if (held++ == 0)
+            entry.RemoteRefs++;
+    }
+
+    /// <summary>Another process reported handles it now holds (<see cref="Release.Added"/>) and handles it dropped (<see cref="Release.Ids"/>).</summary>
+    internal void Release(Release message, RefHolder holder)
     {
         lock (_lock)
         {
-            if (_objects.TryGetValue(id, out var e))
-                e.Escaped = true;
+            if (_shutDown)
+                return;
+            foreach (var id in message.Added ?? [])
+            {
+                if (_objects.TryGetValue(id, out var e))
+                    CountNewHandle(id, e, holder);
+            }
+            foreach (var id in message.Ids)
+                DropHeld(holder, id);
+        }
+    }
+
+    private void DropHeld(RefHolder holder, ObjectId id)
+    {
+        if (!holder.Held.TryGetValue(id, out var held))
+            return;
+        if (held > 1)
+        {
+            holder.Held[id] = held - 1;
+            return;
+        }
+        holder.Held.Remove(id);
+        if (_objects.TryGetValue(id, out var e))
+        {
+            e.RemoteRefs--;
+            FreeIfUnreachable(id, e);
+        }
+    }
+
+    /// <summary>A process's connection closed: every handle it held is gone.</summary>
+    internal void DropHolder(RefHolder holder)
+    {
+        lock (_lock)
+        {
+            if (_shutDown)
+                return;
+            foreach (var id in holder.Held.Keys.ToList())
+            {
+                holder.Held[id] = 1;
+                DropHeld(holder, id);
+            }
+        }
+    }
+
+    /// <summary>Records the refs inside object <paramref name="id"/>'s value: they live while it does.</summary>
+    private void SetContains(ObjectId id, ObjectId[] contained)
+    {
+        if (!_objects.TryGetValue(id, out var entry) || entry.Ready || entry.Contains is not null)
+            return; // a late duplicate result: its refs are not counted twice
+        var known = new List<ObjectId>(contained.Length);
+        foreach (var inner in contained)
+        {
+            if (_objects.TryGetValue(inner, out var e))
+            {
+                e.ContainedIn++;
+                known.Add(inner);
+            }
+        }
+        entry.Contains = [.. known];
+    }
+
+    /// <summary>Pins the refs serialised inside a task's argument values until it finishes (an actor's constructor arguments: until the actor is dead).</summary>
+    private void PinContained(TaskSpec spec)
+    {
+        foreach (var arg in spec.Args)
+        {
+            foreach (var id in arg.Contained ?? [])
+            {
+                if (_objects.TryGetValue(id, out var e))
+                    e.ArgUses++;
+            }
+        }
+    }
+
+    private void UnpinContained(TaskSpec spec)
+    {
+        foreach (var arg in spec.Args)
+        {
+            foreach (var id in arg.Contained ?? [])
+            {
+                if (_objects.TryGetValue(id, out var e))
+                {
+                    e.ArgUses--;
+                    FreeIfUnreachable(id, e);
+                }
+            }
         }
     }
 
     private void ReleaseArguments(TaskEntry task)
     {
+        if (task.Spec.Kind != TaskKind.ActorCreation)
+            UnpinContained(task.Spec); // a restarted actor's constructor reads them again: released in MarkDead
+        if (!task.RefArgsPinned)
+            return; // failed before its ref arguments were counted (unknown ref, infeasible demand)
+        task.RefArgsPinned = false;
         foreach (var arg in task.Spec.Args)
         {
             if (arg.Refs is null)
@@ -232,24 +349,20 @@ internal sealed partial class Head
         }
     }
 
-    /// <summary>Frees an object nothing can reach any more: no live ref here, no pending task, never serialised.</summary>
+    /// <summary>Frees an object nothing can reach any more, and then the objects only it referred to.</summary>
     private void FreeIfUnreachable(ObjectId id, ObjectEntry e)
     {
-        if (!e.OwnedHere || e.LocalRefs > 0 || e.ArgUses > 0 || e.Escaped || !e.Ready || e.Waiters is not null || e.Dependents is not null)
+        if (e.LocalRefs > 0 || e.RemoteRefs > 0 || e.ArgUses > 0 || e.ContainedIn > 0 || !e.Ready || e.Waiters is not null || e.Dependents is not null)
             return;
         _objects.Remove(id);
         if (e.InStore)
             ObjectStore.Delete(id);
-    }
-
-    public void Release(ObjectId[] ids)
-    {
-        lock (_lock)
+        foreach (var inner in e.Contains ?? [])
         {
-            foreach (var id in ids)
+            if (_objects.TryGetValue(inner, out var c))
             {
-                if (_objects.TryGetValue(id, out var e))
-                    FreeIfUnreachable(id, e);
+                c.ContainedIn--;
+                FreeIfUnreachable(inner, c);
             }
         }
     }

@@ -88,20 +88,25 @@ internal sealed partial class Head : ICoreClient
 
     // ---- submission -------------------------------------------------------------------------
 
-    public void Submit(TaskSpec spec) => Submit(spec, ownedHere: true);
+    public void Submit(TaskSpec spec) => Submit(spec, holder: null);
 
-    /// <summary>Submits a task; <paramref name="ownedHere"/> when it comes from a driver in this process (its refs are counted here).</summary>
-    internal void Submit(TaskSpec spec, bool ownedHere)
+    /// <summary>
+    /// Submits a task; <paramref name="holder"/> is the process it comes from when that is not this one
+    /// (the result's first handle is counted as that process's).
+    /// </summary>
+    internal void Submit(TaskSpec spec, RefHolder? holder)
     {
         lock (_lock)
         {
             var (demand, shape, queueKey) = Shape(spec);
             var task = new TaskEntry(spec, demand, shape, queueKey);
             ThrowIfShutDown();
-            var result = Pending(ObjectId.ForReturn(spec.Id));
-            result.OwnedHere = ownedHere;
-            result.LocalRefs = ownedHere && spec.Kind != TaskKind.ActorCreation ? 1 : 0; // the ref handed back to the caller
+            var resultId = ObjectId.ForReturn(spec.Id);
+            var result = Pending(resultId);
+            if (spec.Kind != TaskKind.ActorCreation)
+                CountNewHandle(resultId, result, holder); // the ref handed back to the caller
             _tasks[spec.Id] = task;
+            PinContained(spec);
             switch (spec.Kind)
             {
                 case TaskKind.ActorCreation:
@@ -122,15 +127,23 @@ internal sealed partial class Head : ICoreClient
             }
             foreach (var arg in spec.Args)
             {
+                foreach (var id in arg.Refs ?? [])
+                {
+                    if (!_objects.ContainsKey(id))
+                    {
+                        Fail(task, UnknownObject(id, spec.DisplayName)); // before any ref is pinned or waited on
+                        return;
+                    }
+                }
+            }
+            task.RefArgsPinned = true;
+            foreach (var arg in spec.Args)
+            {
                 if (arg.Refs is null)
                     continue;
                 foreach (var id in arg.Refs)
                 {
-                    if (!_objects.TryGetValue(id, out var dependency))
-                    {
-                        Fail(task, UnknownObject(id, spec.DisplayName));
-                        return;
-                    }
+                    var dependency = _objects[id];
                     dependency.ArgUses++;
                     if (!dependency.Ready)
                     {
@@ -314,8 +327,10 @@ internal sealed partial class Head : ICoreClient
             if (!worker.Running.Remove(result.Task, out var task))
                 return;
             _timeline.Add(new TimelineEvent(task.Spec.DisplayName, task.Spec.Id, worker.Link?.Pid ?? 0, task.StartedTimestamp, Stopwatch.GetTimestamp(), result.Error is not null));
-            _tasks.Remove(result.Task);
-            ReleaseArguments(task);
+            if (result.Contained is { } contained)
+                SetContains(ObjectId.ForReturn(result.Task), contained); // before the arguments (which may hold the same refs) are released
+            if (_tasks.Remove(result.Task))
+                ReleaseArguments(task); // not again for a task already failed (cancelled) whose worker answered anyway
             if (task.Spec.Kind == TaskKind.ActorCreation)
                 OnActorCreated(worker, task, result.Error);
             Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error, result.InStore);

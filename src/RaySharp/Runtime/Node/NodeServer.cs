@@ -57,6 +57,8 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
         public WorkerHandle? Worker;
         public ObjectStoreSession<ObjectId>? Store;
         public JobId? DriverJob;
+        /// <summary>The object handles this process holds (borrowing); dropped when it disconnects.</summary>
+        public RefHolder Refs { get; } = new();
     }
 
     private void OnMessage(Peer peer, Message message)
@@ -107,10 +109,10 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 head.OnTaskResult(peer.Worker, result);
                 break;
             case Submit submit:
-                head.Submit(submit.Spec, ownedHere: false);
+                head.Submit(submit.Spec, peer.Refs);
                 break;
             case Put put:
-                head.Put(put.Id, put.Value, ownedHere: false);
+                head.Put(put.Id, put.Value, put.Contained, peer.Refs);
                 break;
             case GetRequest get:
                 _ = ServeGetAsync(peer, get);
@@ -128,7 +130,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
                 head.Cancel(cancel.Id, cancel.Force);
                 break;
             case Release release:
-                head.Release(release.Ids);
+                head.Release(release, peer.Refs);
                 break;
             case StoreCall call:
                 lock (peer)
@@ -210,6 +212,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
             head.OnDriverExited(job);
         if (peer.Worker is { } worker)
             head.OnWorkerDied(worker, peer.Connection.CloseReason is { } e ? $"its connection closed ({e.Message})" : "its connection closed");
+        head.DropHolder(peer.Refs);
         _ = peer.Connection.DisposeAsync().AsTask();
     }
 
