@@ -9,9 +9,9 @@ public sealed class DqTests
     // Folds train side by side on the thread pool; OpenBLAS's own threads would fight them (see the README).
     static DqTests() => RaySharp.Nn.Blas.Threads = 1;
 
-    private static readonly DqOptions Small = new() { HiddenSizes = [32, 16], Epochs = 8, SubplansPerQuery = 20, FineTuneEpochs = 2 };
+    internal static readonly DqOptions Small = new() { HiddenSizes = [32, 16], Epochs = 8, SubplansPerQuery = 20, FineTuneEpochs = 2 };
 
-    private static readonly Lazy<List<QueryGraph>> Queries = new(() => TestData.JobQueryFiles.Select(f => QueryGraph.FromFile(f, TestData.Job)).ToList());
+    internal static readonly Lazy<List<QueryGraph>> Queries = new(() => TestData.JobQueryFiles.Select(f => QueryGraph.FromFile(f, TestData.Job)).ToList());
 
     private static readonly Lazy<DqOptimizer> CoutModel = new(() => DqOptimizer.Train(TestData.Job, Queries.Value, CostModel.Cout, Small));
 
@@ -148,12 +148,5 @@ public sealed class DqTests
         var graph = QueryGraph.FromSql("SELECT MIN(c.x) FROM c AS c, a AS a WHERE c.a_id = a.id", TestData.Synthetic);
         var error = Assert.Throws<JoinOptException>(() => featurizer.SlotsOf(graph));
         Assert.Contains("'c'", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void The_thread_pool_runner_returns_results_in_index_order()
-    {
-        var results = new ThreadPoolTaskRunner(2).Map(50, i => i * i, CancellationToken.None);
-        Assert.Equal(Enumerable.Range(0, 50).Select(i => i * i), results);
     }
 }

@@ -20,11 +20,15 @@ internal sealed class JoinOptBenchmark : IBenchmark
 
     public string Description => "DQ vs classical join enumerators on the Join Order Benchmark (relative cost, planning time)";
 
-    public Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
+    public async Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
         // DQ's networks are small (batches of 128 × ~260 features); OpenBLAS threads only contend with
-        // the folds that train side by side on the thread pool (measured: 8.7 s sequential vs 111 s).
+        // the folds that train side by side (measured: 8.7 s sequential vs 111 s). RaySharp's training
+        // tasks set one thread in their workers; this covers --in-process and DQ's planning here.
         RaySharp.Nn.Blas.Threads = 1;
+        var inProcess = context.Args.Contains("--in-process");
+        await using var ray = inProcess ? null : await Ray.InitAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        DqTaskRunner runner = ray is null ? ThreadPoolTaskRunner.Default : new RayTaskRunner(ray);
         var data = Catalog.FindDataDirectory();
         var catalog = Catalog.Load(data);
         var queries = Directory.EnumerateFiles(Path.Combine(data, "queries"), "*.sql")
@@ -35,7 +39,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             ? new DqOptions { HiddenSizes = [64, 32], Epochs = 12, SubplansPerQuery = 30, FineTuneEpochs = 4 }
             : new DqOptions();
         var repetitions = context.Quick ? 3 : 5;
-        Console.WriteLine($"  {queries.Count} queries from {data}; {queries.Min(q => q.Count)}–{queries.Max(q => q.Count)} relations; DQ: hidden [{string.Join(",", options.HiddenSizes)}], {options.Epochs} epochs, {options.SubplansPerQuery} sub-plans per query; timing: fastest of {repetitions} runs per query");
+        Console.WriteLine($"  {queries.Count} queries from {data}; {queries.Min(q => q.Count)}–{queries.Max(q => q.Count)} relations; DQ: hidden [{string.Join(",", options.HiddenSizes)}], {options.Epochs} epochs, {options.SubplansPerQuery} sub-plans per query; timing: fastest of {repetitions} runs per query; DQ training: {(ray is null ? "thread pool (--in-process)" : $"RaySharp tasks ({Environment.ProcessorCount} workers)")}");
 
         Warm(queries, cancellationToken);
         var methods = JoinEnumerator.Classical.Select(m => m.Name).Append("DQ").ToList();
@@ -63,7 +67,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             }
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var cv = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, cancellationToken: cancellationToken);
+            var cv = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, runner: runner, cancellationToken: cancellationToken);
             var trainSeconds = clock.Elapsed.TotalSeconds;
             Warm(cv.Models[0], queries, model, cancellationToken);
             var dqRatios = new List<double>();
@@ -80,7 +84,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             if (model != CostModel.Cout)
             {
                 // DQ's fine-tuning: pre-train on C_out's labels, then fine-tune on this model's.
-                var tuned = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, pretrainOn: CostModel.Cout, cancellationToken: cancellationToken);
+                var tuned = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, pretrainOn: CostModel.Cout, runner: runner, cancellationToken: cancellationToken);
                 relative[(model.Name, FineTuned)] = tuned.Results.Select((r, q) => Ratio(r.Result.Cost, optimum[q])).ToList();
             }
         }
@@ -129,7 +133,6 @@ internal sealed class JoinOptBenchmark : IBenchmark
         report.Note($"DQ beats every heuristic but exhaustive DP (mean relative cost) on: {(beatsAll.Count == 0 ? "none" : string.Join(", ", beatsAll))}; target: at least two models: {(beatsAll.Count >= 2 ? "met" : "NOT met")}.");
         report.Note($"On the {largest}-relation queries DQ plans in {dqMs:F3} ms: {vsExhaustive:F0}× faster than exhaustive DP (target 10,000×: {(vsExhaustive >= 10_000 ? "met" : "NOT met")}), {vsLeft:F1}× than left-deep DP (target 10×: {(vsLeft >= 10 ? "met" : "NOT met")}), {vsRight:F1}× than right-deep DP.");
         report.Note($"Exhaustive DP finished all {queries.Count} queries under every cost model; slowest {slowestExhaustive:F1} ms.");
-        return Task.CompletedTask;
     }
 
     /// <summary>

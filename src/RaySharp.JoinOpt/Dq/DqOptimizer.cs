@@ -57,34 +57,41 @@ public sealed class DqOptimizer : JoinEnumerator
     public double LabelStd { get; private set; }
 
     /// <summary>Generates DQ's training data from <paramref name="queries"/> (in parallel on <paramref name="runner"/>) and trains a network for <paramref name="model"/>.</summary>
+    /// <param name="catalog">The catalog the queries were built against (its tables are DQ's vocabulary).</param>
+    /// <param name="queries">The training queries.</param>
+    /// <param name="model">The cost model whose optimal plans are the labels.</param>
+    /// <param name="options">Network and training settings.</param>
+    /// <param name="runner">Where data generation and training run (default: this process's thread pool).</param>
+    /// <param name="cancellationToken">Stops the work.</param>
     /// <exception cref="ArgumentException">No queries.</exception>
-    public static DqOptimizer Train(Catalog catalog, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions? options = null, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+    public static DqOptimizer Train(Catalog catalog, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions? options = null, DqTaskRunner? runner = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(model);
+        if (queries.Count == 0)
+            throw new ArgumentException("DQ needs at least one training query.", nameof(queries));
         options ??= new DqOptions();
         options.Validate();
         var featurizer = new Featurizer(catalog.Tables);
-        var data = Generate(featurizer, queries, model, options, runner ?? ThreadPoolTaskRunner.Default, cancellationToken);
-        return TrainOn(featurizer, Merge(featurizer, data), model, options, cancellationToken);
+        foreach (var query in queries)
+            featurizer.SlotsOf(query);
+        return (runner ?? ThreadPoolTaskRunner.Default).Train(featurizer, queries, [[.. Enumerable.Range(0, queries.Count)]], model, null, options, cancellationToken)[0];
     }
 
     /// <summary>
     /// Continues training on <paramref name="model"/>'s labels for <see cref="DqOptions.FineTuneEpochs"/>
     /// epochs (DQ's fine-tuning from a cheap cost model to an expensive one); returns this optimiser.
+    /// The labels are generated on <paramref name="runner"/>; the network trains in this process.
     /// </summary>
-    public DqOptimizer FineTune(IReadOnlyList<QueryGraph> queries, CostModel model, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+    public DqOptimizer FineTune(IReadOnlyList<QueryGraph> queries, CostModel model, DqTaskRunner? runner = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(model);
-        var data = Generate(_featurizer, queries, model, _options, runner ?? ThreadPoolTaskRunner.Default, cancellationToken);
+        var data = (runner ?? ThreadPoolTaskRunner.Default).Generate(_featurizer, queries, model, _options, cancellationToken);
         FineTuneOn(Merge(_featurizer, data), model, cancellationToken);
         return this;
     }
-
-    internal static TrainingData[] Generate(Featurizer featurizer, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions options, ITaskRunner runner, CancellationToken cancellationToken) =>
-        runner.Map(queries.Count, i => TrainingData.Generate(featurizer, queries[i], model, options.SubplansPerQuery, unchecked((int)options.Seed + i)), cancellationToken);
 
     internal static TrainingData Merge(Featurizer featurizer, IEnumerable<TrainingData> parts)
     {
@@ -96,12 +103,46 @@ public sealed class DqOptimizer : JoinEnumerator
         return all;
     }
 
-    internal static DqOptimizer TrainOn(Featurizer featurizer, TrainingData data, CostModel model, DqOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains a network on <paramref name="data"/> (<paramref name="model"/>'s labels), or, when
+    /// <paramref name="pretrainOn"/> is set, on <paramref name="pretrainData"/> first and then
+    /// fine-tunes it on <paramref name="data"/>. Every runner trains through this.
+    /// </summary>
+    internal static DqOptimizer TrainModel(Featurizer featurizer, IEnumerable<TrainingData> data, IEnumerable<TrainingData>? pretrainData,
+        CostModel model, CostModel? pretrainOn, DqOptions options, CancellationToken cancellationToken)
+    {
+        if (pretrainOn is null)
+            return TrainOn(featurizer, Merge(featurizer, data), model, options, cancellationToken);
+        var dq = TrainOn(featurizer, Merge(featurizer, pretrainData!), pretrainOn, options, cancellationToken);
+        dq.FineTuneOn(Merge(featurizer, data), model, cancellationToken);
+        return dq;
+    }
+
+    private static DqOptimizer TrainOn(Featurizer featurizer, TrainingData data, CostModel model, DqOptions options, CancellationToken cancellationToken)
     {
         var network = new Mlp(featurizer.Size, options.HiddenSizes, 1, Activation.ReLU, rng: new Rng(options.Seed + 1));
         var dq = new DqOptimizer(featurizer, options, network, model.Name, 0, 1);
         dq.Fit(data, model, options.Epochs, cancellationToken);
         return dq;
+    }
+
+    /// <summary>The trained network as plain arrays, to return from a worker process.</summary>
+    internal DqModelWire ToWire() => new([.. _network.NamedParameters().Select(p => p.Value.Span.ToArray())], LabelMean, LabelStd, TrainedFor);
+
+    /// <summary>Rebuilds a network sent with <see cref="ToWire"/>.</summary>
+    internal static DqOptimizer FromWire(Featurizer featurizer, DqOptions options, DqModelWire wire)
+    {
+        var network = new Mlp(featurizer.Size, options.HiddenSizes, 1, Activation.ReLU, rng: new Rng(options.Seed + 1));
+        var parameters = network.NamedParameters();
+        if (parameters.Count != wire.Parameters.Length)
+            throw new JoinOptException($"A DQ network sent back from a task has {wire.Parameters.Length} parameter tensors; a network of hidden sizes [{string.Join(",", options.HiddenSizes)}] has {parameters.Count}.");
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            if (parameters[p].Value.Length != wire.Parameters[p].Length)
+                throw new JoinOptException($"Parameter '{parameters[p].Name}' of a DQ network sent back from a task has {wire.Parameters[p].Length} values, expected {parameters[p].Value.Length}.");
+            wire.Parameters[p].CopyTo(parameters[p].Value.Span);
+        }
+        return new DqOptimizer(featurizer, options, network, wire.TrainedFor, wire.LabelMean, wire.LabelStd);
     }
 
     internal void FineTuneOn(TrainingData data, CostModel model, CancellationToken cancellationToken) =>
@@ -132,7 +173,7 @@ public sealed class DqOptimizer : JoinEnumerator
                 cancellationToken.ThrowIfCancellationRequested();
                 for (var b = 0; b < batch; b++)
                 {
-                    data.Row(order[start + b]).CopyTo(x.AsSpan(b * size, size));
+                    data.CopyRow(order[start + b], x.AsSpan(b * size, size));
                     y[b] = (float)((labels[order[start + b]] - LabelMean) / LabelStd);
                 }
                 optimizer.ZeroGrad();

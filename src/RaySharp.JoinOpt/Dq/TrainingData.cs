@@ -3,30 +3,76 @@ using RaySharp.JoinOpt.Enumerators;
 
 namespace RaySharp.JoinOpt.Dq;
 
-/// <summary>Labelled join decisions: feature rows and their optimal cost-to-go.</summary>
+/// <summary>
+/// Labelled join decisions: feature rows and their optimal cost-to-go. Rows are stored sparse (a
+/// decision's vector has at most one entry per relation of its query plus the scalars, of ~260), so
+/// the data of a query is small enough to travel between processes as a task result.
+/// </summary>
 internal sealed class TrainingData(int featureSize)
 {
-    private readonly List<float> _features = [];
+    private readonly List<int> _rowStarts = [0];
+    private readonly List<ushort> _indices = [];
+    private readonly List<float> _values = [];
     private readonly List<double> _costToGo = [];
 
     public int FeatureSize { get; } = featureSize;
 
     public int Count => _costToGo.Count;
 
-    public ReadOnlySpan<float> Row(int i) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_features).Slice(i * FeatureSize, FeatureSize);
-
     public double CostToGo(int i) => _costToGo[i];
+
+    /// <summary>Writes row <paramref name="i"/> densely into <paramref name="into"/> (<see cref="FeatureSize"/> long).</summary>
+    public void CopyRow(int i, Span<float> into)
+    {
+        into.Clear();
+        var indices = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_indices);
+        var values = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_values);
+        for (var k = _rowStarts[i]; k < _rowStarts[i + 1]; k++)
+            into[indices[k]] = values[k];
+    }
 
     public void Add(ReadOnlySpan<float> features, double costToGo)
     {
-        _features.AddRange(features);
+        for (var k = 0; k < features.Length; k++)
+        {
+            if (features[k] != 0)
+            {
+                _indices.Add((ushort)k);
+                _values.Add(features[k]);
+            }
+        }
+        _rowStarts.Add(_indices.Count);
         _costToGo.Add(costToGo);
     }
 
     public void AddAll(TrainingData other)
     {
-        for (var i = 0; i < other.Count; i++)
-            Add(other.Row(i), other.CostToGo(i));
+        if (other.FeatureSize != FeatureSize)
+            throw new ArgumentException($"Training data of {other.FeatureSize} features cannot join data of {FeatureSize}.", nameof(other));
+        var offset = _indices.Count;
+        _indices.AddRange(other._indices);
+        _values.AddRange(other._values);
+        for (var i = 1; i < other._rowStarts.Count; i++)
+            _rowStarts.Add(offset + other._rowStarts[i]);
+        _costToGo.AddRange(other._costToGo);
+    }
+
+    /// <summary>The data as plain arrays, to send to or from another process.</summary>
+    public TrainingDataWire ToWire() => new(FeatureSize, [.. _rowStarts], [.. _indices], [.. _values], [.. _costToGo]);
+
+    /// <summary>Rebuilds data sent with <see cref="ToWire"/>.</summary>
+    public static TrainingData FromWire(TrainingDataWire wire)
+    {
+        ArgumentNullException.ThrowIfNull(wire);
+        if (wire.RowStarts.Length != wire.CostToGo.Length + 1 || wire.Indices.Length != wire.Values.Length || wire.RowStarts[^1] != wire.Indices.Length)
+            throw new ArgumentException("Training data arrays do not line up (row starts, indices, values and labels disagree on their lengths).", nameof(wire));
+        var data = new TrainingData(wire.FeatureSize);
+        data._rowStarts.Clear();
+        data._rowStarts.AddRange(wire.RowStarts);
+        data._indices.AddRange(wire.Indices);
+        data._values.AddRange(wire.Values);
+        data._costToGo.AddRange(wire.CostToGo);
+        return data;
     }
 
     /// <summary>
@@ -117,3 +163,6 @@ internal sealed class TrainingData(int featureSize)
         }
     }
 }
+
+/// <summary><see cref="TrainingData"/> as plain arrays (MessagePack-friendly): CSR rows and labels.</summary>
+internal sealed record TrainingDataWire(int FeatureSize, int[] RowStarts, ushort[] Indices, float[] Values, double[] CostToGo);
