@@ -39,7 +39,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             ? new DqOptions { HiddenSizes = [64, 32], Epochs = 12, SubplansPerQuery = 30, FineTuneEpochs = 4 }
             : new DqOptions();
         var repetitions = context.Quick ? 3 : 5;
-        Console.WriteLine($"  {queries.Count} queries from {data}; {queries.Min(q => q.Count)}–{queries.Max(q => q.Count)} relations; DQ: hidden [{string.Join(",", options.HiddenSizes)}], {options.Epochs} epochs, {options.SubplansPerQuery} sub-plans per query; timing: fastest of {repetitions} runs per query; DQ training: {(ray is null ? "thread pool (--in-process)" : $"RaySharp tasks ({Environment.ProcessorCount} workers)")}");
+        Console.WriteLine($"  {queries.Count} queries from {data}; {queries.Min(q => q.Count)}–{queries.Max(q => q.Count)} relations; DQ: hidden [{string.Join(",", options.HiddenSizes)}], {options.Epochs} epochs, {options.SubplansPerQuery} sub-plans per query; timing: median of {repetitions} runs per query; DQ training: {(ray is null ? "thread pool (--in-process)" : $"RaySharp tasks ({Environment.ProcessorCount} workers)")}");
 
         Warm(queries, cancellationToken);
         var methods = JoinEnumerator.Classical.Select(m => m.Name).Append("DQ").ToList();
@@ -131,7 +131,8 @@ internal sealed class JoinOptBenchmark : IBenchmark
         var beatsAll = CostModel.All.Where(m => heuristics.All(h => relative[(m.Name, "DQ")].Average() < relative[(m.Name, h)].Average())).Select(m => m.Name).ToList();
         report.Note($"DQ mean relative cost (held-out folds): {string.Join(", ", dqMeans.Select(d => $"{d.Name} {d.Mean:F3}"))}; target ≤ 2.0 on every model: {(dqMeans.All(d => d.Mean <= 2.0) ? "met" : "NOT met")}.");
         report.Note($"DQ beats every heuristic but exhaustive DP (mean relative cost) on: {(beatsAll.Count == 0 ? "none" : string.Join(", ", beatsAll))}; target: at least two models: {(beatsAll.Count >= 2 ? "met" : "NOT met")}.");
-        report.Note($"On the {largest}-relation queries DQ plans in {dqMs:F3} ms: {vsExhaustive:F0}× faster than exhaustive DP (target 10,000×: {(vsExhaustive >= 10_000 ? "met" : "NOT met")}), {vsLeft:F1}× than left-deep DP (target 10×: {(vsLeft >= 10 ? "met" : "NOT met")}), {vsRight:F1}× than right-deep DP.");
+        report.Add($"dq_us_per_step_n{largest}", "µs", dqMs * 1000 / (largest - 1));
+        report.Note($"On the {largest}-relation queries DQ plans in {dqMs:F3} ms ({dqMs * 1000 / (largest - 1):F1} µs per join decision): {vsExhaustive:F0}× faster than exhaustive DP (target 10,000×: {(vsExhaustive >= 10_000 ? "met" : "NOT met")}), {vsLeft:F1}× than left-deep DP (target 10×: {(vsLeft >= 10 ? "met" : "NOT met")}), {vsRight:F1}× than right-deep DP.");
         report.Note($"Exhaustive DP finished all {queries.Count} queries under every cost model; slowest {slowestExhaustive:F1} ms.");
     }
 
@@ -155,10 +156,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
         }
     }
 
-    /// <summary>
-    /// Plans <paramref name="repetitions"/> times; returns the last plan and the fastest planning time
-    /// (the machine is shared, so slower runs measure other processes as much as the planner).
-    /// </summary>
+    /// <summary>Plans <paramref name="repetitions"/> times; returns the last plan and the median planning time.</summary>
     private static (PlanResult Result, double Ms) Timed(JoinEnumerator enumerator, QueryGraph query, CostModel model, int repetitions)
     {
         PlanResult? result = null;
@@ -168,7 +166,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             result = enumerator.Optimize(query, model);
             ms.Add(result.PlanningTime.TotalMilliseconds);
         }
-        return (result!, ms.Min());
+        return (result!, Median(ms));
     }
 
     private static double Ratio(double cost, double optimum) => optimum > 0 ? cost / optimum : 1;

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Numerics;
 using RaySharp.JoinOpt.Enumerators;
 using RaySharp.Nn;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace RaySharp.JoinOpt.Dq;
 
@@ -29,9 +27,7 @@ public sealed class DqOptimizer : JoinEnumerator
     private readonly Featurizer _featurizer;
     private readonly Mlp _network;
     private readonly DqOptions _options;
-    private float[] _firstT = [];
-    private float[][] _weights = [];
-    private float[][] _biases = [];
+    private GreedyPlanner _planner = null!;
 
     private DqOptimizer(Featurizer featurizer, DqOptions options, Mlp network, string trainedFor, double labelMean, double labelStd)
     {
@@ -185,22 +181,8 @@ public sealed class DqOptimizer : JoinEnumerator
         RefreshInference();
     }
 
-    /// <summary>Copies the network's weights into the arrays the planner's fast path reads.</summary>
-    private void RefreshInference()
-    {
-        var layers = _network.Layers;
-        var first = layers[0].Weight.Span;
-        var outs = layers[0].OutFeatures;
-        var ins = layers[0].InFeatures;
-        _firstT = new float[ins * outs];
-        for (var o = 0; o < outs; o++)
-        {
-            for (var i = 0; i < ins; i++)
-                _firstT[i * outs + o] = first[o * ins + i];
-        }
-        _weights = layers.Select(l => l.Weight.Span.ToArray()).ToArray();
-        _biases = layers.Select(l => l.Bias!.Span.ToArray()).ToArray();
-    }
+    /// <summary>Copies the network's weights into the planner's fast path.</summary>
+    private void RefreshInference() => _planner = new GreedyPlanner(_featurizer, _network.Layers);
 
     /// <summary>The network's prediction (normalised log cost-to-go) for dense features, through the Nn MLP itself.</summary>
     internal float PredictDense(ReadOnlySpan<float> features)
@@ -211,127 +193,7 @@ public sealed class DqOptimizer : JoinEnumerator
 
     internal Featurizer Featurizer => _featurizer;
 
-    /// <summary>A node of the planner's state: a sub-plan and its contributions to the first layer.</summary>
-    private sealed record Node(Plan Plan, float[] AsLeft, float[] AsRight);
-
-    private protected override Plan Enumerate(QueryGraph graph, CostModel model)
-    {
-        var nodes = InitialNodes(graph, out var baseVector);
-        var buffers = new Buffers(_biases);
-        while (nodes.Count > 1)
-        {
-            var totalRows = 0.0;
-            foreach (var node in nodes)
-                totalRows += node.Plan.Rows;
-            var (bestA, bestB, bestQ) = (-1, -1, float.PositiveInfinity);
-            for (var a = 0; a < nodes.Count; a++)
-            {
-                for (var b = a + 1; b < nodes.Count; b++)
-                {
-                    if (!graph.Connected(nodes[a].Plan.Relations, nodes[b].Plan.Relations))
-                        continue;
-                    var ab = Score(graph, model, baseVector, nodes, a, b, totalRows, buffers);
-                    if (ab < bestQ)
-                        (bestA, bestB, bestQ) = (a, b, ab);
-                    var ba = Score(graph, model, baseVector, nodes, b, a, totalRows, buffers);
-                    if (ba < bestQ)
-                        (bestA, bestB, bestQ) = (b, a, ba);
-                }
-            }
-            var left = nodes[bestA];
-            var right = nodes[bestB];
-            var h = baseVector.Length;
-            var joinedLeft = new float[h];
-            var joinedRight = new float[h];
-            TensorPrimitives.Add(left.AsLeft, right.AsLeft, joinedLeft);
-            TensorPrimitives.Add(left.AsRight, right.AsRight, joinedRight);
-            nodes.Remove(left);
-            nodes.Remove(right);
-            nodes.Add(new Node(model.Join(graph, left.Plan, right.Plan), joinedLeft, joinedRight));
-        }
-        return nodes[0].Plan;
-    }
-
-    /// <summary>
-    /// The leaves of a fresh state, each with its first-layer contribution as a left and as a right
-    /// input (its one-hot column minus its remaining-graph column), and the first layer's bias plus
-    /// every relation's remaining-graph column: the first layer of any decision is then the base plus
-    /// one node's left vector plus the other's right vector plus the scalar columns.
-    /// </summary>
-    private List<Node> InitialNodes(QueryGraph graph, out float[] baseVector)
-    {
-        var slots = _featurizer.SlotsOf(graph);
-        var h = _biases[0].Length;
-        baseVector = (float[])_biases[0].Clone();
-        var nodes = new List<Node>(graph.Count);
-        for (var i = 0; i < graph.Count; i++)
-        {
-            var weight = Featurizer.GraphWeight(graph, i);
-            var graphColumn = Column(_featurizer.GraphOffset + slots[i]);
-            TensorPrimitives.MultiplyAdd(graphColumn, weight, baseVector, baseVector);
-            var asLeft = new float[h];
-            var asRight = new float[h];
-            TensorPrimitives.MultiplyAdd(graphColumn, -weight, Column(_featurizer.LeftOffset + slots[i]), asLeft);
-            TensorPrimitives.MultiplyAdd(graphColumn, -weight, Column(_featurizer.RightOffset + slots[i]), asRight);
-            nodes.Add(new Node(Plan.Leaf(graph, i), asLeft, asRight));
-        }
-        return nodes;
-    }
-
-    /// <summary>Scratch space for <see cref="Score"/>.</summary>
-    private sealed class Buffers(float[][] biases)
-    {
-        public float[] Hidden { get; } = new float[biases[0].Length];
-
-        public float[] Scalars { get; } = new float[Featurizer.ScalarCount];
-
-        public float[] A { get; } = new float[biases.Max(b => b.Length)];
-
-        public float[] B { get; } = new float[biases.Max(b => b.Length)];
-    }
-
-    /// <summary>The network's prediction for joining node <paramref name="l"/> (left) with node <paramref name="r"/> (right).</summary>
-    private float Score(QueryGraph graph, CostModel model, float[] baseVector, List<Node> nodes, int l, int r, double totalRows, Buffers buffers)
-    {
-        var left = nodes[l].Plan;
-        var right = nodes[r].Plan;
-        var rows = left.Rows * right.Rows * graph.SelectivityBetween(left.Relations, right.Relations);
-        var own = model.Join(graph, JoinInput.Of(left), JoinInput.Of(right), rows).Cost;
-        var scalars = buffers.Scalars;
-        Featurizer.Scalars(graph, left, right, rows, own, Math.Max(0, totalRows - left.Rows - right.Rows), nodes.Count - 2, scalars);
-        var hidden = buffers.Hidden;
-        TensorPrimitives.Add(baseVector, nodes[l].AsLeft, hidden);
-        TensorPrimitives.Add(hidden, nodes[r].AsRight, hidden);
-        for (var k = 0; k < scalars.Length; k++)
-        {
-            if (scalars[k] != 0)
-                TensorPrimitives.MultiplyAdd(Column(_featurizer.ScalarOffset + k), scalars[k], hidden, hidden);
-        }
-        return Head(hidden, buffers.A, buffers.B);
-    }
-
-    private ReadOnlySpan<float> Column(int feature) => _firstT.AsSpan(feature * _biases[0].Length, _biases[0].Length);
-
-    /// <summary>ReLU of the first layer's pre-activation, then the remaining layers.</summary>
-    private float Head(float[] preActivation, float[] scratch, float[] scratch2)
-    {
-        var input = scratch.AsSpan(0, preActivation.Length);
-        TensorPrimitives.Max(preActivation, 0f, input);
-        for (var layer = 1; layer < _weights.Length; layer++)
-        {
-            var w = _weights[layer];
-            var bias = _biases[layer];
-            var output = scratch2.AsSpan(0, bias.Length);
-            for (var o = 0; o < bias.Length; o++)
-                output[o] = bias[o] + TensorPrimitives.Dot(w.AsSpan(o * input.Length, input.Length), input);
-            if (layer == _weights.Length - 1)
-                return output[0];
-            var next = scratch.AsSpan(0, bias.Length);
-            TensorPrimitives.Max(output, 0f, next);
-            input = next;
-        }
-        return input[0];
-    }
+    private protected override Plan Enumerate(QueryGraph graph, CostModel model) => _planner.Plan(graph, model);
 
     /// <summary>Saves the network and everything needed to plan with it to one safetensors file.</summary>
     public void Save(string path)
@@ -385,10 +247,5 @@ public sealed class DqOptimizer : JoinEnumerator
     }
 
     /// <summary>The planner's fast-path prediction for the same decision, to check it against <see cref="PredictFirstStep"/>.</summary>
-    internal float PredictFirstStepFast(QueryGraph graph, CostModel model, int left, int right)
-    {
-        var nodes = InitialNodes(graph, out var baseVector);
-        var totalRows = nodes.Sum(n => n.Plan.Rows);
-        return Score(graph, model, baseVector, nodes, left, right, totalRows, new Buffers(_biases));
-    }
+    internal float PredictFirstStepFast(QueryGraph graph, CostModel model, int left, int right) => _planner.FirstStepPrediction(graph, model, left, right);
 }
