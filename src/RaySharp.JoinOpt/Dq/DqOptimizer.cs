@@ -102,15 +102,34 @@ public sealed class DqOptimizer : JoinEnumerator
     /// <summary>
     /// Trains a network on <paramref name="data"/> (<paramref name="model"/>'s labels), or, when
     /// <paramref name="pretrainOn"/> is set, on <paramref name="pretrainData"/> first and then
-    /// fine-tunes it on <paramref name="data"/>. Every runner trains through this.
+    /// fine-tunes it on <paramref name="data"/>; then runs <see cref="DqOptions.PolicyRounds"/> rounds
+    /// on the states it visits planning <paramref name="queries"/> (the training queries). Every runner
+    /// trains through this.
     /// </summary>
     internal static DqOptimizer TrainModel(Featurizer featurizer, IEnumerable<TrainingData> data, IEnumerable<TrainingData>? pretrainData,
-        CostModel model, CostModel? pretrainOn, DqOptions options, CancellationToken cancellationToken)
+        CostModel model, CostModel? pretrainOn, DqOptions options, IReadOnlyList<QueryGraph> queries, CancellationToken cancellationToken)
     {
+        var target = Merge(featurizer, data);
+        DqOptimizer dq;
         if (pretrainOn is null)
-            return TrainOn(featurizer, Merge(featurizer, data), model, options, cancellationToken);
-        var dq = TrainOn(featurizer, Merge(featurizer, pretrainData!), pretrainOn, options, cancellationToken);
-        dq.FineTuneOn(Merge(featurizer, data), model, cancellationToken);
+        {
+            dq = TrainOn(featurizer, target, model, options, cancellationToken);
+        }
+        else
+        {
+            dq = TrainOn(featurizer, Merge(featurizer, pretrainData!), pretrainOn, options, cancellationToken);
+            dq.FineTuneOn(target, model, cancellationToken);
+        }
+        for (var round = 0; round < options.PolicyRounds; round++)
+        {
+            foreach (var query in queries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (query.Count >= 2)
+                    target.AddAll(TrainingData.FromVisitedStates(featurizer, query, model, dq._planner.Plan(query, model)));
+            }
+            dq.Fit(target, model, options.PolicyEpochs, cancellationToken);
+        }
         return dq;
     }
 

@@ -53,9 +53,10 @@ public sealed class RayTaskRunner : DqTaskRunner
             if (pretrainOn is not null)
                 pretrainData[i] = SubmitGenerate(featurizer, queries[i], i, pretrainOn, options);
         }
-        var spec = new FoldSpec([.. featurizer.Tables], DqOptionsWire.Of(options), model.Name, pretrainOn?.Name);
+        var graphs = queries.Select(GraphWire.Of).ToArray();
         var trained = trainingSets.Select((set, s) =>
         {
+            var spec = new FoldSpec([.. featurizer.Tables], DqOptionsWire.Of(options), model.Name, pretrainOn?.Name, [.. set.Select(i => graphs[i])]);
             var inputs = set.Select(i => data[i]!).Concat(pretrainOn is null ? [] : set.Select(i => pretrainData[i]!)).ToArray();
             return _ray.Task(RemoteWork.TrainModel, spec, inputs)
                 .WithOptions(new TaskOptions { Name = $"DQ.Train[{s}] {model.Name}" })
@@ -65,7 +66,7 @@ public sealed class RayTaskRunner : DqTaskRunner
     }
 
     private ObjectRef<TrainingDataWire> SubmitGenerate(Featurizer featurizer, QueryGraph query, int index, CostModel model, DqOptions options) =>
-        _ray.Task(RemoteWork.Generate, new GenerateSpec(GraphWire.Of(query), [.. featurizer.Tables], model.Name, options.SubplansPerQuery, RemoteWork.QuerySeed(options, index)))
+        _ray.Task(RemoteWork.Generate, new GenerateSpec(GraphWire.Of(query), [.. featurizer.Tables], model.Name, options.SubplansPerQuery, RemoteWork.QuerySeed(options, index), options.LabelAllActions))
             .WithOptions(new TaskOptions { Name = $"DQ.Generate {query.Name} {model.Name}" })
             .Remote();
 

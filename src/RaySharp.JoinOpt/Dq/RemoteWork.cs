@@ -15,13 +15,13 @@ internal static class RemoteWork
     public static TrainingDataWire Generate(GenerateSpec spec)
     {
         var featurizer = new Featurizer(spec.Tables);
-        return TrainingData.Generate(featurizer, spec.Graph.ToGraph(), CostModel.Parse(spec.Model), spec.Subplans, spec.Seed).ToWire();
+        return TrainingData.Generate(featurizer, spec.Graph.ToGraph(), CostModel.Parse(spec.Model), spec.Subplans, spec.Seed, spec.AllActions).ToWire();
     }
 
     /// <summary>
     /// Task: one network trained on <paramref name="parts"/> — the training set's data under the target
     /// model, followed (when <see cref="FoldSpec.PretrainOn"/> is set) by the same queries' data under
-    /// the pre-training model.
+    /// the pre-training model — then on the states it visits planning <see cref="FoldSpec.Queries"/>.
     /// </summary>
     [SuppressMessage("Performance", "CA1859", Justification = "The signature is the task's wire contract.")]
     public static DqModelWire TrainModel(FoldSpec spec, TrainingDataWire[] parts)
@@ -34,24 +34,25 @@ internal static class RemoteWork
         var data = parts.Select(TrainingData.FromWire).ToArray();
         var count = spec.PretrainOn is null ? data.Length : data.Length / 2;
         var dq = DqOptimizer.TrainModel(featurizer, data.Take(count), spec.PretrainOn is null ? null : data.Skip(count),
-            CostModel.Parse(spec.Model), spec.PretrainOn is null ? null : CostModel.Parse(spec.PretrainOn), options, CancellationToken.None);
+            CostModel.Parse(spec.Model), spec.PretrainOn is null ? null : CostModel.Parse(spec.PretrainOn), options,
+            [.. spec.Queries.Select(q => q.ToGraph())], CancellationToken.None);
         return dq.ToWire();
     }
 }
 
 /// <summary>Arguments of <see cref="RemoteWork.Generate"/>.</summary>
-internal sealed record GenerateSpec(GraphWire Graph, string[] Tables, string Model, int Subplans, int Seed);
+internal sealed record GenerateSpec(GraphWire Graph, string[] Tables, string Model, int Subplans, int Seed, bool AllActions);
 
 /// <summary>Arguments of <see cref="RemoteWork.TrainModel"/> besides the data.</summary>
-internal sealed record FoldSpec(string[] Tables, DqOptionsWire Options, string Model, string? PretrainOn);
+internal sealed record FoldSpec(string[] Tables, DqOptionsWire Options, string Model, string? PretrainOn, GraphWire[] Queries);
 
 /// <summary>A trained network: its parameters in <c>NamedParameters</c> order and its label normalisation.</summary>
 internal sealed record DqModelWire(float[][] Parameters, double LabelMean, double LabelStd, string TrainedFor);
 
 /// <summary><see cref="DqOptions"/> as plain values.</summary>
-internal sealed record DqOptionsWire(int[] HiddenSizes, int Epochs, int FineTuneEpochs, int BatchSize, float LearningRate, int SubplansPerQuery, ulong Seed)
+internal sealed record DqOptionsWire(int[] HiddenSizes, int Epochs, int FineTuneEpochs, int BatchSize, float LearningRate, int SubplansPerQuery, bool LabelAllActions, int PolicyRounds, int PolicyEpochs, ulong Seed)
 {
-    public static DqOptionsWire Of(DqOptions o) => new([.. o.HiddenSizes], o.Epochs, o.FineTuneEpochs, o.BatchSize, o.LearningRate, o.SubplansPerQuery, o.Seed);
+    public static DqOptionsWire Of(DqOptions o) => new([.. o.HiddenSizes], o.Epochs, o.FineTuneEpochs, o.BatchSize, o.LearningRate, o.SubplansPerQuery, o.LabelAllActions, o.PolicyRounds, o.PolicyEpochs, o.Seed);
 
     public DqOptions ToOptions() => new()
     {
@@ -61,6 +62,9 @@ internal sealed record DqOptionsWire(int[] HiddenSizes, int Epochs, int FineTune
         BatchSize = BatchSize,
         LearningRate = LearningRate,
         SubplansPerQuery = SubplansPerQuery,
+        LabelAllActions = LabelAllActions,
+        PolicyRounds = PolicyRounds,
+        PolicyEpochs = PolicyEpochs,
         Seed = Seed,
     };
 }

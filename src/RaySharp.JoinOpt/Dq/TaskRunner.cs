@@ -53,7 +53,7 @@ public sealed class ThreadPoolTaskRunner : DqTaskRunner
     {
         var results = new TrainingData[queries.Count];
         Parallel.For(0, queries.Count, Options(cancellationToken),
-            i => results[i] = TrainingData.Generate(featurizer, queries[i], model, options.SubplansPerQuery, RemoteWork.QuerySeed(options, i)));
+            i => results[i] = TrainingData.Generate(featurizer, queries[i], model, options.SubplansPerQuery, RemoteWork.QuerySeed(options, i), options.LabelAllActions));
         return results;
     }
 
@@ -67,12 +67,13 @@ public sealed class ThreadPoolTaskRunner : DqTaskRunner
         {
             var i = used[k % used.Length];
             var labels = k < used.Length ? model : pretrainOn!;
-            var generated = TrainingData.Generate(featurizer, queries[i], labels, options.SubplansPerQuery, RemoteWork.QuerySeed(options, i));
+            var generated = TrainingData.Generate(featurizer, queries[i], labels, options.SubplansPerQuery, RemoteWork.QuerySeed(options, i), options.LabelAllActions);
             (k < used.Length ? data : pretrainData)[i] = generated;
         });
         var models = new DqOptimizer[trainingSets.Count];
         Parallel.For(0, trainingSets.Count, Options(cancellationToken), s => models[s] = DqOptimizer.TrainModel(featurizer,
-            trainingSets[s].Select(i => data[i]!), pretrainOn is null ? null : trainingSets[s].Select(i => pretrainData[i]!), model, pretrainOn, options, cancellationToken));
+            trainingSets[s].Select(i => data[i]!), pretrainOn is null ? null : trainingSets[s].Select(i => pretrainData[i]!), model, pretrainOn, options,
+            [.. trainingSets[s].Select(i => queries[i])], cancellationToken));
         return models;
     }
 

@@ -83,9 +83,12 @@ internal sealed class TrainingData(int featureSize)
     /// that join plus every later join of the plan. Two kinds of non-optimal decisions are labelled
     /// exactly as well: the same join with its inputs swapped (later joins do not depend on the
     /// orientation, so its cost-to-go differs only by its own cost) and, for each sampled sub-query,
-    /// last joins of other splits into two optimal halves (cost-to-go: that join's own cost).
+    /// last joins of other splits into two optimal halves (cost-to-go: that join's own cost). With
+    /// <paramref name="allActions"/>, every state of the query's own optimal plan also labels every
+    /// other join available there: its own cost plus the optimal completion after it, found by DPccp
+    /// over the state's nodes, so the network sees the tempting wrong turns of the states it plans from.
     /// </summary>
-    public static TrainingData Generate(Featurizer featurizer, QueryGraph graph, CostModel model, int subplans, int seed)
+    public static TrainingData Generate(Featurizer featurizer, QueryGraph graph, CostModel model, int subplans, int seed, bool allActions)
     {
         var data = new TrainingData(featurizer.Size);
         var slots = featurizer.SlotsOf(graph);
@@ -96,6 +99,8 @@ internal sealed class TrainingData(int featureSize)
         var chosen = new List<Plan> { table[graph.All]! };
         chosen.AddRange(candidates.Take(subplans));
         var row = new float[featurizer.Size];
+        if (allActions)
+            AddAllActions(featurizer, graph, model, slots, chosen[0], skipOwn: true, data, row);
         foreach (var plan in chosen)
         {
             AddDecisions(featurizer, graph, model, slots, plan, data, row);
@@ -131,6 +136,60 @@ internal sealed class TrainingData(int featureSize)
             data.Add(row, costToGo - own + swapped);
             done += own;
             nodes.RemoveAll(n => n.Relations == left.Relations || n.Relations == right.Relations);
+            nodes.Add(join);
+        }
+    }
+
+    /// <summary>
+    /// Training data from the states a planner visits: replays <paramref name="plan"/> (a complete plan
+    /// of <paramref name="graph"/>, e.g. DQ's own) and labels every join available at each of its states
+    /// with its exact cost-to-go — DQ's correction for the states its greedy policy reaches.
+    /// </summary>
+    public static TrainingData FromVisitedStates(Featurizer featurizer, QueryGraph graph, CostModel model, Plan plan)
+    {
+        var data = new TrainingData(featurizer.Size);
+        AddAllActions(featurizer, graph, model, featurizer.SlotsOf(graph), plan, skipOwn: false, data, new float[featurizer.Size]);
+        return data;
+    }
+
+    /// <summary>
+    /// Replays <paramref name="plan"/> in post-order; at each state labels every join of two adjacent
+    /// nodes, in both orientations (with <paramref name="skipOwn"/>, except the plan's own next join,
+    /// which <see cref="AddDecisions"/> labels).
+    /// </summary>
+    private static void AddAllActions(Featurizer featurizer, QueryGraph graph, CostModel model, int[] slots, Plan plan, bool skipOwn, TrainingData data, float[] row)
+    {
+        var nodes = new List<Plan>();
+        for (var rest = plan.Relations; rest != 0; rest &= rest - 1)
+            nodes.Add(Plan.Leaf(graph, BitOperations.TrailingZeroCount(rest)));
+        var totalRows = nodes.Sum(n => n.Rows);
+        var sunk = 0.0;
+        foreach (var join in plan.Joins())
+        {
+            for (var a = 0; a < nodes.Count; a++)
+            {
+                for (var b = a + 1; b < nodes.Count; b++)
+                {
+                    var (na, nb) = (nodes[a], nodes[b]);
+                    if (!graph.Connected(na.Relations, nb.Relations) || (skipOwn && (na.Relations | nb.Relations) == join.Relations))
+                        continue;
+                    var ab = model.Join(graph, na, nb);
+                    var ba = model.Join(graph, nb, na);
+                    var next = new List<Plan>(nodes.Count - 1) { ab };
+                    next.AddRange(nodes.Where((_, i) => i != a && i != b));
+                    var completion = next.Count == 1 ? ab.Cost : DpCcp.Complete(graph, model, next).Cost;
+                    var other = Math.Max(0, totalRows - na.Rows - nb.Rows);
+                    var ownAb = ab.Cost - na.Cost - nb.Cost;
+                    var ownBa = ba.Cost - na.Cost - nb.Cost;
+                    featurizer.Write(graph, slots, plan.Relations, na, nb, ab.Rows, ownAb, other, nodes.Count - 2, row);
+                    data.Add(row, completion - sunk);
+                    featurizer.Write(graph, slots, plan.Relations, nb, na, ab.Rows, ownBa, other, nodes.Count - 2, row);
+                    data.Add(row, completion - ab.Cost + ba.Cost - sunk);
+                }
+            }
+            sunk += join.Cost - join.Left!.Cost - join.Right!.Cost;
+            totalRows += join.Rows - join.Left.Rows - join.Right.Rows;
+            nodes.RemoveAll(n => n.Relations == join.Left.Relations || n.Relations == join.Right.Relations);
             nodes.Add(join);
         }
     }
