@@ -117,7 +117,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
         var slowestExhaustive = times["Exhaustive"].Max(t => t.Ms);
         report.Add("exhaustive_slowest_query_ms", "ms", slowestExhaustive);
 
-        var table = RelativeCostTable(relative, methods);
+        var table = RelativeCostTable(relative, methods) + Environment.NewLine + HeadToHeadTable(relative, methods);
         Console.WriteLine();
         Console.WriteLine(table);
         Directory.CreateDirectory(context.ResultsDirectory);
@@ -175,6 +175,39 @@ internal sealed class JoinOptBenchmark : IBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>
+    /// DQ against each heuristic per cost model: both means to four digits and the number of queries
+    /// where DQ's plan is cheaper / as cheap (within 1e-9) / dearer.
+    /// </summary>
+    private static string HeadToHeadTable(Dictionary<(string Model, string Method), List<double>> relative, List<string> methods)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DQ (held-out) against each heuristic: mean relative cost DQ vs heuristic; queries where DQ is cheaper / equal / dearer:");
+        text.AppendLine();
+        text.Append("| heuristic |");
+        foreach (var model in CostModel.All)
+            text.Append(CultureInfo.InvariantCulture, $" {model.Name} |");
+        text.AppendLine();
+        text.Append("|---|");
+        foreach (var _ in CostModel.All)
+            text.Append("---:|");
+        text.AppendLine();
+        foreach (var method in methods.Where(m => m is not ("Exhaustive" or "DQ")))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| {method} |");
+            foreach (var model in CostModel.All)
+            {
+                var dq = relative[(model.Name, "DQ")];
+                var other = relative[(model.Name, method)];
+                var cheaper = dq.Where((d, q) => d < other[q] * (1 - 1e-9)).Count();
+                var dearer = dq.Where((d, q) => d > other[q] * (1 + 1e-9)).Count();
+                text.Append(CultureInfo.InvariantCulture, $" {dq.Average():F4} vs {other.Average():G5}; {cheaper} / {dq.Count - cheaper - dearer} / {dearer} |");
+            }
+            text.AppendLine();
+        }
+        return text.ToString();
     }
 
     private static string RelativeCostTable(Dictionary<(string Model, string Method), List<double>> relative, List<string> methods)
