@@ -14,7 +14,10 @@ internal static class Program
 {
     private const string Usage = """
         usage: joinopt plan FILE.sql [--cost Cout|CM1|CM2|CM3|all] [--method Exhaustive|LeftDeep|RightDeep|ZigZag|IK-KBZ|MinSel|QuickPick|DQ|all] [--model DQ.safetensors] [--data DIR]
-               joinopt train [--cost Cout|CM1|CM2|CM3] [--queries DIR] [--epochs N] [--out DQ.safetensors] [--data DIR]
+               joinopt train [--cost Cout|CM1|CM2|CM3] [--queries DIR] [--epochs N] [--out DQ.safetensors] [--data DIR] [--in-process]
+
+        train runs data generation and training as RaySharp tasks on an embedded cluster (or the one at
+        RAYSHARP_ADDRESS); --in-process uses this process's thread pool instead.
         """;
 
     public static int Main(string[] args)
@@ -86,12 +89,28 @@ internal static class Program
         if (files.Count == 0)
             throw new ArgumentException($"No .sql files in '{folder}'.");
         var queries = files.Select(f => QueryGraph.FromFile(f, catalog)).ToList();
-        // Training runs on one thread per query batch; OpenBLAS threads would only contend with them.
+        // In-process training runs one thread per query; OpenBLAS threads would only contend with them.
         RaySharp.Nn.Blas.Threads = 1;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var dq = DqOptimizer.Train(catalog, queries, model, options);
+        DqOptimizer dq;
+        if (args.Contains("--in-process"))
+        {
+            dq = DqOptimizer.Train(catalog, queries, model, options, ThreadPoolTaskRunner.Default);
+        }
+        else
+        {
+            var ray = Ray.InitAsync().GetAwaiter().GetResult();
+            try
+            {
+                dq = DqOptimizer.Train(catalog, queries, model, options, new RayTaskRunner(ray));
+            }
+            finally
+            {
+                ray.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
         dq.Save(output);
-        Console.WriteLine($"trained DQ for {model.Name} on {queries.Count} queries in {clock.Elapsed.TotalSeconds:F1} s; saved {output}");
+        Console.WriteLine($"trained DQ for {model.Name} on {queries.Count} queries in {clock.Elapsed.TotalSeconds:F1} s ({(args.Contains("--in-process") ? "thread pool" : "RaySharp tasks")}); saved {output}");
         return 0;
     }
 

@@ -9,9 +9,9 @@ public sealed class DqTests
     // Folds train side by side on the thread pool; OpenBLAS's own threads would fight them (see the README).
     static DqTests() => RaySharp.Nn.Blas.Threads = 1;
 
-    private static readonly DqOptions Small = new() { HiddenSizes = [32, 16], Epochs = 8, SubplansPerQuery = 20, FineTuneEpochs = 2 };
+    internal static readonly DqOptions Small = new() { HiddenSizes = [32, 16], Epochs = 8, SubplansPerQuery = 20, FineTuneEpochs = 2, PolicyRounds = 1, PolicyEpochs = 2 };
 
-    private static readonly Lazy<List<QueryGraph>> Queries = new(() => TestData.JobQueryFiles.Select(f => QueryGraph.FromFile(f, TestData.Job)).ToList());
+    internal static readonly Lazy<List<QueryGraph>> Queries = new(() => TestData.JobQueryFiles.Select(f => QueryGraph.FromFile(f, TestData.Job)).ToList());
 
     private static readonly Lazy<DqOptimizer> CoutModel = new(() => DqOptimizer.Train(TestData.Job, Queries.Value, CostModel.Cout, Small));
 
@@ -20,7 +20,7 @@ public sealed class DqTests
     {
         var graph = Queries.Value.First(q => q.Count == 8);
         var featurizer = new Featurizer(TestData.Job.Tables);
-        var data = TrainingData.Generate(featurizer, graph, CostModel.CM1, subplans: 0, seed: 1);
+        var data = TrainingData.Generate(featurizer, graph, CostModel.CM1, subplans: 0, seed: 1, allActions: false);
         var optimum = JoinEnumerator.Exhaustive.Optimize(graph, CostModel.CM1).Plan;
         Assert.Equal(optimum.Cost, data.CostToGo(0), 6);
         // Decisions come in pairs (optimal orientation, swapped); the optimal ones' cost-to-go shrinks to the root join's own cost.
@@ -28,6 +28,45 @@ public sealed class DqTests
             Assert.True(data.CostToGo(2 * k) <= data.CostToGo(2 * (k - 1)), $"decision {k}");
         Assert.Equal(optimum.Cost - optimum.Left!.Cost - optimum.Right!.Cost, data.CostToGo(2 * (graph.Count - 2)), 6);
         Assert.True(data.Count >= 2 * (graph.Count - 1));
+    }
+
+    [Fact]
+    public void Every_action_of_an_optimal_plans_first_state_is_labelled_no_cheaper_than_the_optimum_and_the_best_equals_it()
+    {
+        var graph = Queries.Value.First(q => q.Count == 7);
+        var featurizer = new Featurizer(TestData.Job.Tables);
+        var optimum = JoinEnumerator.Exhaustive.Optimize(graph, CostModel.CM2).Plan;
+        var data = TrainingData.FromVisitedStates(featurizer, graph, CostModel.CM2, optimum);
+        // The first state has one action per edge and orientation (edges between the same two relations are one).
+        var pairs = graph.Edges.Select(e => (Math.Min(e.Left, e.Right), Math.Max(e.Left, e.Right))).Distinct().Count();
+        var first = Enumerable.Range(0, 2 * pairs).Select(data.CostToGo).ToList();
+        Assert.All(first, label => Assert.True(label >= optimum.Cost * (1 - 1e-9), $"label {label} below the optimum {optimum.Cost}"));
+        Assert.Equal(optimum.Cost, first.Min(), 6);
+    }
+
+    [Fact]
+    public void Completing_a_state_of_single_relations_by_DP_finds_the_exhaustive_optimum()
+    {
+        foreach (var graph in Queries.Value.Where(q => q.Count is >= 5 and <= 9).Take(5))
+        {
+            var leaves = Enumerable.Range(0, graph.Count).Select(i => Plan.Leaf(graph, i)).ToList();
+            var completed = DpCcp.Complete(graph, CostModel.CM1, leaves);
+            Assert.Equal(JoinEnumerator.Exhaustive.Optimize(graph, CostModel.CM1).Cost, completed.Cost, 6);
+            Assert.Equal(graph.All, completed.Relations);
+        }
+    }
+
+    [Fact]
+    public void Completing_a_state_keeps_its_nodes_and_costs_at_least_as_much_as_the_unconstrained_optimum()
+    {
+        var graph = Queries.Value.First(q => q.Count == 8);
+        var optimum = JoinEnumerator.Exhaustive.Optimize(graph, CostModel.CM3);
+        var edge = graph.Edges[0];
+        var joined = CostModel.CM3.Join(graph, Plan.Leaf(graph, edge.Left), Plan.Leaf(graph, edge.Right));
+        var nodes = Enumerable.Range(0, graph.Count).Where(i => i != edge.Left && i != edge.Right).Select(i => Plan.Leaf(graph, i)).Prepend(joined).ToList();
+        var completed = DpCcp.Complete(graph, CostModel.CM3, nodes);
+        Assert.True(completed.Cost >= optimum.Cost * (1 - 1e-9));
+        Assert.Contains(completed.Joins(), j => j.Relations == joined.Relations);
     }
 
     [Fact]
@@ -138,6 +177,7 @@ public sealed class DqTests
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => (Small with { Epochs = 0 }).Validate());
         Assert.Contains("Epochs", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PolicyRounds", Assert.Throws<ArgumentOutOfRangeException>(() => (Small with { PolicyRounds = -1 }).Validate()).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => (Small with { HiddenSizes = [] }).Validate());
     }
 
@@ -148,12 +188,5 @@ public sealed class DqTests
         var graph = QueryGraph.FromSql("SELECT MIN(c.x) FROM c AS c, a AS a WHERE c.a_id = a.id", TestData.Synthetic);
         var error = Assert.Throws<JoinOptException>(() => featurizer.SlotsOf(graph));
         Assert.Contains("'c'", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void The_thread_pool_runner_returns_results_in_index_order()
-    {
-        var results = new ThreadPoolTaskRunner(2).Map(50, i => i * i, CancellationToken.None);
-        Assert.Equal(Enumerable.Range(0, 50).Select(i => i * i), results);
     }
 }

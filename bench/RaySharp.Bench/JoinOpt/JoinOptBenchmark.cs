@@ -20,11 +20,15 @@ internal sealed class JoinOptBenchmark : IBenchmark
 
     public string Description => "DQ vs classical join enumerators on the Join Order Benchmark (relative cost, planning time)";
 
-    public Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
+    public async Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
         // DQ's networks are small (batches of 128 × ~260 features); OpenBLAS threads only contend with
-        // the folds that train side by side on the thread pool (measured: 8.7 s sequential vs 111 s).
+        // the folds that train side by side (measured: 8.7 s sequential vs 111 s). RaySharp's training
+        // tasks set one thread in their workers; this covers --in-process and DQ's planning here.
         RaySharp.Nn.Blas.Threads = 1;
+        var inProcess = context.Args.Contains("--in-process");
+        await using var ray = inProcess ? null : await Ray.InitAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        DqTaskRunner runner = ray is null ? ThreadPoolTaskRunner.Default : new RayTaskRunner(ray);
         var data = Catalog.FindDataDirectory();
         var catalog = Catalog.Load(data);
         var queries = Directory.EnumerateFiles(Path.Combine(data, "queries"), "*.sql")
@@ -35,7 +39,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             ? new DqOptions { HiddenSizes = [64, 32], Epochs = 12, SubplansPerQuery = 30, FineTuneEpochs = 4 }
             : new DqOptions();
         var repetitions = context.Quick ? 3 : 5;
-        Console.WriteLine($"  {queries.Count} queries from {data}; {queries.Min(q => q.Count)}–{queries.Max(q => q.Count)} relations; DQ: hidden [{string.Join(",", options.HiddenSizes)}], {options.Epochs} epochs, {options.SubplansPerQuery} sub-plans per query; timing: fastest of {repetitions} runs per query");
+        Console.WriteLine($"  {queries.Count} queries from {data}; {queries.Min(q => q.Count)}–{queries.Max(q => q.Count)} relations; DQ: hidden [{string.Join(",", options.HiddenSizes)}], {options.Epochs} epochs, {options.SubplansPerQuery} sub-plans per query; timing: median of {repetitions} runs per query; DQ training: {(ray is null ? "thread pool (--in-process)" : $"RaySharp tasks ({Environment.ProcessorCount} workers)")}");
 
         Warm(queries, cancellationToken);
         var methods = JoinEnumerator.Classical.Select(m => m.Name).Append("DQ").ToList();
@@ -63,7 +67,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             }
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var cv = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, cancellationToken: cancellationToken);
+            var cv = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, runner: runner, cancellationToken: cancellationToken);
             var trainSeconds = clock.Elapsed.TotalSeconds;
             Warm(cv.Models[0], queries, model, cancellationToken);
             var dqRatios = new List<double>();
@@ -80,7 +84,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             if (model != CostModel.Cout)
             {
                 // DQ's fine-tuning: pre-train on C_out's labels, then fine-tune on this model's.
-                var tuned = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, pretrainOn: CostModel.Cout, cancellationToken: cancellationToken);
+                var tuned = DqCrossValidation.Run(catalog, queries, model, folds: 4, options, pretrainOn: CostModel.Cout, runner: runner, cancellationToken: cancellationToken);
                 relative[(model.Name, FineTuned)] = tuned.Results.Select((r, q) => Ratio(r.Result.Cost, optimum[q])).ToList();
             }
         }
@@ -113,7 +117,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
         var slowestExhaustive = times["Exhaustive"].Max(t => t.Ms);
         report.Add("exhaustive_slowest_query_ms", "ms", slowestExhaustive);
 
-        var table = RelativeCostTable(relative, methods);
+        var table = RelativeCostTable(relative, methods) + Environment.NewLine + HeadToHeadTable(relative, methods);
         Console.WriteLine();
         Console.WriteLine(table);
         Directory.CreateDirectory(context.ResultsDirectory);
@@ -127,9 +131,9 @@ internal sealed class JoinOptBenchmark : IBenchmark
         var beatsAll = CostModel.All.Where(m => heuristics.All(h => relative[(m.Name, "DQ")].Average() < relative[(m.Name, h)].Average())).Select(m => m.Name).ToList();
         report.Note($"DQ mean relative cost (held-out folds): {string.Join(", ", dqMeans.Select(d => $"{d.Name} {d.Mean:F3}"))}; target ≤ 2.0 on every model: {(dqMeans.All(d => d.Mean <= 2.0) ? "met" : "NOT met")}.");
         report.Note($"DQ beats every heuristic but exhaustive DP (mean relative cost) on: {(beatsAll.Count == 0 ? "none" : string.Join(", ", beatsAll))}; target: at least two models: {(beatsAll.Count >= 2 ? "met" : "NOT met")}.");
-        report.Note($"On the {largest}-relation queries DQ plans in {dqMs:F3} ms: {vsExhaustive:F0}× faster than exhaustive DP (target 10,000×: {(vsExhaustive >= 10_000 ? "met" : "NOT met")}), {vsLeft:F1}× than left-deep DP (target 10×: {(vsLeft >= 10 ? "met" : "NOT met")}), {vsRight:F1}× than right-deep DP.");
+        report.Add($"dq_us_per_step_n{largest}", "µs", dqMs * 1000 / (largest - 1));
+        report.Note($"On the {largest}-relation queries DQ plans in {dqMs:F3} ms ({dqMs * 1000 / (largest - 1):F1} µs per join decision): {vsExhaustive:F0}× faster than exhaustive DP (target 10,000×: {(vsExhaustive >= 10_000 ? "met" : "NOT met")}), {vsLeft:F1}× than left-deep DP (target 10×: {(vsLeft >= 10 ? "met" : "NOT met")}), {vsRight:F1}× than right-deep DP.");
         report.Note($"Exhaustive DP finished all {queries.Count} queries under every cost model; slowest {slowestExhaustive:F1} ms.");
-        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -152,10 +156,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
         }
     }
 
-    /// <summary>
-    /// Plans <paramref name="repetitions"/> times; returns the last plan and the fastest planning time
-    /// (the machine is shared, so slower runs measure other processes as much as the planner).
-    /// </summary>
+    /// <summary>Plans <paramref name="repetitions"/> times; returns the last plan and the median planning time.</summary>
     private static (PlanResult Result, double Ms) Timed(JoinEnumerator enumerator, QueryGraph query, CostModel model, int repetitions)
     {
         PlanResult? result = null;
@@ -165,7 +166,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
             result = enumerator.Optimize(query, model);
             ms.Add(result.PlanningTime.TotalMilliseconds);
         }
-        return (result!, ms.Min());
+        return (result!, Median(ms));
     }
 
     private static double Ratio(double cost, double optimum) => optimum > 0 ? cost / optimum : 1;
@@ -174,6 +175,39 @@ internal sealed class JoinOptBenchmark : IBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>
+    /// DQ against each heuristic per cost model: both means to four digits and the number of queries
+    /// where DQ's plan is cheaper / as cheap (within 1e-9) / dearer.
+    /// </summary>
+    private static string HeadToHeadTable(Dictionary<(string Model, string Method), List<double>> relative, List<string> methods)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DQ (held-out) against each heuristic: mean relative cost DQ vs heuristic; queries where DQ is cheaper / equal / dearer:");
+        text.AppendLine();
+        text.Append("| heuristic |");
+        foreach (var model in CostModel.All)
+            text.Append(CultureInfo.InvariantCulture, $" {model.Name} |");
+        text.AppendLine();
+        text.Append("|---|");
+        foreach (var _ in CostModel.All)
+            text.Append("---:|");
+        text.AppendLine();
+        foreach (var method in methods.Where(m => m is not ("Exhaustive" or "DQ")))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| {method} |");
+            foreach (var model in CostModel.All)
+            {
+                var dq = relative[(model.Name, "DQ")];
+                var other = relative[(model.Name, method)];
+                var cheaper = dq.Where((d, q) => d < other[q] * (1 - 1e-9)).Count();
+                var dearer = dq.Where((d, q) => d > other[q] * (1 + 1e-9)).Count();
+                text.Append(CultureInfo.InvariantCulture, $" {dq.Average():F4} vs {other.Average():G5}; {cheaper} / {dq.Count - cheaper - dearer} / {dearer} |");
+            }
+            text.AppendLine();
+        }
+        return text.ToString();
     }
 
     private static string RelativeCostTable(Dictionary<(string Model, string Method), List<double>> relative, List<string> methods)

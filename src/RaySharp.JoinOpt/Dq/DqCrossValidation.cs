@@ -16,7 +16,8 @@ public sealed record DqCrossValidationResult(IReadOnlyList<DqHeldOutResult> Resu
 /// <summary>
 /// k-fold cross-validation of DQ over a set of queries: queries are shuffled (seeded) and dealt into k
 /// folds; for each fold a network is trained on the other folds' DP-optimal decisions and plans the
-/// fold's queries. Training data (one item per query) and the folds run on an <see cref="ITaskRunner"/>.
+/// fold's queries. Training data (one item per query) and the folds run on a <see cref="DqTaskRunner"/>
+/// (this process's thread pool, or RaySharp tasks with <see cref="RayTaskRunner"/>).
 /// </summary>
 public static class DqCrossValidation
 {
@@ -31,7 +32,7 @@ public static class DqCrossValidation
     /// <param name="cancellationToken">Stops training between batches.</param>
     /// <exception cref="ArgumentException">Fewer queries than folds, or fewer than two folds.</exception>
     public static DqCrossValidationResult Run(Catalog catalog, IReadOnlyList<QueryGraph> queries, CostModel model, int folds = 4,
-        DqOptions? options = null, CostModel? pretrainOn = null, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+        DqOptions? options = null, CostModel? pretrainOn = null, DqTaskRunner? runner = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(queries);
@@ -44,25 +45,16 @@ public static class DqCrossValidation
         options.Validate();
         runner ??= ThreadPoolTaskRunner.Default;
         var featurizer = new Featurizer(catalog.Tables);
-
-        var data = DqOptimizer.Generate(featurizer, queries, model, options, runner, cancellationToken);
-        var pretrainData = pretrainOn is null ? null : DqOptimizer.Generate(featurizer, queries, pretrainOn, options, runner, cancellationToken);
+        foreach (var query in queries)
+            featurizer.SlotsOf(query);
 
         var order = Enumerable.Range(0, queries.Count).ToArray();
         new Random(unchecked((int)options.Seed + 11)).Shuffle(order);
         var foldOf = new int[queries.Count];
         for (var position = 0; position < order.Length; position++)
             foldOf[order[position]] = position % folds;
-
-        var models = runner.Map(folds, fold =>
-        {
-            var training = Enumerable.Range(0, queries.Count).Where(i => foldOf[i] != fold).ToList();
-            if (pretrainData is null)
-                return DqOptimizer.TrainOn(featurizer, DqOptimizer.Merge(featurizer, training.Select(i => data[i])), model, options, cancellationToken);
-            var dq = DqOptimizer.TrainOn(featurizer, DqOptimizer.Merge(featurizer, training.Select(i => pretrainData[i])), pretrainOn!, options, cancellationToken);
-            dq.FineTuneOn(DqOptimizer.Merge(featurizer, training.Select(i => data[i])), model, cancellationToken);
-            return dq;
-        }, cancellationToken);
+        var trainingSets = Enumerable.Range(0, folds).Select(fold => Enumerable.Range(0, queries.Count).Where(i => foldOf[i] != fold).ToArray()).ToArray();
+        var models = runner.Train(featurizer, queries, trainingSets, model, pretrainOn, options, cancellationToken);
 
         // Planning runs after all training, one query at a time, so planning times are not disturbed by training.
         var results = new DqHeldOutResult[queries.Count];

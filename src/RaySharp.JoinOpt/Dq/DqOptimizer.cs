@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Numerics;
 using RaySharp.JoinOpt.Enumerators;
 using RaySharp.Nn;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace RaySharp.JoinOpt.Dq;
 
@@ -29,9 +27,7 @@ public sealed class DqOptimizer : JoinEnumerator
     private readonly Featurizer _featurizer;
     private readonly Mlp _network;
     private readonly DqOptions _options;
-    private float[] _firstT = [];
-    private float[][] _weights = [];
-    private float[][] _biases = [];
+    private GreedyPlanner _planner = null!;
 
     private DqOptimizer(Featurizer featurizer, DqOptions options, Mlp network, string trainedFor, double labelMean, double labelStd)
     {
@@ -57,34 +53,41 @@ public sealed class DqOptimizer : JoinEnumerator
     public double LabelStd { get; private set; }
 
     /// <summary>Generates DQ's training data from <paramref name="queries"/> (in parallel on <paramref name="runner"/>) and trains a network for <paramref name="model"/>.</summary>
+    /// <param name="catalog">The catalog the queries were built against (its tables are DQ's vocabulary).</param>
+    /// <param name="queries">The training queries.</param>
+    /// <param name="model">The cost model whose optimal plans are the labels.</param>
+    /// <param name="options">Network and training settings.</param>
+    /// <param name="runner">Where data generation and training run (default: this process's thread pool).</param>
+    /// <param name="cancellationToken">Stops the work.</param>
     /// <exception cref="ArgumentException">No queries.</exception>
-    public static DqOptimizer Train(Catalog catalog, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions? options = null, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+    public static DqOptimizer Train(Catalog catalog, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions? options = null, DqTaskRunner? runner = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(model);
+        if (queries.Count == 0)
+            throw new ArgumentException("DQ needs at least one training query.", nameof(queries));
         options ??= new DqOptions();
         options.Validate();
         var featurizer = new Featurizer(catalog.Tables);
-        var data = Generate(featurizer, queries, model, options, runner ?? ThreadPoolTaskRunner.Default, cancellationToken);
-        return TrainOn(featurizer, Merge(featurizer, data), model, options, cancellationToken);
+        foreach (var query in queries)
+            featurizer.SlotsOf(query);
+        return (runner ?? ThreadPoolTaskRunner.Default).Train(featurizer, queries, [[.. Enumerable.Range(0, queries.Count)]], model, null, options, cancellationToken)[0];
     }
 
     /// <summary>
     /// Continues training on <paramref name="model"/>'s labels for <see cref="DqOptions.FineTuneEpochs"/>
     /// epochs (DQ's fine-tuning from a cheap cost model to an expensive one); returns this optimiser.
+    /// The labels are generated on <paramref name="runner"/>; the network trains in this process.
     /// </summary>
-    public DqOptimizer FineTune(IReadOnlyList<QueryGraph> queries, CostModel model, ITaskRunner? runner = null, CancellationToken cancellationToken = default)
+    public DqOptimizer FineTune(IReadOnlyList<QueryGraph> queries, CostModel model, DqTaskRunner? runner = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(model);
-        var data = Generate(_featurizer, queries, model, _options, runner ?? ThreadPoolTaskRunner.Default, cancellationToken);
+        var data = (runner ?? ThreadPoolTaskRunner.Default).Generate(_featurizer, queries, model, _options, cancellationToken);
         FineTuneOn(Merge(_featurizer, data), model, cancellationToken);
         return this;
     }
-
-    internal static TrainingData[] Generate(Featurizer featurizer, IReadOnlyList<QueryGraph> queries, CostModel model, DqOptions options, ITaskRunner runner, CancellationToken cancellationToken) =>
-        runner.Map(queries.Count, i => TrainingData.Generate(featurizer, queries[i], model, options.SubplansPerQuery, unchecked((int)options.Seed + i)), cancellationToken);
 
     internal static TrainingData Merge(Featurizer featurizer, IEnumerable<TrainingData> parts)
     {
@@ -96,12 +99,65 @@ public sealed class DqOptimizer : JoinEnumerator
         return all;
     }
 
-    internal static DqOptimizer TrainOn(Featurizer featurizer, TrainingData data, CostModel model, DqOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains a network on <paramref name="data"/> (<paramref name="model"/>'s labels), or, when
+    /// <paramref name="pretrainOn"/> is set, on <paramref name="pretrainData"/> first and then
+    /// fine-tunes it on <paramref name="data"/>; then runs <see cref="DqOptions.PolicyRounds"/> rounds
+    /// on the states it visits planning <paramref name="queries"/> (the training queries). Every runner
+    /// trains through this.
+    /// </summary>
+    internal static DqOptimizer TrainModel(Featurizer featurizer, IEnumerable<TrainingData> data, IEnumerable<TrainingData>? pretrainData,
+        CostModel model, CostModel? pretrainOn, DqOptions options, IReadOnlyList<QueryGraph> queries, CancellationToken cancellationToken)
+    {
+        var target = Merge(featurizer, data);
+        DqOptimizer dq;
+        if (pretrainOn is null)
+        {
+            dq = TrainOn(featurizer, target, model, options, cancellationToken);
+        }
+        else
+        {
+            dq = TrainOn(featurizer, Merge(featurizer, pretrainData!), pretrainOn, options, cancellationToken);
+            dq.FineTuneOn(target, model, cancellationToken);
+        }
+        for (var round = 0; round < options.PolicyRounds; round++)
+        {
+            foreach (var query in queries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (query.Count >= 2)
+                    target.AddAll(TrainingData.FromVisitedStates(featurizer, query, model, dq._planner.Plan(query, model)));
+            }
+            dq.Fit(target, model, options.PolicyEpochs, cancellationToken);
+        }
+        return dq;
+    }
+
+    private static DqOptimizer TrainOn(Featurizer featurizer, TrainingData data, CostModel model, DqOptions options, CancellationToken cancellationToken)
     {
         var network = new Mlp(featurizer.Size, options.HiddenSizes, 1, Activation.ReLU, rng: new Rng(options.Seed + 1));
         var dq = new DqOptimizer(featurizer, options, network, model.Name, 0, 1);
         dq.Fit(data, model, options.Epochs, cancellationToken);
         return dq;
+    }
+
+    /// <summary>The trained network as plain arrays, to return from a worker process.</summary>
+    internal DqModelWire ToWire() => new([.. _network.NamedParameters().Select(p => p.Value.Span.ToArray())], LabelMean, LabelStd, TrainedFor);
+
+    /// <summary>Rebuilds a network sent with <see cref="ToWire"/>.</summary>
+    internal static DqOptimizer FromWire(Featurizer featurizer, DqOptions options, DqModelWire wire)
+    {
+        var network = new Mlp(featurizer.Size, options.HiddenSizes, 1, Activation.ReLU, rng: new Rng(options.Seed + 1));
+        var parameters = network.NamedParameters();
+        if (parameters.Count != wire.Parameters.Length)
+            throw new JoinOptException($"A DQ network sent back from a task has {wire.Parameters.Length} parameter tensors; a network of hidden sizes [{string.Join(",", options.HiddenSizes)}] has {parameters.Count}.");
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            if (parameters[p].Value.Length != wire.Parameters[p].Length)
+                throw new JoinOptException($"Parameter '{parameters[p].Name}' of a DQ network sent back from a task has {wire.Parameters[p].Length} values, expected {parameters[p].Value.Length}.");
+            wire.Parameters[p].CopyTo(parameters[p].Value.Span);
+        }
+        return new DqOptimizer(featurizer, options, network, wire.TrainedFor, wire.LabelMean, wire.LabelStd);
     }
 
     internal void FineTuneOn(TrainingData data, CostModel model, CancellationToken cancellationToken) =>
@@ -132,7 +188,7 @@ public sealed class DqOptimizer : JoinEnumerator
                 cancellationToken.ThrowIfCancellationRequested();
                 for (var b = 0; b < batch; b++)
                 {
-                    data.Row(order[start + b]).CopyTo(x.AsSpan(b * size, size));
+                    data.CopyRow(order[start + b], x.AsSpan(b * size, size));
                     y[b] = (float)((labels[order[start + b]] - LabelMean) / LabelStd);
                 }
                 optimizer.ZeroGrad();
@@ -144,22 +200,8 @@ public sealed class DqOptimizer : JoinEnumerator
         RefreshInference();
     }
 
-    /// <summary>Copies the network's weights into the arrays the planner's fast path reads.</summary>
-    private void RefreshInference()
-    {
-        var layers = _network.Layers;
-        var first = layers[0].Weight.Span;
-        var outs = layers[0].OutFeatures;
-        var ins = layers[0].InFeatures;
-        _firstT = new float[ins * outs];
-        for (var o = 0; o < outs; o++)
-        {
-            for (var i = 0; i < ins; i++)
-                _firstT[i * outs + o] = first[o * ins + i];
-        }
-        _weights = layers.Select(l => l.Weight.Span.ToArray()).ToArray();
-        _biases = layers.Select(l => l.Bias!.Span.ToArray()).ToArray();
-    }
+    /// <summary>Copies the network's weights into the planner's fast path.</summary>
+    private void RefreshInference() => _planner = new GreedyPlanner(_featurizer, _network.Layers);
 
     /// <summary>The network's prediction (normalised log cost-to-go) for dense features, through the Nn MLP itself.</summary>
     internal float PredictDense(ReadOnlySpan<float> features)
@@ -170,127 +212,7 @@ public sealed class DqOptimizer : JoinEnumerator
 
     internal Featurizer Featurizer => _featurizer;
 
-    /// <summary>A node of the planner's state: a sub-plan and its contributions to the first layer.</summary>
-    private sealed record Node(Plan Plan, float[] AsLeft, float[] AsRight);
-
-    private protected override Plan Enumerate(QueryGraph graph, CostModel model)
-    {
-        var nodes = InitialNodes(graph, out var baseVector);
-        var buffers = new Buffers(_biases);
-        while (nodes.Count > 1)
-        {
-            var totalRows = 0.0;
-            foreach (var node in nodes)
-                totalRows += node.Plan.Rows;
-            var (bestA, bestB, bestQ) = (-1, -1, float.PositiveInfinity);
-            for (var a = 0; a < nodes.Count; a++)
-            {
-                for (var b = a + 1; b < nodes.Count; b++)
-                {
-                    if (!graph.Connected(nodes[a].Plan.Relations, nodes[b].Plan.Relations))
-                        continue;
-                    var ab = Score(graph, model, baseVector, nodes, a, b, totalRows, buffers);
-                    if (ab < bestQ)
-                        (bestA, bestB, bestQ) = (a, b, ab);
-                    var ba = Score(graph, model, baseVector, nodes, b, a, totalRows, buffers);
-                    if (ba < bestQ)
-                        (bestA, bestB, bestQ) = (b, a, ba);
-                }
-            }
-            var left = nodes[bestA];
-            var right = nodes[bestB];
-            var h = baseVector.Length;
-            var joinedLeft = new float[h];
-            var joinedRight = new float[h];
-            TensorPrimitives.Add(left.AsLeft, right.AsLeft, joinedLeft);
-            TensorPrimitives.Add(left.AsRight, right.AsRight, joinedRight);
-            nodes.Remove(left);
-            nodes.Remove(right);
-            nodes.Add(new Node(model.Join(graph, left.Plan, right.Plan), joinedLeft, joinedRight));
-        }
-        return nodes[0].Plan;
-    }
-
-    /// <summary>
-    /// The leaves of a fresh state, each with its first-layer contribution as a left and as a right
-    /// input (its one-hot column minus its remaining-graph column), and the first layer's bias plus
-    /// every relation's remaining-graph column: the first layer of any decision is then the base plus
-    /// one node's left vector plus the other's right vector plus the scalar columns.
-    /// </summary>
-    private List<Node> InitialNodes(QueryGraph graph, out float[] baseVector)
-    {
-        var slots = _featurizer.SlotsOf(graph);
-        var h = _biases[0].Length;
-        baseVector = (float[])_biases[0].Clone();
-        var nodes = new List<Node>(graph.Count);
-        for (var i = 0; i < graph.Count; i++)
-        {
-            var weight = Featurizer.GraphWeight(graph, i);
-            var graphColumn = Column(_featurizer.GraphOffset + slots[i]);
-            TensorPrimitives.MultiplyAdd(graphColumn, weight, baseVector, baseVector);
-            var asLeft = new float[h];
-            var asRight = new float[h];
-            TensorPrimitives.MultiplyAdd(graphColumn, -weight, Column(_featurizer.LeftOffset + slots[i]), asLeft);
-            TensorPrimitives.MultiplyAdd(graphColumn, -weight, Column(_featurizer.RightOffset + slots[i]), asRight);
-            nodes.Add(new Node(Plan.Leaf(graph, i), asLeft, asRight));
-        }
-        return nodes;
-    }
-
-    /// <summary>Scratch space for <see cref="Score"/>.</summary>
-    private sealed class Buffers(float[][] biases)
-    {
-        public float[] Hidden { get; } = new float[biases[0].Length];
-
-        public float[] Scalars { get; } = new float[Featurizer.ScalarCount];
-
-        public float[] A { get; } = new float[biases.Max(b => b.Length)];
-
-        public float[] B { get; } = new float[biases.Max(b => b.Length)];
-    }
-
-    /// <summary>The network's prediction for joining node <paramref name="l"/> (left) with node <paramref name="r"/> (right).</summary>
-    private float Score(QueryGraph graph, CostModel model, float[] baseVector, List<Node> nodes, int l, int r, double totalRows, Buffers buffers)
-    {
-        var left = nodes[l].Plan;
-        var right = nodes[r].Plan;
-        var rows = left.Rows * right.Rows * graph.SelectivityBetween(left.Relations, right.Relations);
-        var own = model.Join(graph, JoinInput.Of(left), JoinInput.Of(right), rows).Cost;
-        var scalars = buffers.Scalars;
-        Featurizer.Scalars(graph, left, right, rows, own, Math.Max(0, totalRows - left.Rows - right.Rows), nodes.Count - 2, scalars);
-        var hidden = buffers.Hidden;
-        TensorPrimitives.Add(baseVector, nodes[l].AsLeft, hidden);
-        TensorPrimitives.Add(hidden, nodes[r].AsRight, hidden);
-        for (var k = 0; k < scalars.Length; k++)
-        {
-            if (scalars[k] != 0)
-                TensorPrimitives.MultiplyAdd(Column(_featurizer.ScalarOffset + k), scalars[k], hidden, hidden);
-        }
-        return Head(hidden, buffers.A, buffers.B);
-    }
-
-    private ReadOnlySpan<float> Column(int feature) => _firstT.AsSpan(feature * _biases[0].Length, _biases[0].Length);
-
-    /// <summary>ReLU of the first layer's pre-activation, then the remaining layers.</summary>
-    private float Head(float[] preActivation, float[] scratch, float[] scratch2)
-    {
-        var input = scratch.AsSpan(0, preActivation.Length);
-        TensorPrimitives.Max(preActivation, 0f, input);
-        for (var layer = 1; layer < _weights.Length; layer++)
-        {
-            var w = _weights[layer];
-            var bias = _biases[layer];
-            var output = scratch2.AsSpan(0, bias.Length);
-            for (var o = 0; o < bias.Length; o++)
-                output[o] = bias[o] + TensorPrimitives.Dot(w.AsSpan(o * input.Length, input.Length), input);
-            if (layer == _weights.Length - 1)
-                return output[0];
-            var next = scratch.AsSpan(0, bias.Length);
-            TensorPrimitives.Max(output, 0f, next);
-            input = next;
-        }
-        return input[0];
-    }
+    private protected override Plan Enumerate(QueryGraph graph, CostModel model) => _planner.Plan(graph, model);
 
     /// <summary>Saves the network and everything needed to plan with it to one safetensors file.</summary>
     public void Save(string path)
@@ -344,10 +266,5 @@ public sealed class DqOptimizer : JoinEnumerator
     }
 
     /// <summary>The planner's fast-path prediction for the same decision, to check it against <see cref="PredictFirstStep"/>.</summary>
-    internal float PredictFirstStepFast(QueryGraph graph, CostModel model, int left, int right)
-    {
-        var nodes = InitialNodes(graph, out var baseVector);
-        var totalRows = nodes.Sum(n => n.Plan.Rows);
-        return Score(graph, model, baseVector, nodes, left, right, totalRows, new Buffers(_biases));
-    }
+    internal float PredictFirstStepFast(QueryGraph graph, CostModel model, int left, int right) => _planner.FirstStepPrediction(graph, model, left, right);
 }

@@ -25,6 +25,25 @@ public sealed record DqOptions
     /// </summary>
     public int SubplansPerQuery { get; init; } = 300;
 
+    /// <summary>
+    /// Also label every join available at each state of a training query's optimal plan (not only the
+    /// optimal one) with its exact cost-to-go, from DPccp over the state's nodes. Default true.
+    /// </summary>
+    public bool LabelAllActions { get; init; } = true;
+
+    /// <summary>
+    /// Rounds of training on the states DQ itself visits: after training, each training query is
+    /// planned greedily, every join available at each state of that plan is labelled with its exact
+    /// cost-to-go, and training continues for <see cref="PolicyEpochs"/> epochs on all data so far
+    /// (as DAgger does for imitation learning). Default 0: on JOB with the quick settings two rounds
+    /// improved Cout, CM1 and CM3 (held-out mean 1.044 → 1.026, 1.123 → 1.088, 1.019 → 1.016) but made
+    /// one CM2 query 22× the optimum (mean 1.15 → 1.34).
+    /// </summary>
+    public int PolicyRounds { get; init; }
+
+    /// <summary>Epochs of each policy round. Default 10.</summary>
+    public int PolicyEpochs { get; init; } = 10;
+
     /// <summary>Seed of weight initialisation, shuffling and sub-plan sampling. Default 0.</summary>
     public ulong Seed { get; init; }
 
@@ -42,6 +61,10 @@ public sealed record DqOptions
             throw new ArgumentOutOfRangeException(nameof(BatchSize), $"DqOptions.BatchSize must be positive, got {BatchSize}.");
         if (!(LearningRate > 0))
             throw new ArgumentOutOfRangeException(nameof(LearningRate), $"DqOptions.LearningRate must be positive, got {LearningRate}.");
+        if (PolicyRounds < 0)
+            throw new ArgumentOutOfRangeException(nameof(PolicyRounds), $"DqOptions.PolicyRounds must not be negative, got {PolicyRounds}.");
+        if (PolicyEpochs <= 0)
+            throw new ArgumentOutOfRangeException(nameof(PolicyEpochs), $"DqOptions.PolicyEpochs must be positive, got {PolicyEpochs}.");
         if (SubplansPerQuery < 0)
             throw new ArgumentOutOfRangeException(nameof(SubplansPerQuery), $"DqOptions.SubplansPerQuery must not be negative, got {SubplansPerQuery}.");
     }

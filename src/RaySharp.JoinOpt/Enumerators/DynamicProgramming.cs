@@ -61,23 +61,52 @@ internal sealed class DpCcp : JoinEnumerator
     /// <summary>The whole DP table: the optimal plan of every connected subset of the graph.</summary>
     internal static DpTable Solve(QueryGraph graph, CostModel model)
     {
-        var search = new Search(graph, model);
+        var leaves = new Plan[graph.Count];
+        for (var i = 0; i < leaves.Length; i++)
+            leaves[i] = Plan.Leaf(graph, i);
+        var search = new Search(graph, model, leaves, graph.Neighbours);
         search.Run();
         return search.Table;
     }
 
-    /// <summary>One run's state.</summary>
-    private sealed class Search(QueryGraph graph, CostModel model)
+    /// <summary>
+    /// The cheapest way to join <paramref name="nodes"/> (disjoint sub-plans covering a connected set)
+    /// into one plan without cross products: DPccp over the graph whose vertices are the nodes. The
+    /// nodes are kept as they are; the result's cost includes theirs.
+    /// </summary>
+    internal static Plan Complete(QueryGraph graph, CostModel model, IReadOnlyList<Plan> nodes)
     {
-        private readonly DpTable _best = new(graph.Count);
+        var adjacency = new ulong[nodes.Count];
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            for (var j = i + 1; j < nodes.Count; j++)
+            {
+                if (graph.Connected(nodes[i].Relations, nodes[j].Relations))
+                {
+                    adjacency[i] |= 1UL << j;
+                    adjacency[j] |= 1UL << i;
+                }
+            }
+        }
+        return new Search(graph, model, [.. nodes], adjacency).Run();
+    }
+
+    /// <summary>
+    /// One run's state. Vertices are <paramref name="leaves"/> (the graph's relations, or sub-plans
+    /// standing for sets of them), <paramref name="adjacency"/> their edges; table keys are sets of
+    /// vertices.
+    /// </summary>
+    private sealed class Search(QueryGraph graph, CostModel model, Plan[] leaves, ulong[] adjacency)
+    {
+        private readonly DpTable _best = new(leaves.Length);
 
         public DpTable Table => _best;
 
         public Plan Run()
         {
-            var n = graph.Count;
+            var n = leaves.Length;
             for (var i = 0; i < n; i++)
-                _best[1UL << i] = Plan.Leaf(graph, i);
+                _best[1UL << i] = leaves[i];
             for (var i = n - 1; i >= 0; i--)
             {
                 var v = 1UL << i;
@@ -85,12 +114,12 @@ internal sealed class DpCcp : JoinEnumerator
                 EmitCsg(v);
                 EnumerateCsgRec(v, below);
             }
-            return _best[graph.All] ?? throw new InvalidOperationException($"DPccp found no plan for '{graph.Name}'; its graph must be connected.");
+            return _best[n == 64 ? ulong.MaxValue : (1UL << n) - 1] ?? throw new InvalidOperationException($"DPccp found no plan for '{graph.Name}'; its graph must be connected.");
         }
 
         private void EnumerateCsgRec(ulong s, ulong excluded)
         {
-            var neighbours = graph.NeighboursOf(s) & ~excluded;
+            var neighbours = NeighboursOf(s) & ~excluded;
             if (neighbours == 0)
                 return;
             for (var sub = neighbours & (0 - neighbours); sub != 0; sub = (sub - neighbours) & neighbours)
@@ -103,7 +132,7 @@ internal sealed class DpCcp : JoinEnumerator
         {
             var lowest = s1 & (0 - s1);
             var excluded = s1 | (lowest - 1) | lowest;
-            var neighbours = graph.NeighboursOf(s1) & ~excluded;
+            var neighbours = NeighboursOf(s1) & ~excluded;
             for (var rest = neighbours; rest != 0;)
             {
                 var top = 63 - BitOperations.LeadingZeroCount(rest);
@@ -116,7 +145,7 @@ internal sealed class DpCcp : JoinEnumerator
 
         private void EnumerateCmpRec(ulong s1, ulong s2, ulong excluded)
         {
-            var neighbours = graph.NeighboursOf(s2) & ~excluded;
+            var neighbours = NeighboursOf(s2) & ~excluded;
             if (neighbours == 0)
                 return;
             for (var sub = neighbours & (0 - neighbours); sub != 0; sub = (sub - neighbours) & neighbours)
@@ -125,11 +154,19 @@ internal sealed class DpCcp : JoinEnumerator
                 EnumerateCmpRec(s1, s2 | sub, excluded | neighbours);
         }
 
+        private ulong NeighboursOf(ulong set)
+        {
+            var result = 0UL;
+            for (var rest = set; rest != 0; rest &= rest - 1)
+                result |= adjacency[BitOperations.TrailingZeroCount(rest)];
+            return result & ~set;
+        }
+
         private void EmitPair(ulong s1, ulong s2)
         {
             var p1 = _best[s1]!;
             var p2 = _best[s2]!;
-            var rows = p1.Rows * p2.Rows * graph.SelectivityBetween(s1, s2);
+            var rows = p1.Rows * p2.Rows * graph.SelectivityBetween(p1.Relations, p2.Relations);
             var union = s1 | s2;
             var current = _best[union];
             var (m12, c12) = model.Join(graph, JoinInput.Of(p1), JoinInput.Of(p2), rows);
