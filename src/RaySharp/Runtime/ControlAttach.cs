@@ -1,0 +1,47 @@
+using Grpc.Core;
+using RaySharp.Control;
+
+namespace RaySharp.Runtime;
+
+/// <summary>
+/// The first step of attaching a driver by address: ask the node's control service where its data-plane
+/// socket is. Any failure becomes a <see cref="RaySystemException"/> that says what was tried and what to do.
+/// </summary>
+internal static class ControlAttach
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    public static async Task<NodeInfo> ResolveAsync(string address, CancellationToken cancellationToken)
+    {
+        using var channel = ControlChannel.Open(address);
+        var client = new NodeControl.NodeControlClient(channel);
+        NodeInfo info;
+        try
+        {
+            info = await client.GetNodeInfoAsync(new NodeInfoRequest(), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+        {
+            throw new RaySystemException(
+                $"Nothing is listening at '{address}' ({e.Status.Detail}): no RaySharp node runs there. Start one with " +
+                "'raysharp start --head' and use the RAYSHARP_ADDRESS it prints, or unset RAYSHARP_ADDRESS to start an embedded cluster.", e);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            throw new RaySystemException($"'{address}' did not answer within {Deadline.TotalSeconds:0} s; is it a RaySharp node's control address?", e);
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            throw new RaySystemException(
+                $"'{address}' answered, but not as a RaySharp control service ({e.StatusCode}: {e.Status.Detail}). " +
+                "Use the address 'raysharp start --head' prints (control.sock or host:port), not the node's data socket.", e);
+        }
+        if (!File.Exists(info.DataSocket))
+        {
+            throw new RaySystemException(
+                $"The node at '{address}' (node {info.NodeId}) keeps its data socket at {info.DataSocket}, which is not on this machine. " +
+                "Drivers must run on the node's machine until multi-node clusters are built.");
+        }
+        return info;
+    }
+}
