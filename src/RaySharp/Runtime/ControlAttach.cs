@@ -20,7 +20,7 @@ internal static class ControlAttach
         {
             info = await client.GetNodeInfoAsync(new NodeInfoRequest(), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && ConnectFailed(e))
         {
             throw new RaySystemException(
                 $"Nothing is listening at '{address}' ({e.Status.Detail}): no RaySharp node runs there. Start one with " +
@@ -43,5 +43,16 @@ internal static class ControlAttach
                 "Drivers must run on the node's machine until multi-node clusters are built.");
         }
         return info;
+    }
+
+    /// <summary>True when the call failed because no connection could be made (rather than a connection that spoke something else).</summary>
+    private static bool ConnectFailed(RpcException e)
+    {
+        for (var inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException)
+                return true;
+        }
+        return false;
     }
 }
