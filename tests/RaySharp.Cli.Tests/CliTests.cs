@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RaySharp.Control;
+using RaySharp.TestPrograms;
 
 namespace RaySharp.Cli.Tests;
 

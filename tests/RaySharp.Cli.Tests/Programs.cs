@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace RaySharp.Cli.Tests;
+namespace RaySharp.TestPrograms;
 
-/// <summary>Runs the built <c>raysharp</c> CLI and the test driver as real processes and collects their output.</summary>
+/// <summary>
+/// Runs the built <c>raysharp</c> CLI and the test driver as real processes and collects their output
+/// (shared by RaySharp.Cli.Tests and, linked, RaySharp.Tests).
+/// </summary>
 internal static class Programs
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
@@ -25,6 +28,23 @@ internal static class Programs
         var (root, configuration) = Layout();
         var path = Path.Combine(root, project, "bin", configuration, "net10.0", dll);
         return File.Exists(path) ? path : throw new FileNotFoundException($"{dll} was not built at {path}; build the solution first.");
+    }
+
+    /// <summary>The test driver program attached to <paramref name="address"/> (stdin redirected: closing it releases a 'hold').</summary>
+    public static ProcessStartInfo StartDriver(string address, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.ArgumentList.Add(Driver);
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        start.Environment["RAYSHARP_ADDRESS"] = address;
+        return start;
     }
 
     public static ProcessStartInfo Start(string home, params string[] args)
