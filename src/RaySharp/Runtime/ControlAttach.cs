@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Grpc.Core;
 using RaySharp.Control;
 
@@ -20,7 +21,7 @@ internal static class ControlAttach
         {
             info = await client.GetNodeInfoAsync(new NodeInfoRequest(), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && ConnectFailed(e))
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && ConnectFailed(address, e))
         {
             throw new RaySystemException(
                 $"Nothing is listening at '{address}' ({e.Status.Detail}): no RaySharp node runs there. Start one with " +
@@ -45,12 +46,18 @@ internal static class ControlAttach
         return info;
     }
 
-    /// <summary>True when the call failed because no connection could be made (rather than a connection that spoke something else).</summary>
-    private static bool ConnectFailed(RpcException e)
+    /// <summary>
+    /// True when no connection could be made (no socket file, connection refused, no route) rather than a
+    /// connection that spoke something else (reset or closed after the peer rejected HTTP/2).
+    /// </summary>
+    private static bool ConnectFailed(string address, RpcException e)
     {
+        if (ControlChannel.Parse(address).SocketPath is { } path && !File.Exists(path))
+            return true;
         for (var inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is System.Net.Sockets.SocketException)
+            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable or SocketError.HostNotFound
+                or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.TimedOut })
                 return true;
         }
         return false;
