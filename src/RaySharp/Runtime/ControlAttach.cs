@@ -12,6 +12,10 @@ internal static class ControlAttach
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
+    /// <summary>Socket errors of a connect that found nothing to talk to.</summary>
+    private static readonly SocketError[] Unreachable =
+        [SocketError.ConnectionRefused, SocketError.AddressNotAvailable, SocketError.HostNotFound, SocketError.HostUnreachable, SocketError.NetworkUnreachable, SocketError.TimedOut];
+
     public static async Task<NodeInfo> ResolveAsync(string address, CancellationToken cancellationToken)
     {
         using var channel = ControlChannel.Open(address);
@@ -56,8 +60,7 @@ internal static class ControlAttach
             return true;
         for (var inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable or SocketError.HostNotFound
-                or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.TimedOut })
+            if (inner is SocketException socket && Unreachable.Contains(socket.SocketErrorCode))
                 return true;
         }
         return false;
