@@ -2,60 +2,77 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using RaySharp.Control;
 using Spectre.Console;
 
 namespace RaySharp.Cli;
 
-/// <summary>The verbs. The running node is recorded in <c>/tmp/raysharp/head.json</c> (address and pid).</summary>
+/// <summary>The verbs. Everything but <c>start</c>/<c>node</c>/<c>submit</c> is one gRPC call to the node's control service.</summary>
 internal static class Commands
 {
-    private static readonly string HeadFile = Path.Combine(Path.GetTempPath(), "raysharp", "head.json");
+    private static Option<string?> AddressOption() => new("--address")
+    {
+        Description = "The node's control address (default: RAYSHARP_ADDRESS, else the node 'start --head' started).",
+    };
 
     public static Command Start()
     {
         var head = new Option<bool>("--head") { Description = "Start a head node (the only kind on one machine for now)." };
-        var cpus = new Option<int?>("--num-cpus") { Description = "CPUs the node offers (default: all)." };
-        var resources = new Option<string?>("--resources") { Description = "Custom resources, e.g. GPU=1,fpga=2." };
-        var store = new Option<long?>("--object-store-bytes") { Description = "Shared-memory object store capacity (default 1 GiB)." };
-        var command = new Command("start", "Start a node in the background and print its address.") { head, cpus, resources, store };
+        var (cpus, resources, store, port, host) = NodeOptions();
+        var command = new Command("start", "Start a node in the background and print its address.") { head, cpus, resources, store, port, host };
         command.SetAction(async (result, cancel) =>
         {
             if (!result.GetValue(head))
             {
-                AnsiConsole.MarkupLine("[red]Only 'raysharp start --head' exists so far: multi-node clusters are not built yet.[/]");
+                Session.Error("Only 'raysharp start --head' exists so far: multi-node clusters are not built yet.");
                 return 2;
             }
-            if (ReadHead() is { } running && IsAlive(running.Pid))
+            try
             {
-                AnsiConsole.MarkupLine($"[yellow]A node is already running (pid {running.Pid}) at[/] {running.Address}. Stop it with 'raysharp stop'.");
+                Session.ParseResources(result.GetValue(resources));
+            }
+            catch (FormatException e)
+            {
+                Session.Error(e.Message);
+                return 2;
+            }
+            if (Session.RunningHead() is { } running)
+            {
+                Session.Error($"A node is already running (pid {running.Pid}) at {running.Address}. Stop it with 'raysharp stop'.");
                 return 1;
             }
             var nodeArgs = new List<string> { "node" };
             if (result.GetValue(cpus) is { } n) nodeArgs.AddRange(["--num-cpus", n.ToString(CultureInfo.InvariantCulture)]);
             if (result.GetValue(resources) is { } r) nodeArgs.AddRange(["--resources", r]);
             if (result.GetValue(store) is { } s) nodeArgs.AddRange(["--object-store-bytes", s.ToString(CultureInfo.InvariantCulture)]);
-            File.Delete(HeadFile);
-            var log = Path.Combine(Path.GetTempPath(), "raysharp", "node.log");
-            Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-            var self = SelfCommand();
-            var line = string.Join(' ', self.Concat(nodeArgs).Select(Quote));
-            using (var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"setsid {line} > {Quote(log)} 2>&1 < /dev/null &"]) { UseShellExecute = false }))
+            if (result.GetValue(port) is { } p) nodeArgs.AddRange(["--port", p.ToString(CultureInfo.InvariantCulture)]);
+            if (result.GetValue(host) is { } h) nodeArgs.AddRange(["--host", h]);
+            Directory.CreateDirectory(Session.Home);
+            Session.DeleteHead();
+            var line = string.Join(' ', SelfCommand().Concat(nodeArgs).Select(Quote));
+            using (var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"setsid {line} > {Quote(Session.LogFile)} 2>&1 < /dev/null &"]) { UseShellExecute = false }))
                 await shell!.WaitForExitAsync(cancel);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (ReadHead() is null)
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            HeadRecord? started;
+            while ((started = Session.ReadHead()) is null)
             {
                 if (DateTime.UtcNow > deadline)
                 {
-                    AnsiConsole.MarkupLine($"[red]The node did not start within 30 s; see {log}.[/]");
+                    Session.Error($"The node did not start within 60 s; see {Session.LogFile}.");
                     return 1;
                 }
                 await Task.Delay(50, cancel);
             }
-            var started = ReadHead()!;
-            AnsiConsole.MarkupLine($"[green]Node started[/] (pid {started.Pid}). Attach drivers with:");
-            Console.WriteLine($"  export RAYSHARP_ADDRESS={started.Address}");
+            if (started.Pid == 0)
+            {
+                Session.Error($"The node could not start: {started.Address}. See {Session.LogFile}.");
+                Session.DeleteHead();
+                return 1;
+            }
+            AnsiConsole.MarkupLine($"[green]Node started[/] (pid {started.Pid}); control service on {Markup.Escape(string.Join(" and ", started.Addresses))}.");
+            Console.WriteLine("Attach drivers with:");
+            Console.WriteLine($"RAYSHARP_ADDRESS={started.Address}");
             return 0;
         });
         return command;
@@ -64,30 +81,42 @@ internal static class Commands
     /// <summary>The node process itself (started by <c>start</c>; runs until stopped).</summary>
     public static Command Node()
     {
-        var cpus = new Option<int?>("--num-cpus");
-        var resources = new Option<string?>("--resources");
-        var store = new Option<long?>("--object-store-bytes");
-        var command = new Command("node", "Run a node in the foreground (what 'start --head' runs in the background).") { cpus, resources, store };
+        var (cpus, resources, store, port, host) = NodeOptions();
+        var command = new Command("node", "Run a node in the foreground (what 'start --head' runs in the background).") { cpus, resources, store, port, host };
         command.SetAction(async (result, cancel) =>
         {
-            using var logging = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
-            var options = new RayOptions
+            using var logging = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+            RayNode node;
+            try
             {
-                LoggerFactory = logging,
-                NumCpus = result.GetValue(cpus),
-                Resources = ParseResources(result.GetValue(resources)),
-                ObjectStoreBytes = result.GetValue(store) ?? 1L << 30,
-            };
-            await using var node = RayNode.Start(options);
-            Directory.CreateDirectory(Path.GetDirectoryName(HeadFile)!);
-            File.WriteAllText(HeadFile, JsonSerializer.Serialize(new HeadRecord(node.Address, Environment.ProcessId)));
-            Console.WriteLine($"node listening at {node.Address}");
-            var stop = new TaskCompletionSource();
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
-            await stop.Task.WaitAsync(cancel);
-            if (ReadHead()?.Pid == Environment.ProcessId)
-                File.Delete(HeadFile);
+                node = await RayNode.StartAsync(new RayOptions
+                {
+                    LoggerFactory = logging,
+                    NumCpus = result.GetValue(cpus),
+                    Resources = Session.ParseResources(result.GetValue(resources)),
+                    ObjectStoreBytes = result.GetValue(store) ?? 1L << 30,
+                    ControlPort = result.GetValue(port),
+                    ControlHost = result.GetValue(host),
+                }, cancel);
+            }
+            catch (Exception e) when (e is RaySystemException or ArgumentException or FormatException)
+            {
+                Console.Error.WriteLine(e.Message);
+                Session.WriteHead(new HeadRecord(e.Message, [], 0));
+                return 1;
+            }
+            await using (node)
+            {
+                Session.WriteHead(new HeadRecord(node.Address, [.. node.ControlAddresses], Environment.ProcessId));
+                Console.WriteLine($"node listening at {string.Join(", ", node.ControlAddresses)}");
+                var signal = new TaskCompletionSource();
+                using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signal.TrySetResult(); });
+                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; signal.TrySetResult(); });
+                await Task.WhenAny(signal.Task, node.ShutdownRequested).WaitAsync(cancel);
+                Console.WriteLine("node stopping");
+            }
+            if (Session.ReadHead()?.Pid == Environment.ProcessId)
+                Session.DeleteHead();
             return 0;
         });
         return command;
@@ -95,27 +124,36 @@ internal static class Commands
 
     public static Command Stop()
     {
-        var command = new Command("stop", "Stop the running node and its workers.");
-        command.SetAction(async (_, cancel) =>
+        var address = AddressOption();
+        var command = new Command("stop", "Stop the node and its workers.") { address };
+        command.SetAction(async (result, cancel) =>
         {
-            if (ReadHead() is not { } head || !IsAlive(head.Pid))
+            var recorded = Session.RunningHead();
+            var target = result.GetValue(address) ?? Environment.GetEnvironmentVariable("RAYSHARP_ADDRESS") ?? recorded?.Address;
+            if (target is null)
             {
                 AnsiConsole.MarkupLine("[yellow]No node is running.[/]");
-                File.Delete(HeadFile);
+                Session.DeleteHead();
                 return 0;
             }
-            using var process = Process.GetProcessById(head.Pid);
-            Process.Start("kill", ["-TERM", head.Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
-            try
+            var reply = await Session.CallAsync(target, (c, o) => c.ShutdownAsync(new ShutdownRequest(), o).ResponseAsync, cancel);
+            var pid = reply?.Pid ?? recorded?.Pid;
+            if (reply is null && (recorded is null || recorded.Address != target))
+                return 1;
+            if (reply is null)
             {
-                await process.WaitForExitAsync(cancel).WaitAsync(TimeSpan.FromSeconds(15), cancel);
+                Session.Error($"The control service did not answer; sending SIGTERM to the node (pid {pid}).");
+                Process.Start("kill", ["-TERM", pid!.Value.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
             }
-            catch (TimeoutException)
+            if (!await Session.WaitForExitAsync(pid!.Value, TimeSpan.FromSeconds(30), cancel))
             {
+                Session.Error($"The node (pid {pid}) did not stop within 30 s; killing it and its workers.");
+                using var process = Process.GetProcessById(pid.Value);
                 process.Kill(entireProcessTree: true);
             }
-            File.Delete(HeadFile);
-            AnsiConsole.MarkupLine($"[green]Stopped the node[/] (pid {head.Pid}).");
+            if (Session.ReadHead()?.Pid == pid)
+                Session.DeleteHead();
+            AnsiConsole.MarkupLine($"[green]Stopped the node[/] (pid {pid}).");
             return 0;
         });
         return command;
@@ -123,13 +161,16 @@ internal static class Commands
 
     public static Command Status()
     {
-        var command = new Command("status", "Show the node: resources, workers, object store.");
-        command.SetAction(async (_, cancel) =>
+        var address = AddressOption();
+        var command = new Command("status", "Show the node: resources in use, object store usage, workers.") { address };
+        command.SetAction(async (result, cancel) =>
         {
-            using var status = await QueryAsync(timeline: false, cancel);
+            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+                return 1;
+            var status = await Session.CallAsync(target, (c, o) => c.GetClusterStatusAsync(new ClusterStatusRequest(), o).ResponseAsync, cancel);
             if (status is null)
                 return 1;
-            Render.Status(status.RootElement);
+            Render.Status(status);
             return 0;
         });
         return command;
@@ -138,19 +179,38 @@ internal static class Commands
     public static Command List()
     {
         var what = new Argument<string>("what") { Description = "tasks, actors or objects" };
-        var command = new Command("list", "List the node's tasks (queued/running), actors or objects.") { what };
+        var limit = new Option<int>("--limit") { Description = "Most rows to show.", DefaultValueFactory = _ => 1000 };
+        var address = AddressOption();
+        var command = new Command("list", "List the node's tasks (queued/running), actors or objects.") { what, limit, address };
         command.SetAction(async (result, cancel) =>
         {
             var kind = result.GetValue(what);
             if (kind is not ("tasks" or "actors" or "objects"))
             {
-                AnsiConsole.MarkupLine($"[red]'{Markup.Escape(kind ?? "")}' is not something to list: use tasks, actors or objects.[/]");
+                Session.Error($"'{kind}' is not something to list: use tasks, actors or objects.");
                 return 2;
             }
-            using var status = await QueryAsync(timeline: false, cancel);
-            if (status is null)
+            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
                 return 1;
-            Render.List(status.RootElement, kind);
+            var request = new ListRequest { Limit = Math.Max(1, result.GetValue(limit)) };
+            switch (kind)
+            {
+                case "tasks":
+                    if (await Session.CallAsync(target, (c, o) => c.ListTasksAsync(request, o).ResponseAsync, cancel) is not { } tasks)
+                        return 1;
+                    Render.Tasks(tasks);
+                    break;
+                case "actors":
+                    if (await Session.CallAsync(target, (c, o) => c.ListActorsAsync(request, o).ResponseAsync, cancel) is not { } actors)
+                        return 1;
+                    Render.Actors(actors);
+                    break;
+                default:
+                    if (await Session.CallAsync(target, (c, o) => c.ListObjectsAsync(request, o).ResponseAsync, cancel) is not { } objects)
+                        return 1;
+                    Render.Objects(objects);
+                    break;
+            }
             return 0;
         });
         return command;
@@ -159,20 +219,32 @@ internal static class Commands
     public static Command Submit()
     {
         var commandLine = new Argument<string[]>("command") { Description = "The driver to run (after --), e.g. dotnet run --project app", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("submit", "Run a driver program attached to the running node (RAYSHARP_ADDRESS is set for it).") { commandLine };
+        var address = AddressOption();
+        var command = new Command("submit", "Run a driver program attached to the node (RAYSHARP_ADDRESS is set for it); exits with its exit code.") { commandLine, address };
         command.SetAction(async (result, cancel) =>
         {
-            if (ReadHead() is not { } head || !IsAlive(head.Pid))
-            {
-                AnsiConsole.MarkupLine("[red]No node is running: start one with 'raysharp start --head'.[/]");
+            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
                 return 1;
-            }
+            if (await Session.CallAsync(target, (c, o) => c.GetNodeInfoAsync(new NodeInfoRequest(), o).ResponseAsync, cancel) is null)
+                return 1;
             var argv = result.GetValue(commandLine)!;
             var start = new ProcessStartInfo(argv[0], argv.Skip(1)) { UseShellExecute = false };
-            start.Environment["RAYSHARP_ADDRESS"] = head.Address;
-            using var driver = Process.Start(start)!;
-            await driver.WaitForExitAsync(cancel);
-            return driver.ExitCode;
+            start.Environment["RAYSHARP_ADDRESS"] = target;
+            Process driver;
+            try
+            {
+                driver = Process.Start(start)!;
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                Session.Error($"Could not start '{argv[0]}': {e.Message}.");
+                return 127;
+            }
+            using (driver)
+            {
+                await driver.WaitForExitAsync(cancel);
+                return driver.ExitCode;
+            }
         });
         return command;
     }
@@ -180,50 +252,29 @@ internal static class Commands
     public static Command Timeline()
     {
         var output = new Option<string>("--output", "-o") { Description = "Where to write the Chrome-trace JSON.", DefaultValueFactory = _ => "timeline.json" };
-        var command = new Command("timeline", "Write the executed tasks as Chrome-trace JSON (chrome://tracing, Perfetto).") { output };
+        var address = AddressOption();
+        var command = new Command("timeline", "Write the executed tasks as Chrome-trace JSON (chrome://tracing, Perfetto).") { output, address };
         command.SetAction(async (result, cancel) =>
         {
-            if (ReadHead() is not { } head || !IsAlive(head.Pid))
-            {
-                AnsiConsole.MarkupLine("[red]No node is running: start one with 'raysharp start --head'.[/]");
+            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
                 return 1;
-            }
-            await using var ray = await Ray.InitAsync(new RayOptions { Address = head.Address }, cancel);
-            var json = await ray.TimelineAsync(cancel);
+            var timeline = await Session.CallAsync(target, (c, o) => c.GetTimelineAsync(new TimelineRequest(), o).ResponseAsync, cancel);
+            if (timeline is null)
+                return 1;
             var path = result.GetValue(output)!;
-            await File.WriteAllTextAsync(path, json, cancel);
-            using var doc = JsonDocument.Parse(json);
-            AnsiConsole.MarkupLine($"Wrote {doc.RootElement.GetProperty("traceEvents").GetArrayLength()} events to [bold]{Markup.Escape(path)}[/].");
+            await File.WriteAllTextAsync(path, Render.ChromeTrace(timeline), cancel);
+            AnsiConsole.MarkupLine($"Wrote {timeline.Events.Count} events to [bold]{Markup.Escape(path)}[/].");
             return 0;
         });
         return command;
     }
 
-    private static async Task<JsonDocument?> QueryAsync(bool timeline, CancellationToken cancel)
-    {
-        if (ReadHead() is not { } head || !IsAlive(head.Pid))
-        {
-            AnsiConsole.MarkupLine("[red]No node is running: start one with 'raysharp start --head'.[/]");
-            return null;
-        }
-        await using var ray = await Ray.InitAsync(new RayOptions { Address = head.Address }, cancel);
-        return JsonDocument.Parse(timeline ? await ray.TimelineAsync(cancel) : await ray.StatusAsync(cancel));
-    }
-
-    private static Dictionary<string, double>? ParseResources(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-            return null;
-        var resources = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var pair = part.Split('=', 2);
-            if (pair.Length != 2 || !double.TryParse(pair[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0)
-                throw new ArgumentException($"'{part}' is not NAME=AMOUNT (e.g. GPU=1).");
-            resources[pair[0]] = amount;
-        }
-        return resources;
-    }
+    private static (Option<int?> Cpus, Option<string?> Resources, Option<long?> Store, Option<int?> Port, Option<string?> Host) NodeOptions() => (
+        new Option<int?>("--num-cpus") { Description = "CPUs the node offers (default: all)." },
+        new Option<string?>("--resources") { Description = "Custom resources: '{\"GPU\": 1}' (JSON) or GPU=1,fpga=2." },
+        new Option<long?>("--object-store-bytes") { Description = "Shared-memory object store capacity (default 1 GiB)." },
+        new Option<int?>("--port") { Description = "Also serve the control service on this TCP port (0: any free one)." },
+        new Option<string?>("--host") { Description = "The address the TCP control service binds (default 127.0.0.1; 0.0.0.0 for all)." });
 
     private static string[] SelfCommand()
     {
@@ -234,31 +285,4 @@ internal static class Commands
     }
 
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    private static HeadRecord? ReadHead()
-    {
-        try
-        {
-            return File.Exists(HeadFile) ? JsonSerializer.Deserialize<HeadRecord>(File.ReadAllText(HeadFile)) : null;
-        }
-        catch (Exception e) when (e is IOException or JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private sealed record HeadRecord(string Address, int Pid);
 }

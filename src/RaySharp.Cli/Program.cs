@@ -7,6 +7,8 @@ internal static class Program
 {
     private static Task<int> Main(string[] args)
     {
+        if (Console.IsOutputRedirected)
+            Spectre.Console.AnsiConsole.Profile.Width = 200; // scripts and logs get whole rows, not 80-column wraps
         var root = new RootCommand("RaySharp: start a node, inspect it, run drivers against it.");
         root.Subcommands.Add(Commands.Start());
         root.Subcommands.Add(Commands.Node());

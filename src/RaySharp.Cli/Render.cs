@@ -1,60 +1,95 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using RaySharp.Control;
 using Spectre.Console;
 
 namespace RaySharp.Cli;
 
-/// <summary>Tables for <c>status</c> and <c>list</c> from the node's status JSON.</summary>
+/// <summary>Terminal tables for <c>status</c> and <c>list</c>, and the Chrome-trace form of a timeline.</summary>
 internal static class Render
 {
-    public static void Status(JsonElement s)
+    public static void Status(ClusterStatus status)
     {
-        AnsiConsole.MarkupLine($"[bold]{Text(s, "node")}[/] at {Markup.Escape(Text(s, "address"))}");
-        var resources = new Table().AddColumns("resource", "available", "total");
-        foreach (var total in s.GetProperty("resources_total").EnumerateObject())
+        foreach (var node in status.Nodes)
         {
-            var available = s.GetProperty("resources_available").TryGetProperty(total.Name, out var a) ? a.GetDouble() : 0;
-            resources.AddRow(total.Name, Number(available), Number(total.Value.GetDouble()));
-        }
-        AnsiConsole.Write(resources);
+            AnsiConsole.MarkupLine($"[bold]{node.NodeId}[/] (pid {node.Pid}{(node.Embedded ? ", embedded in a driver" : "")}) at {Markup.Escape(string.Join(", ", node.ControlAddresses))}");
+            var resources = new Table().AddColumns("resource", "in use", "total");
+            foreach (var r in node.Resources)
+                resources.AddRow(Markup.Escape(r.Name), Number(r.Total - r.Available), Number(r.Total));
+            AnsiConsole.Write(resources);
 
-        var workers = new Table().AddColumns("worker", "pid", "kind", "state", "running");
-        foreach (var w in s.GetProperty("workers").EnumerateArray())
-        {
-            workers.AddRow(w.GetProperty("id").ToString(), w.GetProperty("pid").ToString(), Text(w, "kind"), Text(w, "state"),
-                Markup.Escape(string.Join(", ", w.GetProperty("running").EnumerateArray().Select(r => r.GetString()))));
-        }
-        AnsiConsole.Write(workers);
+            var workers = new Table().AddColumns("worker", "pid", "kind", "state", "job", "running");
+            foreach (var w in node.Workers)
+                workers.AddRow(w.Id.ToString(CultureInfo.InvariantCulture), w.Pid.ToString(CultureInfo.InvariantCulture), w.Kind, w.State, w.JobId, Markup.Escape(string.Join(", ", w.Running)));
+            AnsiConsole.Write(workers);
 
-        var store = s.GetProperty("object_store");
-        var used = store.GetProperty("UsedBytes").GetInt64();
-        var capacity = store.GetProperty("CapacityBytes").GetInt64();
-        AnsiConsole.MarkupLine(
-            $"objects: {s.GetProperty("objects").GetProperty("count")} known; store {Bytes(used)} of {Bytes(capacity)} used " +
-            $"({store.GetProperty("ObjectCount")} objects, {store.GetProperty("SpilledCount")} spilled); " +
-            $"{s.GetProperty("tasks").GetArrayLength()} tasks queued or running; {s.GetProperty("actors").GetArrayLength()} actors");
+            var store = node.ObjectStore;
+            AnsiConsole.MarkupLine(
+                $"object store: {Bytes(store.UsedBytes)} of {Bytes(store.CapacityBytes)} used, {store.ObjectCount} objects, " +
+                $"{store.SpilledCount} spilled ({Bytes(store.SpilledBytes)})");
+            AnsiConsole.MarkupLine(
+                $"{node.ObjectCount} objects known ({Bytes(node.InlineObjectBytes)} inline); {node.TaskCount} tasks queued or running; " +
+                $"{node.ActorCount} live actors; {node.Workers.Count} workers; {node.JobCount} jobs");
+        }
     }
 
-    public static void List(JsonElement s, string kind)
+    public static void Tasks(TaskList list)
     {
-        var (property, columns) = kind switch
-        {
-            "tasks" => ("tasks", new[] { "id", "name", "state" }),
-            "actors" => ("actors", new[] { "id", "name", "type", "state", "restarts", "pid" }),
-            _ => ("objects_list", new[] { "id", "state", "bytes", "location" }),
-        };
-        var table = new Table().AddColumns(columns);
-        var rows = 0;
-        foreach (var item in s.GetProperty(property).EnumerateArray())
-        {
-            table.AddRow(columns.Select(c => Markup.Escape(item.GetProperty(c).ToString())).ToArray());
-            rows++;
-        }
+        var table = new Table().AddColumns("id", "name", "state", "worker pid");
+        foreach (var t in list.Tasks)
+            table.AddRow(t.TaskId, Markup.Escape(t.Name), t.State, t.WorkerPid == 0 ? "" : t.WorkerPid.ToString(CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{rows} {kind}");
+        AnsiConsole.MarkupLine($"{list.Tasks.Count} of {list.Total} tasks");
     }
 
-    private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : "";
+    public static void Actors(ActorList list)
+    {
+        var table = new Table().AddColumns("id", "name", "type", "state", "restarts", "pid");
+        foreach (var a in list.Actors)
+            table.AddRow(a.ActorId, Markup.Escape(a.Name), Markup.Escape(a.TypeName), a.State, a.Restarts.ToString(CultureInfo.InvariantCulture), a.Pid == 0 ? "" : a.Pid.ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"{list.Actors.Count} actors");
+    }
+
+    public static void Objects(ObjectList list)
+    {
+        var table = new Table().AddColumns("id", "state", "inline bytes", "in store", "location");
+        foreach (var o in list.Objects)
+            table.AddRow(o.ObjectId, o.State, o.InlineBytes.ToString(CultureInfo.InvariantCulture), o.InStore ? "yes" : "", o.Location);
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"{list.Objects.Count} of {list.Total} objects");
+    }
+
+    /// <summary>The timeline as Chrome trace events (<c>{"traceEvents": [{"ph": "X", …}]}</c>): one complete event per task, a row per worker.</summary>
+    public static string ChromeTrace(Timeline timeline)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("traceEvents");
+            foreach (var e in timeline.Events)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", e.Name);
+                json.WriteString("cat", e.Failed ? "failed" : "task");
+                json.WriteString("ph", "X");
+                json.WriteNumber("ts", e.StartUs);
+                json.WriteNumber("dur", e.DurationUs);
+                json.WriteString("pid", timeline.NodeId);
+                json.WriteNumber("tid", e.WorkerPid);
+                json.WriteStartObject("args");
+                json.WriteString("task", e.TaskId);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteString("displayTimeUnit", "ms");
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
     private static string Number(double v) => v.ToString(v >= 1 << 20 ? "N0" : "0.##", CultureInfo.InvariantCulture);
 

@@ -6,8 +6,9 @@ namespace RaySharp;
 public sealed class RayOptions
 {
     /// <summary>
-    /// The node to join, e.g. <c>unix:/tmp/raysharp/session-…/node.sock</c> (printed by
-    /// <c>raysharp start --head</c>, or <see cref="Ray.Address"/> of another driver). Null: use the
+    /// The node to join: its control service, e.g. <c>unix:/tmp/raysharp/session-…/control.sock</c> or
+    /// <c>127.0.0.1:6379</c> (printed by <c>raysharp start --head</c>, or <see cref="Ray.Address"/> of another
+    /// driver). The driver must run on the node's machine. Null: use the
     /// <c>RAYSHARP_ADDRESS</c> environment variable, or start an embedded single-node cluster owned by
     /// this process when that is unset too.
     /// </summary>
@@ -45,6 +46,19 @@ public sealed class RayOptions
     /// <summary>How long starting a worker process may take before it counts as failed. Default 30 s.</summary>
     public TimeSpan WorkerStartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// TCP port of the node's gRPC control service (status, listings, timeline, named actors, shutdown),
+    /// which always listens on a Unix socket in the node's session folder too. 0 picks a free port.
+    /// Default null: Unix socket only. Applies to the node this options object starts (embedded or <see cref="RayNode"/>).
+    /// </summary>
+    public int? ControlPort { get; init; }
+
+    /// <summary>
+    /// The IP address the TCP control service binds when <see cref="ControlPort"/> is set: <c>0.0.0.0</c> for
+    /// every interface. Default null: loopback (127.0.0.1) only.
+    /// </summary>
+    public string? ControlHost { get; init; }
+
     /// <summary>Where the runtime logs; default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
@@ -58,6 +72,12 @@ public sealed class RayOptions
             throw new ArgumentOutOfRangeException(nameof(MemoryBytes), MemoryBytes, "MemoryBytes cannot be negative.");
         if (Resources is not null && Resources.Any(r => r.Value < 0 || string.IsNullOrWhiteSpace(r.Key)))
             throw new ArgumentException("Custom resources need a name and a non-negative amount.", nameof(Resources));
+        if (ControlPort is < 0 or > 65535)
+            throw new ArgumentOutOfRangeException(nameof(ControlPort), ControlPort, "ControlPort must be between 0 (any free port) and 65535.");
+        if (ControlHost is not null && ControlPort is null)
+            throw new ArgumentException("ControlHost only applies with a ControlPort (the TCP control service is off without one).", nameof(ControlHost));
+        if (ControlHost is not null && ControlHost != "localhost" && !System.Net.IPAddress.TryParse(ControlHost, out _))
+            throw new ArgumentException($"ControlHost '{ControlHost}' is not an IP address; use 127.0.0.1, 0.0.0.0 (all interfaces) or one of this machine's addresses.", nameof(ControlHost));
         if (LocalMode && Address is not null)
             throw new ArgumentException("LocalMode runs everything in this process; it cannot be combined with an Address.", nameof(Address));
     }

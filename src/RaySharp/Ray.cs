@@ -31,7 +31,10 @@ public sealed partial class Ray : IAsyncDisposable
     /// <summary>The job this driver's work belongs to.</summary>
     public JobId JobId => Client.Job;
 
-    /// <summary>The node address other drivers can attach to (<c>unix:/…/node.sock</c>); null in local mode.</summary>
+    /// <summary>
+    /// The address other drivers attach to: the node's gRPC control service (<c>unix:/…/control.sock</c>, or the
+    /// address this driver attached by); null in local mode.
+    /// </summary>
     public string? Address => Client.Address;
 
     /// <summary>
@@ -61,7 +64,8 @@ public sealed partial class Ray : IAsyncDisposable
 
     /// <summary>
     /// Connects to a cluster or starts one. With <see cref="RayOptions.Address"/> (or the
-    /// <c>RAYSHARP_ADDRESS</c> environment variable) it attaches to that node; with
+    /// <c>RAYSHARP_ADDRESS</c> environment variable) it asks that node's control service where its data
+    /// socket is and attaches there (<see cref="RaySystemException"/> when nothing listens); with
     /// <see cref="RayOptions.LocalMode"/> everything runs in this process; otherwise it starts an embedded
     /// single-node cluster — node services in this process, one worker process per CPU — that is torn
     /// down when the returned instance is disposed.
@@ -86,7 +90,8 @@ public sealed partial class Ray : IAsyncDisposable
             {
                 // Not started from a build output: this driver can use actors and objects but its own tasks cannot run.
             }
-            var client = await RemoteClient.ConnectAsync(address, hello, null, cancellationToken).ConfigureAwait(false);
+            var node = await ControlAttach.ResolveAsync(address, cancellationToken).ConfigureAwait(false);
+            var client = await RemoteClient.ConnectAsync(node.DataSocket, hello, null, cancellationToken, address.Trim()).ConfigureAwait(false);
             ray = new Ray(client, ownedHead: null);
         }
         else
@@ -94,6 +99,15 @@ public sealed partial class Ray : IAsyncDisposable
             var head = new Head(options, options.LocalMode);
             ray = new Ray(head, head);
             head.Start(ray);
+            try
+            {
+                await head.ControlReady.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await head.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         SetProcessDefault(ray);
         return ray;

@@ -5,20 +5,42 @@ namespace RaySharp;
 /// <summary>
 /// A standalone node without a driver of its own (what <c>raysharp start --head</c> runs): drivers
 /// attach with <see cref="RayOptions.Address"/> = <see cref="Address"/>, and the node starts workers for
-/// each attached driver's job from that driver's application folder. Dispose to stop it.
+/// each attached driver's job from that driver's application folder. Its gRPC control service
+/// (<see cref="Control.NodeControl"/>) answers tools and can stop it (<see cref="ShutdownRequested"/>).
+/// Dispose to stop it.
 /// </summary>
+/// <example>
+/// <code>
+/// await using var node = await RayNode.StartAsync(new RayOptions { NumCpus = 2, ControlPort = 6379 });
+/// Console.WriteLine($"RAYSHARP_ADDRESS={node.Address}");
+/// await node.ShutdownRequested;   // until 'raysharp stop' (the Shutdown call)
+/// </code>
+/// </example>
 public sealed class RayNode : IAsyncDisposable
 {
     private readonly Head _head;
+    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private RayNode(Head head) => _head = head;
+    private RayNode(Head head)
+    {
+        _head = head;
+        head.ShutdownRequested = () => _shutdown.TrySetResult();
+    }
 
-    /// <summary>The address drivers attach to: <c>unix:/tmp/raysharp/session-…/node.sock</c>.</summary>
+    /// <summary>The address drivers attach to: the control service's socket, <c>unix:/tmp/raysharp/session-…/control.sock</c>.</summary>
     public string Address => _head.Address!;
 
-    /// <summary>Starts a node with <paramref name="options"/>' resources (NumCpus, MemoryBytes, Resources, ObjectStoreBytes).</summary>
-    /// <param name="options">The node's resources; Address and LocalMode must be unset.</param>
-    public static RayNode Start(RayOptions? options = null)
+    /// <summary>Every address the control service listens on: the Unix socket, then <c>host:port</c> when <see cref="RayOptions.ControlPort"/> is set.</summary>
+    public IReadOnlyList<string> ControlAddresses => [.. _head.NodeInfo().ControlAddresses];
+
+    /// <summary>Completes when a client asked the node to stop (the control service's Shutdown, <c>raysharp stop</c>).</summary>
+    public Task ShutdownRequested => _shutdown.Task;
+
+    /// <summary>Starts a node and waits until its control service listens.</summary>
+    /// <param name="options">The node's resources (NumCpus, MemoryBytes, Resources, ObjectStoreBytes) and control port; Address and LocalMode must be unset.</param>
+    /// <param name="cancellationToken">Cancels starting.</param>
+    /// <exception cref="RaySystemException">The control service could not listen (e.g. the port is taken).</exception>
+    public static async Task<RayNode> StartAsync(RayOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new RayOptions();
         options.Validate();
@@ -26,8 +48,21 @@ public sealed class RayNode : IAsyncDisposable
             throw new ArgumentException("A standalone node listens on its own socket; LocalMode and Address do not apply.", nameof(options));
         var head = new Head(options, localMode: false);
         head.Start(driver: null);
+        try
+        {
+            await head.ControlReady.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await head.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         return new RayNode(head);
     }
+
+    /// <summary>Blocking form of <see cref="StartAsync"/>.</summary>
+    /// <param name="options">The node's resources; Address and LocalMode must be unset.</param>
+    public static RayNode Start(RayOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
 
     /// <summary>The node's state (resources, workers, tasks, actors, objects, store) as JSON.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -54,7 +54,7 @@ public class BadInputTests(ClusterFixture cluster)
     [Fact]
     public async Task A_malformed_frame_gets_a_protocol_error_and_the_node_keeps_working()
     {
-        var path = Ray.Address!["unix:".Length..];
+        var path = Ray.OwnedHead!.DataSocketPath!;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
         var garbage = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\n\r\n");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RaySharp.TestPrograms;
 
 namespace RaySharp.Tests;
 
@@ -27,5 +28,35 @@ public class NodeTests
         await Within.Until(() => third.StatusAsync().AsTask().Result.Contains("\"state\":\"Dead\"", StringComparison.Ordinal), "the first driver's actor to end with its job");
         var gone = await Assert.ThrowsAsync<ArgumentException>(async () => await third.GetActorAsync<Counter>("job-scoped"));
         Assert.Contains("No live actor", gone.Message);
+    }
+}
+
+/// <summary>Drivers in separate processes attached to one node by its address.</summary>
+public class MultiDriverTests
+{
+    [Fact]
+    public async Task A_second_driver_process_attached_by_address_finds_and_calls_a_named_actor()
+    {
+        await using var node = await RayNode.StartAsync(new RayOptions { NumCpus = 2 });
+        using var first = new Programs.Running(Programs.StartDriver(node.Address, "hold", "shared-across-drivers", "40"));
+        Assert.Equal("41", await first.LineAsync("READY="));
+
+        using (var second = new Programs.Running(Programs.StartDriver(node.Address, "call", "shared-across-drivers", "2")))
+        {
+            var result = await second.ExitAsync("the second driver to call the actor and exit");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Contains("RESULT=43", result.Out);
+        }
+
+        first.Process.StandardInput.Close();
+        var released = await first.ExitAsync("the first driver to exit once its stdin closed");
+        Assert.True(released.ExitCode == 0, released.ToString());
+        Assert.Contains("RELEASED", released.Out);
+
+        // The first driver's job ended, and its actor with it: a third driver no longer finds the name.
+        using var third = new Programs.Running(Programs.StartDriver(node.Address, "call", "shared-across-drivers", "1"));
+        var missing = await third.ExitAsync("the third driver to fail its lookup");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("No live actor is named 'shared-across-drivers'", missing.Err);
     }
 }

@@ -165,8 +165,8 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
     private ActorHandle<TrialActor> Create(TrialResources resources)
     {
         Interlocked.Increment(ref _created);
-        var (assembly, module, token, isClass) = (_trainable.Assembly, _trainable.Module, _trainable.Token, _trainable.IsClassFactory);
-        return _ray.Actor(() => new TrialActor(assembly, module, token, isClass))
+        var (method, isClass) = (_trainable.Method, _trainable.IsClassFactory);
+        return _ray.Actor(() => new TrialActor(method, isClass))
             .WithOptions(new ActorOptions
             {
                 MaxConcurrency = 2, // one call runs the trainable, the other can interrupt it

@@ -41,9 +41,9 @@ internal sealed class TrialActor
     private TaskCompletionSource<TrialDecision>? _pending;
     private long _lastStarted;
 
-    public TrialActor(string assembly, string module, int token, bool isClassFactory)
+    public TrialActor(RemoteMethod trainable, bool isClassFactory)
     {
-        _trainable = new TrainableReference(assembly, module, token, isClassFactory).Resolve(out _cleanup);
+        _trainable = new TrainableReference(trainable, isClassFactory).Resolve(out _cleanup);
         _executor = new InProcessTrialExecutor(_trainable);
     }
 

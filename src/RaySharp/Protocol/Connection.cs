@@ -21,6 +21,9 @@ internal sealed class Connection : IAsyncDisposable
 {
     public const int MaxFrameBytes = 1 << 30;
 
+    /// <summary>"PRI " read as a frame length: the start of the HTTP/2 preface, i.e. a gRPC client on the wrong socket.</summary>
+    private const uint Http2PrefaceStart = 0x2049_5250;
+
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly ConcurrentQueue<Message> _outbox = new();
@@ -169,6 +172,8 @@ internal sealed class Connection : IAsyncDisposable
         Span<byte> header = stackalloc byte[4];
         buffer.Slice(0, 4).CopyTo(header);
         var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length == Http2PrefaceStart)
+            throw new InvalidDataException("An HTTP/2 (gRPC) client connected to a RaySharp data socket; connect it to the node's control address (control.sock or host:port) instead.");
         if (length > MaxFrameBytes)
             throw new InvalidDataException($"A frame declares {length} bytes, more than the {MaxFrameBytes}-byte limit; the stream is corrupt or not RaySharp's.");
         if (buffer.Length < 4 + length)

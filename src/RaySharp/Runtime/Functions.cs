@@ -19,68 +19,25 @@ internal static class Functions
 
     private static ParameterInfo[] ParametersOf(MethodBase m) => ParameterCache.GetOrAdd(m, static m => m.GetParameters());
 
-    /// <summary>Describes a delegate to a static method or to a lambda that captures nothing.</summary>
+    /// <summary>Describes a delegate to a static method or to a lambda that captures nothing (validated by <see cref="RemoteMethod"/>).</summary>
     public static FunctionRef Describe(Delegate function)
     {
         ArgumentNullException.ThrowIfNull(function);
-        var method = function.Method;
-        if (Refs.TryGetValue(method, out var known))
-            return known;
-        if (function.Target is not null && StaticClosure(method.DeclaringType) is null)
-        {
-            throw new ArgumentException(
-                $"'{method.DeclaringType?.Name}.{method.Name}' is bound to an object or captures variables, so it cannot run in " +
-                "another process. Pass a static method (or a lambda that captures nothing) and give it the data as arguments.",
-                nameof(function));
-        }
-        if (method.ContainsGenericParameters)
-            throw new ArgumentException($"'{method.Name}' is an open generic method; remote functions must be closed.", nameof(function));
-        return Describe(method);
+        return Refs.TryGetValue(function.Method, out var known) ? known : Describe(RemoteMethod.Validate(function));
     }
 
-    public static FunctionRef Describe(MethodBase method) => Refs.GetOrAdd(method, static m => new FunctionRef
+    public static FunctionRef Describe(MethodBase method) => Refs.GetOrAdd(method, static m =>
     {
-        Assembly = m.Module.Assembly.FullName ?? m.Module.Assembly.GetName().Name!,
-        Module = m.Module.Name,
-        Token = m.MetadataToken,
-        Name = DisplayName(m),
+        var named = RemoteMethod.Of(m);
+        return new FunctionRef { Assembly = named.Assembly, Module = named.Module, Token = named.Token, Name = named.Name };
     });
 
-    public static string DisplayName(MethodBase m)
-    {
-        var type = m.DeclaringType;
-        while (type is not null && type.IsDefined(typeof(CompilerGeneratedAttribute)))
-            type = type.DeclaringType;
-        var name = m.Name.StartsWith('<') ? "lambda" : m.Name;
-        return m is ConstructorInfo ? $"new {type?.Name}" : $"{type?.Name}.{name}";
-    }
-
-    /// <summary>The singleton instance the compiler uses as target of capture-free lambdas, or null.</summary>
-    private static object? StaticClosure(Type? type)
-    {
-        if (type is null || !type.IsDefined(typeof(CompilerGeneratedAttribute)))
-            return null;
-        var field = type.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
-        return field?.GetValue(null);
-    }
+    public static string DisplayName(MethodBase m) => RemoteMethod.DisplayName(m);
 
     public static Invocable Resolve(FunctionRef function) => Resolved.GetOrAdd((function.Assembly, function.Module, function.Token), static (key, f) =>
     {
-        Assembly assembly;
-        try
-        {
-            assembly = Assembly.Load(new AssemblyName(key.Assembly));
-        }
-        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
-        {
-            throw new InvalidOperationException(
-                $"This worker cannot load assembly '{key.Assembly}' for '{f.Name}': {e.Message}. Workers run the driver's " +
-                "application folder; start the driver from its build output (dotnet run / dotnet exec).", e);
-        }
-        var module = assembly.GetModules().FirstOrDefault(m => m.Name == key.Module) ?? assembly.ManifestModule;
-        var method = module.ResolveMethod(key.Token)
-            ?? throw new InvalidOperationException($"Method token {key.Token:x8} of '{f.Name}' is not in {key.Assembly}.");
-        return new Invocable(method, method.IsStatic ? null : StaticClosure(method.DeclaringType));
+        var method = new RemoteMethod(key.Assembly, key.Module, key.Token, f.Name).Load();
+        return new Invocable(method, method.IsStatic ? null : RemoteMethod.StaticClosure(method.DeclaringType));
     }, function);
 
     /// <summary>Reads an actor call <c>c =&gt; c.Method(args)</c>: the method and the argument values.</summary>

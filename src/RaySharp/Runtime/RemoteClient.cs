@@ -38,7 +38,12 @@ internal sealed class RemoteClient : ICoreClient
     /// <summary>Completes when the connection to the node is gone.</summary>
     public Task Closed => _closed.Task;
 
-    public static async Task<RemoteClient> ConnectAsync(string address, Hello hello, Action<Message>? onOther, CancellationToken cancellationToken)
+    /// <param name="address">The data-plane socket (<c>unix:/path</c> or the path).</param>
+    /// <param name="hello">The first frame.</param>
+    /// <param name="onOther">Handles frames other than replies.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <param name="publicAddress">What <see cref="Address"/> reports (an attached driver's control address); default the socket.</param>
+    public static async Task<RemoteClient> ConnectAsync(string address, Hello hello, Action<Message>? onOther, CancellationToken cancellationToken, string? publicAddress = null)
     {
         var path = address.StartsWith("unix:", StringComparison.Ordinal) ? address["unix:".Length..] : address;
         Connection connection;
@@ -52,7 +57,7 @@ internal sealed class RemoteClient : ICoreClient
                 $"Could not connect to the RaySharp node at '{address}' ({e.Message}). Check the address printed by 'raysharp start --head' " +
                 "(or RAYSHARP_ADDRESS) and that the node is still running.", e);
         }
-        var client = new RemoteClient(connection, "unix:" + path) { OnOther = onOther };
+        var client = new RemoteClient(connection, publicAddress ?? "unix:" + path) { OnOther = onOther };
         connection.Start(client.OnMessage, _ => client.OnClosed());
         connection.Send(hello);
         var reply = await client._hello.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);

@@ -6,20 +6,32 @@ using RaySharp.Protocol;
 namespace RaySharp.Runtime.Node;
 
 /// <summary>
-/// The node's Unix socket: worker processes and attached drivers connect here. The first frame of a
-/// connection is <see cref="Hello"/>; a worker's connection then carries its results and its nested
-/// submissions, a driver's carries submissions, gets, puts and lookups.
+/// The node's sockets. The data plane (<c>node.sock</c>): worker processes and attached drivers connect
+/// here; the first frame of a connection is <see cref="Hello"/>; a worker's connection then carries its
+/// results and its nested submissions, a driver's carries submissions, gets, puts and lookups. The
+/// control plane (<c>control.sock</c>, and TCP when a port is configured): the gRPC
+/// <see cref="ControlService"/>, which tells attaching drivers where the data plane is.
 /// </summary>
 internal sealed partial class NodeServer(Head head, string socketPath, ILogger log) : IAsyncDisposable
 {
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Connection> _connections = [];
+    private readonly ControlServer _control = new(head, Path.Combine(Path.GetDirectoryName(socketPath)!, "control.sock"),
+        head.Options.ControlHost, head.Options.ControlPort);
     private Task _accept = Task.CompletedTask;
 
+    /// <summary>The data-plane socket.</summary>
     public string SocketPath { get; } = socketPath;
 
-    public string Address => "unix:" + SocketPath;
+    /// <summary>The address drivers attach to: the control service's Unix socket.</summary>
+    public string Address => ControlAddresses[0];
+
+    /// <summary>Where the control service listens: <c>unix:/…/control.sock</c>, then <c>host:port</c> if TCP is on.</summary>
+    public IReadOnlyList<string> ControlAddresses => _control.Addresses;
+
+    /// <summary>Completes when the control service listens (it starts in the background, beside the worker processes).</summary>
+    public Task ControlStarted { get; private set; } = Task.CompletedTask;
 
     public void Start()
     {
@@ -28,6 +40,7 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
         _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
         _listener.Listen(512);
         _accept = Task.Run(AcceptLoopAsync);
+        ControlStarted = Task.Run(() => _control.StartAsync(_stop.Token));
     }
 
     private async Task AcceptLoopAsync()
@@ -221,6 +234,15 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
         _stop.Cancel();
         _listener.Dispose();
         await _accept.ConfigureAwait(false);
+        try
+        {
+            await ControlStarted.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RaySystemException or OperationCanceledException)
+        {
+            // It never listened; the caller of Start saw why.
+        }
+        await _control.DisposeAsync().ConfigureAwait(false);
         Connection[] open;
         lock (_connections)
             open = [.. _connections];
