@@ -32,15 +32,7 @@ public class BlasTests
         var a = Tensor.Uniform(rng, -1, 1, m * k).ToArray();
         var b = Tensor.Uniform(rng, -1, 1, k * n).ToArray();
         var c0 = Tensor.Uniform(rng, -1, 1, m * n).ToArray();
-        var expected = new double[m * n];
-        for (var i = 0; i < m; i++)
-            for (var j = 0; j < n; j++)
-            {
-                double s = 0;
-                for (var p = 0; p < k; p++)
-                    s += (double)(transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
-                expected[i * n + j] = 0.5 * s + 0.25 * c0[i * n + j];
-            }
+        var expected = NaiveGemm(transA, transB, m, n, k, 0.5, a, b, 0.25, c0);
 
         foreach (var managed in new[] { true, false })
         {
@@ -68,15 +60,7 @@ public class BlasTests
         var a = Tensor.Uniform(rng, -1, 1, m * k).ToArray();
         var b = Tensor.Uniform(rng, -1, 1, k * n).ToArray();
         var c = Tensor.Uniform(rng, -1, 1, m * n).ToArray();
-        var expected = new double[m * n];
-        for (var i = 0; i < m; i++)
-            for (var j = 0; j < n; j++)
-            {
-                double s = 0;
-                for (var p = 0; p < k; p++)
-                    s += (double)(transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
-                expected[i * n + j] = 1.5 * s - 0.5 * c[i * n + j];
-            }
+        var expected = NaiveGemm(transA, transB, m, n, k, 1.5, a, b, -0.5, c);
         using (SplitEverything.Scope(threads: 3))
             Blas.Sgemm(transA, transB, m, n, k, 1.5f, a, b, -0.5f, c);
         for (var i = 0; i < c.Length; i++)
@@ -104,6 +88,21 @@ public class BlasTests
                 Blas.ForceManaged = false;
             }
         }
+    }
+
+    /// <summary>alpha·op(A)·op(B) + beta·C in double precision, the reference every kernel is checked against.</summary>
+    private static double[] NaiveGemm(bool transA, bool transB, int m, int n, int k, double alpha, float[] a, float[] b, double beta, float[] c)
+    {
+        var expected = new double[m * n];
+        for (var i = 0; i < m; i++)
+            for (var j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (var p = 0; p < k; p++)
+                    s += (double)(transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+                expected[i * n + j] = alpha * s + beta * c[i * n + j];
+            }
+        return expected;
     }
 
     [Fact]

@@ -186,14 +186,7 @@ internal sealed class JoinOptBenchmark : IBenchmark
         var text = new StringBuilder();
         text.AppendLine("DQ (held-out) against each heuristic: mean relative cost DQ vs heuristic; queries where DQ is cheaper / equal / dearer:");
         text.AppendLine();
-        text.Append("| heuristic |");
-        foreach (var model in CostModel.All)
-            text.Append(CultureInfo.InvariantCulture, $" {model.Name} |");
-        text.AppendLine();
-        text.Append("|---|");
-        foreach (var _ in CostModel.All)
-            text.Append("---:|");
-        text.AppendLine();
+        AppendModelHeader(text, "heuristic");
         foreach (var method in methods.Where(m => m is not ("Exhaustive" or "DQ")))
         {
             text.Append(CultureInfo.InvariantCulture, $"| {method} |");
@@ -210,12 +203,10 @@ internal sealed class JoinOptBenchmark : IBenchmark
         return text.ToString();
     }
 
-    private static string RelativeCostTable(Dictionary<(string Model, string Method), List<double>> relative, List<string> methods)
+    /// <summary>A markdown header row with one column per cost model after <paramref name="first"/>.</summary>
+    private static void AppendModelHeader(StringBuilder text, string first)
     {
-        var text = new StringBuilder();
-        text.AppendLine("Cost relative to the exhaustive optimum (mean / median / max over queries; DQ on held-out folds; DQ-ft: pre-trained on Cout, fine-tuned on the column's model):");
-        text.AppendLine();
-        text.Append("| method |");
+        text.Append(CultureInfo.InvariantCulture, $"| {first} |");
         foreach (var model in CostModel.All)
             text.Append(CultureInfo.InvariantCulture, $" {model.Name} |");
         text.AppendLine();
@@ -223,6 +214,14 @@ internal sealed class JoinOptBenchmark : IBenchmark
         foreach (var _ in CostModel.All)
             text.Append("---:|");
         text.AppendLine();
+    }
+
+    private static string RelativeCostTable(Dictionary<(string Model, string Method), List<double>> relative, List<string> methods)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("Cost relative to the exhaustive optimum (mean / median / max over queries; DQ on held-out folds; DQ-ft: pre-trained on Cout, fine-tuned on the column's model):");
+        text.AppendLine();
+        AppendModelHeader(text, "method");
         foreach (var method in methods.Append(FineTuned))
         {
             text.Append(CultureInfo.InvariantCulture, $"| {method} |");
