@@ -96,4 +96,25 @@ public sealed class ReconfigurationTests : IDisposable
         await WaitFullyReplicatedAsync(chain, cluster);
         await AssertAllKeysAsync(chain, 100, "c");
     }
+
+    [Fact]
+    public async Task A_server_that_missed_a_configuration_push_catches_up_while_the_controller_is_down()
+    {
+        // Server 0 never receives a pushed configuration, as when the controller crashes between logging a
+        // configuration and pushing it to everyone. It must learn the failover from its heartbeat or from
+        // its neighbours; otherwise it defers their newer frames (or forwards to the dead server) forever
+        // and writes through it never complete.
+        await using var cluster = await StartWithControllerArgsAsync(4, 3, ["--fault-skip-push", "0"]);
+        await using var chain = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(chain, cluster);
+        var victim = 1;
+        cluster.KillServer(victim);
+        await WaitForViewAsync(chain, v => v.Chains.All(c => !c.Contains(victim)), $"server {victim} to be cut out");
+        cluster.KillController();
+
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => chain.PutAsync($"m{i}", Bytes($"value-{i}"))));
+
+        await cluster.StartControllerAsync();
+        await AssertAllKeysAsync(chain, 100, "m");
+    }
 }

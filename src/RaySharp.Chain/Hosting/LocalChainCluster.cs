@@ -31,6 +31,9 @@ public sealed class LocalChainClusterOptions
 
     /// <summary>Extra arguments for every server (fault injection, unsafe modes).</summary>
     public IReadOnlyList<string> ServerArguments { get; set; } = [];
+
+    /// <summary>Extra arguments for the controller (fault injection).</summary>
+    public IReadOnlyList<string> ControllerArguments { get; set; } = [];
 }
 
 /// <summary>
@@ -92,6 +95,7 @@ public sealed class LocalChainCluster : IAsyncDisposable
             "--initial-servers", Math.Min(_options.Servers, _options.Replicas).ToString(CultureInfo.InvariantCulture),
             "--failure-timeout-ms", ((int)_options.FailureTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
         };
+        args.AddRange(_options.ControllerArguments);
         (_controller, _controllerPort) = await LaunchAsync(args, cancellationToken).ConfigureAwait(false);
     }
 

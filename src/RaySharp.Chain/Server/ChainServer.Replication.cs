@@ -408,12 +408,21 @@ public sealed partial class ChainServer
     }
 
     /// <summary>Frames arriving on our link to a downstream server: acknowledgements.</summary>
-    private void HandleDownstreamFrame(int peer, Frame frame)
+    private void HandleDownstreamFrame(int peer, FramedConnection connection, Frame frame)
     {
+        if (frame.Op == OpCode.GetConfig)
+        {
+            // A successor that saw our newer epoch asks for the configuration (see LearnEpoch).
+            frame.Reader().End();
+            if (_config is not null)
+                connection.Send(_config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 256)).Build());
+            return;
+        }
         if (frame.Op != OpCode.Ack)
             return;
         var reader = frame.Reader();
-        reader.I64();
+        var epoch = reader.I64();
+        LearnEpoch(connection, epoch);
         var g = reader.U16();
         var seq = reader.I64();
         var key = reader.Key();
@@ -529,7 +538,7 @@ public sealed partial class ChainServer
                         {
                             try
                             {
-                                server.HandleDownstreamFrame(peer, frame);
+                                server.HandleDownstreamFrame(peer, connection, frame);
                             }
                             catch (ProtocolException)
                             {

@@ -28,6 +28,7 @@ public sealed partial class ChainServer : IAsyncDisposable
     private readonly List<(long Required, Action Send)> _outbox = [];
     private readonly List<Action> _forward = [];
     private bool _pushStateOnFirstConfig;
+    private long _configAsked;
     private long _leaseUntil;
     private Task? _controllerLoop;
     private Task? _leaseLoop;
@@ -188,6 +189,9 @@ public sealed partial class ChainServer : IAsyncDisposable
                     if (!_deferred.TryGetValue(connection, out var queue))
                         _deferred[connection] = queue = new Queue<Frame>();
                     queue.Enqueue(frame);
+                    // The sender runs a newer configuration than ours; the controller may be down or its push
+                    // late, so learn it from the sender rather than wait (waiting stalls the chain).
+                    LearnEpoch(connection, PeekEpoch(frame));
                     return;
                 }
                 HandleReplication(connection, sender, frame);
@@ -215,6 +219,44 @@ public sealed partial class ChainServer : IAsyncDisposable
                 break; // unsolicited replies are ignored (never answered: no error ping-pong)
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpCode, $"Unknown operation code {(byte)frame.Op}; this server speaks chain protocol version 1.");
+        }
+    }
+
+    /// <summary>
+    /// Called under the lock when a peer shows a configuration newer than ours: fetches it from that peer.
+    /// Every configuration is in the controller's fsync'd log before any server holds it, so a peer's copy
+    /// is as good as the controller's; this keeps chains moving when a push was lost or the controller is
+    /// down (a server on an older epoch defers its newer neighbour's frames and would otherwise wait for
+    /// the controller forever).
+    /// </summary>
+    private void LearnEpoch(FramedConnection peer, long epoch)
+    {
+        if ((_config is not null && epoch <= _config.Epoch) || epoch <= _configAsked || _stop.IsCancellationRequested)
+            return;
+        _configAsked = epoch;
+        _ = FetchConfigFromAsync(peer, epoch);
+    }
+
+    private async Task FetchConfigFromAsync(FramedConnection peer, long epoch)
+    {
+        try
+        {
+            var id = peer.NextRequestId();
+            var reply = await peer.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
+            if (reply.Op == OpCode.ConfigReply)
+                AdoptFromReply(reply);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+        {
+            // The peer went away; a reconnect resends, and its frames ask again.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_configAsked == epoch && (_config?.Epoch ?? -1) < epoch)
+                    _configAsked = 0;
+            }
         }
     }
 
@@ -352,7 +394,17 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var ack = await connection.RequestAsync(hb, new FrameBuilder(OpCode.Heartbeat, hb).I32(_options.ServerId).Build(),
                         TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
                     if (ack.Op == OpCode.Ok)
+                    {
                         Volatile.Write(ref _leaseUntil, sentAt + (long)(_options.ReadLease.TotalSeconds * Stopwatch.Frequency));
+                        // Anti-entropy: a push that was lost (a timeout, a loaded machine) is repaired within one heartbeat.
+                        var controllerEpoch = ack.Reader().I64();
+                        if (controllerEpoch > Epoch)
+                        {
+                            var get = connection.NextRequestId();
+                            AdoptFromReply(await connection.RequestAsync(get, new FrameBuilder(OpCode.GetConfig, get).Build(),
+                                TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false));
+                        }
+                    }
                     ResendSyncDone();
                     await Task.Delay(_options.HeartbeatInterval, _stop.Token).ConfigureAwait(false);
                 }
