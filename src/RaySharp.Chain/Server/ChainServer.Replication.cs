@@ -136,7 +136,11 @@ public sealed partial class ChainServer
         if (config.Tail(g) != Me)
             EndWatches(state, "is no longer the tail");
         var feed = config.Tail(g) == Me ? config.Joining[g] : -1;
-        if (feed >= 0 && (state.FeedJoiner != feed || old is null || old.Tail(g) != Me))
+        // A configuration that skips epochs (learnt from a registration reply, a heartbeat or a neighbour)
+        // may hide that the join was cancelled and started again, and the feed stopped in between: the
+        // joiner then needs a fresh snapshot (the controller refuses a SyncDone from before the new join).
+        var skipped = old is null || config.Epoch > old.Epoch + 1;
+        if (feed >= 0 && (state.FeedJoiner != feed || skipped || old!.Tail(g) != Me))
             SendSnapshot(g, state, feed);
         state.FeedJoiner = feed;
     }
