@@ -205,6 +205,7 @@ public sealed partial class ChainServer
         if (!TryHeadOf(key, out var g, out var state, out var why))
         {
             connection.SendError(frame.RequestId, ErrorCode.NotHead, why);
+            SuspectStale();
             return;
         }
         var current = state.Data.GetValueOrDefault(key);
@@ -454,6 +455,7 @@ public sealed partial class ChainServer
         if (!_groups.TryGetValue(g, out var state) || (!unsafeAnywhere && (_config.Tail(g) != Me || !state.Active)))
         {
             connection.SendError(frame.RequestId, ErrorCode.NotTail, $"Server {Me} is not the serving tail of group {g} at epoch {_config.Epoch}; refresh the configuration.");
+            SuspectStale();
             return;
         }
         if (!unsafeAnywhere && !HoldsReadLease)

@@ -29,6 +29,8 @@ public sealed partial class ChainServer : IAsyncDisposable
     private readonly List<Action> _forward = [];
     private bool _pushStateOnFirstConfig;
     private long _configAsked;
+    private long _lastPeerRefresh;
+    private bool _peerRefreshRunning;
     private long _leaseUntil;
     private Task? _controllerLoop;
     private Task? _leaseLoop;
@@ -257,6 +259,52 @@ public sealed partial class ChainServer : IAsyncDisposable
                 if (_configAsked == epoch && (_config?.Epoch ?? -1) < epoch)
                     _configAsked = 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// Called under the lock when a client addresses this server in a role its configuration does not give
+    /// it: the client may know a newer configuration. With the controller down no push or heartbeat brings
+    /// it, and a server that should have become a head is sent nothing by its neighbours, so ask every peer
+    /// (at most one round at a time, every 20 ms) and adopt the newest answer.
+    /// </summary>
+    private void SuspectStale()
+    {
+        if (_peerRefreshRunning || _config is null || _stop.IsCancellationRequested ||
+            Stopwatch.GetElapsedTime(_lastPeerRefresh) < TimeSpan.FromMilliseconds(20))
+            return;
+        _peerRefreshRunning = true;
+        _lastPeerRefresh = Stopwatch.GetTimestamp();
+        List<IPEndPoint> peers = [.. _config.Servers.Where(s => s.Key != Me).Select(s => s.Value)];
+        _ = Task.Run(() => RefreshFromPeersAsync(peers));
+    }
+
+    private async Task RefreshFromPeersAsync(List<IPEndPoint> peers)
+    {
+        try
+        {
+            await Task.WhenAll(peers.Select(async endPoint =>
+            {
+                try
+                {
+                    var connection = await FramedConnection.ConnectAsync(endPoint, TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                    await using var closing = connection.ConfigureAwait(false);
+                    connection.Start((_, _) => ValueTask.CompletedTask);
+                    var id = connection.NextRequestId();
+                    var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                    if (reply.Op == OpCode.ConfigReply)
+                        AdoptFromReply(reply);
+                }
+                catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+                {
+                    // that peer is down or has no configuration: the others may answer
+                }
+            })).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+                _peerRefreshRunning = false;
         }
     }
 
