@@ -17,7 +17,7 @@ internal static class Program
           raysharp-chain controller [--port P] [--data DIR] [--replicas N] [--groups G] [--initial-servers N] [--failure-timeout-ms MS]
                                     [--fault-skip-push ID,ID...]
           raysharp-chain server --id N --controller HOST:PORT [--port P] [--data DIR] [--fsync none|always]
-                                [--read-lease-ms MS] [--fault-delay-ms MS] [--fault-drop P] [--seed S] [--unsafe-reads-anywhere]
+                                [--read-lease-ms MS] [--compact-kb KB] [--fault-delay-ms MS] [--fault-drop P] [--seed S] [--unsafe-reads-anywhere]
         """;
 
     public static async Task<int> Main(string[] args)
@@ -114,6 +114,7 @@ internal static class Program
             FaultMaxDelay = TimeSpan.FromMilliseconds(Int(o, "fault-delay-ms", 0)),
             FaultDropProbability = double.Parse(o.GetValueOrDefault("fault-drop", "0"), CultureInfo.InvariantCulture),
             Seed = Int(o, "seed", 1),
+            LogCompactionBytes = Int(o, "compact-kb", 64 * 1024) * 1024L,
             UnsafeReadsAtAnyReplica = o.ContainsKey("unsafe-reads-anywhere"),
         };
         await using var server = await ChainServer.StartAsync(options, stop);

@@ -41,7 +41,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         _faults = new Random(options.Seed);
         if (options.DataDirectory is not null)
         {
-            _log = new ServerLog(options.DataDirectory);
+            _log = new ServerLog(options.DataDirectory, options.LogCompactionBytes);
             _log.Replay(ReplayRecord);
             _pushStateOnFirstConfig = _groups.Count > 0;
         }
@@ -337,6 +337,8 @@ public sealed partial class ChainServer : IAsyncDisposable
         if (_outbox.Count == 0 && _forward.Count == 0 && (_log is null || !_log.HasPending))
             return;
         _log?.Write();
+        if (_log is { WantsCompaction: true })
+            CompactLog();
         foreach (var send in _forward)
             send();
         _forward.Clear();
@@ -348,6 +350,13 @@ public sealed partial class ChainServer : IAsyncDisposable
                 _syncer.Enqueue(required, send);
         }
         _outbox.Clear();
+    }
+
+    /// <summary>Rewrites the log as this server's state (one record per key); everything appended is then on disk.</summary>
+    private void CompactLog()
+    {
+        _log!.Compact(_groups.SelectMany(g => g.Value.Data.Select(d => (g.Key, d.Key, d.Value.Seq, d.Value.Value))));
+        _syncer.MarkSynced(_log.End);
     }
 
     /// <summary>Group commit: fsync once for everything written, then send what waited on it, in order.</summary>
@@ -364,6 +373,14 @@ public sealed partial class ChainServer : IAsyncDisposable
         /// messages depend on non-decreasing positions, so per-key order holds.
         /// </summary>
         public bool Covers(long required) => required <= _synced;
+
+        /// <summary>Called under the lock: the log is on disk up to <paramref name="position"/> (a compaction synced it).</summary>
+        public void MarkSynced(long position)
+        {
+            _synced = Math.Max(_synced, position);
+            if (_waiting.Count > 0)
+                _signal.Release();
+        }
 
         public void Enqueue(long required, Action send)
         {
