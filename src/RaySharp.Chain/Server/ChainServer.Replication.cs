@@ -569,6 +569,8 @@ public sealed partial class ChainServer
                             if (Connection != connection)
                                 return;
                             Connection = null;
+                            // The successor went away: it may have been cut out by a configuration we missed.
+                            server.SuspectStale();
                             if (server._config is not null && server.NeedsLink(peer))
                                 EnsureConnecting();
                         }
@@ -584,6 +586,7 @@ public sealed partial class ChainServer
                             _connecting = false;
                             return;
                         }
+                        server.SuspectStale();
                     }
                     try
                     {
