@@ -109,7 +109,14 @@ public sealed class ReconfigurationTests : IDisposable
         await WaitFullyReplicatedAsync(chain, cluster);
         var victim = 1;
         cluster.KillServer(victim);
-        await WaitForViewAsync(chain, v => v.Chains.All(c => !c.Contains(victim)), $"server {victim} to be cut out");
+        var failover = await WaitForViewAsync(chain, v => v.Chains.All(c => !c.Contains(victim)), $"server {victim} to be cut out");
+        // The controller commits before it pushes: wait until the servers it does push to hold the failover,
+        // else nobody but the dead controller could tell server 0 about it.
+        foreach (var id in cluster.RunningServers.Where(id => id != 0))
+        {
+            await using var direct = await Client.ChainClient.ConnectAsync(new Client.ChainClientOptions { Controller = cluster.ServerEndPoint(id) });
+            await WaitForViewAsync(direct, v => v.Epoch >= failover.Epoch, $"server {id} to adopt epoch {failover.Epoch}");
+        }
         cluster.KillController();
 
         await Task.WhenAll(Enumerable.Range(0, 100).Select(i => chain.PutAsync($"m{i}", Bytes($"value-{i}"))));

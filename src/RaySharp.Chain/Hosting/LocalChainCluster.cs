@@ -45,6 +45,7 @@ public sealed class LocalChainCluster : IAsyncDisposable
 {
     private readonly LocalChainClusterOptions _options;
     private readonly Dictionary<int, Process> _servers = [];
+    private readonly Dictionary<int, int> _serverPorts = [];
     private readonly string _controllerData;
     private Process? _controller;
     private int _controllerPort;
@@ -110,9 +111,16 @@ public sealed class LocalChainCluster : IAsyncDisposable
         if (_options.DataRoot is not null)
             args.AddRange(["--data", Path.Combine(_options.DataRoot, "server-" + id.ToString(CultureInfo.InvariantCulture))]);
         args.AddRange(_options.ServerArguments);
-        var (process, _) = await LaunchAsync(args, cancellationToken).ConfigureAwait(false);
+        var (process, port) = await LaunchAsync(args, cancellationToken).ConfigureAwait(false);
         _servers[id] = process;
+        _serverPorts[id] = port;
     }
+
+    /// <summary>Where server <paramref name="id"/> listens (its last start); a server answers configuration
+    /// requests too, so a client pointed at it sees that server's configuration.</summary>
+    public IPEndPoint ServerEndPoint(int id) => _serverPorts.TryGetValue(id, out var port)
+        ? new IPEndPoint(IPAddress.Loopback, port)
+        : throw new ArgumentException($"Server {id} was never started in this cluster.", nameof(id));
 
     /// <summary>kill -9 of a server process.</summary>
     public void KillServer(int id)
