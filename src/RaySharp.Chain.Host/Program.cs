@@ -15,8 +15,9 @@ internal static class Program
     private const string Usage = """
         usage:
           raysharp-chain controller [--port P] [--data DIR] [--replicas N] [--groups G] [--initial-servers N] [--failure-timeout-ms MS]
+                                    [--fault-skip-push ID,ID...]
           raysharp-chain server --id N --controller HOST:PORT [--port P] [--data DIR] [--fsync none|always]
-                                [--read-lease-ms MS] [--fault-delay-ms MS] [--fault-drop P] [--seed S] [--unsafe-reads-anywhere]
+                                [--read-lease-ms MS] [--compact-kb KB] [--fault-delay-ms MS] [--fault-drop P] [--seed S] [--unsafe-reads-anywhere]
         """;
 
     public static async Task<int> Main(string[] args)
@@ -83,6 +84,11 @@ internal static class Program
         };
         if (o.ContainsKey("initial-servers"))
             options.InitialServers = Int(o, "initial-servers", 0);
+        if (o.TryGetValue("fault-skip-push", out var skip))
+        {
+            options.FaultSkipPushTo = [.. skip.Split(',').Select(id => int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                ? n : throw new ArgumentException($"--fault-skip-push takes server ids separated by commas (got '{skip}')."))];
+        }
         await using var controller = await ChainController.StartAsync(options, stop);
         Console.WriteLine($"ready {controller.EndPoint.Port}");
         await WaitAsync(stop);
@@ -108,6 +114,7 @@ internal static class Program
             FaultMaxDelay = TimeSpan.FromMilliseconds(Int(o, "fault-delay-ms", 0)),
             FaultDropProbability = double.Parse(o.GetValueOrDefault("fault-drop", "0"), CultureInfo.InvariantCulture),
             Seed = Int(o, "seed", 1),
+            LogCompactionBytes = Int(o, "compact-kb", 64 * 1024) * 1024L,
             UnsafeReadsAtAnyReplica = o.ContainsKey("unsafe-reads-anywhere"),
         };
         await using var server = await ChainServer.StartAsync(options, stop);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using RaySharp.Chain.Checking;
 using Xunit.Abstractions;
 using static RaySharp.Chain.Tests.TestCluster;
@@ -42,48 +43,64 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task Histories_stay_linearizable_while_head_middle_and_tail_are_killed_and_restarted()
     {
+        var (seed, random) = Seeded();
         await using var cluster = await StartAsync(servers: 4);
         await using var chain = await ClientAsync(cluster);
         await WaitFullyReplicatedAsync(chain, cluster);
         var history = new HistoryRecorder();
         using var stop = new CancellationTokenSource();
-        var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 4, seed: 1, stop.Token);
+        var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 4, seed: seed, stop.Token);
 
-        foreach (var position in new[] { 0, 1, 2 }) // head, middle, tail of the group holding k0
+        // Head, middle and tail each die once, in a random order, plus one more at a random position; each
+        // time in the group of a random key.
+        int[] positions = [.. new[] { 0, 1, 2 }.OrderBy(_ => random.Next()), random.Next(3)];
+        output.WriteLine($"seed {seed}: kill positions {string.Join(", ", positions)}");
+        foreach (var position in positions)
         {
-            await WaitForOperationsAsync(history, 100, $"before killing position {position}");
+            await WaitForOperationsAsync(history, 100, $"before killing position {position} (seed {seed})");
             var view = await chain.GetClusterViewAsync();
-            var group = Placement.GroupOf("k0", view.Chains.Count);
+            var group = Placement.GroupOf("k" + random.Next(4), view.Chains.Count);
             var victim = view.Chains[group][position];
             cluster.KillServer(victim);
-            await WaitForViewAsync(chain, v => !v.Chains[group].Contains(victim), $"server {victim} (position {position}) to be cut out of group {group}");
+            await WaitForViewAsync(chain, v => !v.Chains[group].Contains(victim), $"server {victim} (position {position}) to be cut out of group {group} (seed {seed})");
             await WaitFullyReplicatedAsync(chain, cluster);
             await cluster.StartServerAsync(victim);
         }
-        await WaitForOperationsAsync(history, 100, "after the last restart");
+        await WaitForOperationsAsync(history, 100, $"after the last restart (seed {seed})");
         stop.Cancel();
         await workload;
 
-        AssertLinearizable(history, minimumCompleted: 200);
+        AssertLinearizable(history, minimumCompleted: 200, seed);
     }
 
     [Fact]
     public async Task Histories_stay_linearizable_with_injected_delays_and_dropped_connections()
     {
-        await using var cluster = await StartAsync(4, 3, null, "none", "--fault-delay-ms", "3", "--fault-drop", "0.003");
+        var (seed, random) = Seeded();
+        await using var cluster = await StartAsync(4, 3, null, "none", "--fault-delay-ms", "3", "--fault-drop", "0.003", "--seed", seed.ToString(CultureInfo.InvariantCulture));
         await using var chain = await ClientAsync(cluster);
         await WaitFullyReplicatedAsync(chain, cluster);
         var history = new HistoryRecorder();
         using var stop = new CancellationTokenSource();
-        var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 3, seed: 2, stop.Token);
-        await WaitForOperationsAsync(history, 100, "before killing the middle server");
+        var workload = RunWorkloadAsync(chain, history, clients: 6, keys: 3, seed: seed, stop.Token);
+        var position = random.Next(3);
+        output.WriteLine($"seed {seed}: kill position {position}");
+        await WaitForOperationsAsync(history, 100, $"before killing position {position} (seed {seed})");
         var view = await chain.GetClusterViewAsync();
-        cluster.KillServer(view.Chains[Placement.GroupOf("k1", view.Chains.Count)][1]);
-        await WaitForOperationsAsync(history, 100, "after killing the middle server");
+        cluster.KillServer(view.Chains[Placement.GroupOf("k" + random.Next(3), view.Chains.Count)][position]);
+        await WaitForOperationsAsync(history, 100, $"after killing position {position} (seed {seed})");
         stop.Cancel();
         await workload;
 
-        AssertLinearizable(history, minimumCompleted: 100);
+        AssertLinearizable(history, minimumCompleted: 100, seed);
+    }
+
+    /// <summary>The fault schedule's seed: <c>CHAIN_TEST_SEED</c> when set (to replay a failure), else a fresh one.</summary>
+    private static (int Seed, Random Random) Seeded()
+    {
+        var text = Environment.GetEnvironmentVariable("CHAIN_TEST_SEED");
+        var seed = text is null ? Random.Shared.Next(1, 1_000_000) : int.Parse(text, CultureInfo.InvariantCulture);
+        return (seed, new Random(seed));
     }
 
     [Fact]
@@ -114,10 +131,10 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
     /// Checks the recorded history; on failure, writes the stale reads of the offending key (each with
     /// a write that had returned before the read was called) before failing.
     /// </summary>
-    private void AssertLinearizable(HistoryRecorder history, int minimumCompleted)
+    private void AssertLinearizable(HistoryRecorder history, int minimumCompleted, int seed)
     {
         var ops = history.Ops;
-        Assert.True(ops.Count(o => !o.Unknown) > minimumCompleted, $"only {ops.Count(o => !o.Unknown)} operations completed");
+        Assert.True(ops.Count(o => !o.Unknown) > minimumCompleted, $"only {ops.Count(o => !o.Unknown)} operations completed (seed {seed}; rerun with CHAIN_TEST_SEED={seed})");
         var result = Linearizability.Check(ops);
         output.WriteLine($"{ops.Count} operations, {ops.Count(o => o.Unknown)} with unknown outcome: {result.Explanation}");
         if (!result.Linearizable)
@@ -131,6 +148,6 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
                     output.WriteLine($"  stale: [{(read.Call - t0) / 1000}, {(read.Return - t0) / 1000}] {read} after [{(b.Call - t0) / 1000}, {(b.Return - t0) / 1000}] {b}");
             }
         }
-        Assert.True(result.Linearizable, result.Explanation);
+        Assert.True(result.Linearizable, $"{result.Explanation} (seed {seed}; rerun with CHAIN_TEST_SEED={seed})");
     }
 }

@@ -111,4 +111,42 @@ public sealed class CoordinationTests
         Assert.Equal("kept", Text((await chain.GetAsync("members/n2")).Value));
         await Assert.ThrowsAsync<ChainLeaseExpiredException>(() => chain.PutAsync("members/n3", Bytes("late"), lease));
     }
+
+    [Fact]
+    public async Task A_lease_that_expires_while_its_lock_is_being_acquired_leaves_no_orphan_in_the_queue()
+    {
+        await using var cluster = await StartAsync();
+        await using var chain = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(chain, cluster);
+        await using var doomed = await chain.GrantLeaseAsync(TimeSpan.FromMilliseconds(300));
+        chain.BetweenLockStepsForTests = async lease =>
+        {
+            // The acquiring process stalls between its steps until its lease has expired and been cleaned
+            // up: a key put with the lease now is deleted after everything attached before it.
+            await chain.PutAsync("orphan-marker", Bytes("x"), lease);
+            await lease.StopRenewingAsync();
+            var clock = Stopwatch.StartNew();
+            while ((await chain.GetAsync("orphan-marker")).Value is not null)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "Timed out after 30 s waiting for the stalled lease to expire.");
+                await Task.Delay(20);
+            }
+        };
+        try
+        {
+            await chain.AcquireLockAsync("orphan-lock", doomed);
+        }
+        catch (ChainLeaseExpiredException)
+        {
+            // the right outcome for the stalled acquirer
+        }
+        chain.BetweenLockStepsForTests = null;
+
+        await using var other = await ClientAsync(cluster);
+        await using var lease = await other.GrantLeaseAsync(TimeSpan.FromSeconds(5));
+        var acquiring = other.AcquireLockAsync("orphan-lock", lease);
+        var winner = await Task.WhenAny(acquiring, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(winner == acquiring, "Timed out after 30 s waiting for a live lease to get a lock whose previous acquirer's lease expired mid-acquire (an orphaned queue entry blocks it).");
+        await using var held = await acquiring;
+    }
 }

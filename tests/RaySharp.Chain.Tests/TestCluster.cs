@@ -10,8 +10,12 @@ namespace RaySharp.Chain.Tests;
 internal static class TestCluster
 {
     public static Task<LocalChainCluster> StartAsync(int servers = 3, int replicas = 3, string? dataRoot = null, string fsync = "none", params string[] serverArgs) =>
+        StartWithControllerArgsAsync(servers, replicas, [], dataRoot, fsync, serverArgs);
+
+    public static Task<LocalChainCluster> StartWithControllerArgsAsync(int servers, int replicas, string[] controllerArgs, string? dataRoot = null, string fsync = "none", params string[] serverArgs) =>
         LocalChainCluster.StartAsync(new LocalChainClusterOptions
         {
+            ControllerArguments = controllerArgs,
             Servers = servers,
             Replicas = replicas,
             Groups = 16,

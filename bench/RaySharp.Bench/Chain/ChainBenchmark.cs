@@ -25,9 +25,11 @@ internal sealed class ChainBenchmark : IBenchmark
         var runLength = TimeSpan.FromSeconds(context.Quick ? 0.3 : 1.5);
         var runs = context.Quick ? 1 : 3;
         var scratch = Path.Combine(Path.GetTempPath(), "raysharp-bench-chain-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        // "--only failover" skips the throughput tables (for iterating on failover alone).
+        // "--only failover|transport" runs that part alone (for iterating on it).
         var only = context.Args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
-        foreach (var durable in only == "failover" ? [] : new[] { true, false })
+        if (only is null or "transport")
+            await TransportComparison.MeasureAsync(report, runLength, runs, cancellationToken);
+        foreach (var durable in only is "failover" or "transport" ? [] : new[] { true, false })
         {
             var suffix = durable ? "durable" : "volatile";
             // Durable runs keep their logs on disk; volatile ones skip fsync (chain, ZooKeeper) or live on tmpfs (etcd 3.4).
@@ -67,7 +69,8 @@ internal sealed class ChainBenchmark : IBenchmark
                 report.Note("etcd is not installed (apt-get install etcd-server): etcd_* metrics are missing.");
             }
         }
-        await MeasureFailoverAsync(report, context.Quick, cancellationToken);
+        if (only is null or "failover")
+            await MeasureFailoverAsync(report, context.Quick, cancellationToken);
         CheckTargets(report);
         TryDelete(scratch);
         TryDelete(Path.Combine("/dev/shm", Path.GetFileName(scratch)));
@@ -224,6 +227,11 @@ internal sealed class ChainBenchmark : IBenchmark
                 if (p50Ours > 0 && p50Theirs > 0)
                     report.Note($"p50 latency (90/10, 1 client), {durability}: chain {p50Ours:0} µs vs {peer} {p50Theirs:0} µs (target: below: {(p50Ours < p50Theirs ? "met" : "NOT met")}).");
             }
+        }
+        if (metrics.TryGetValue("transport_tcp_c64_ops", out var tcp) && metrics.TryGetValue("transport_udp_c64_ops", out var udp))
+        {
+            report.Note($"Transport, 64 clients: TCP framing {tcp:0} ops/s vs UDP datagrams {udp:0} ops/s ({tcp / udp:0.0}×); 1 client p50: " +
+                $"TCP {metrics.GetValueOrDefault("transport_tcp_c1_p50"):0} µs vs UDP {metrics.GetValueOrDefault("transport_udp_c1_p50"):0} µs.");
         }
         if (metrics.TryGetValue("chain_kill_max_stall_ms", out var stall))
             report.Note($"Longest client-visible stall when a server is killed: {stall:0.0} ms (target ≤ 50 ms: {(stall <= 50 ? "met" : "NOT met")}).");

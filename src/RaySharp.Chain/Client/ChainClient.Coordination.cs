@@ -144,7 +144,6 @@ public sealed partial class ChainClient
     {
         ArgumentNullException.ThrowIfNull(lease);
         CheckKey(name);
-        await KeepAliveAsync(lease, (byte)'L', name, cancellationToken).ConfigureAwait(false);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watch = WatchAsync(name, prefix: false, watching.Token).GetAsyncEnumerator(watching.Token);
         await using var closing = watch.ConfigureAwait(false);
@@ -152,6 +151,20 @@ public sealed partial class ChainClient
             throw new ChainUnavailableException($"The watch on lock '{name}' ended before it started.");
         var reply = await SendAsync(name, write: true, r => new FrameBuilder(OpCode.LockAcquire, r).Key(name).I64(lease.Id).Build(), cancellationToken).ConfigureAwait(false);
         var (version, front, _) = ReadOk(reply);
+        if (BetweenLockStepsForTests is { } hook)
+            await hook(lease).ConfigureAwait(false);
+        // Queue entry first, then attach it to the lease: the lease's expiry either finds it attached and
+        // releases it, or (already expiring) refuses the attachment and we take the entry out ourselves.
+        // The other order let a lease expire between the steps and leave its entry in the queue forever.
+        try
+        {
+            await KeepAliveAsync(lease, (byte)'L', name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChainLeaseExpiredException)
+        {
+            await ReleaseLockEntryAsync(name, lease.Id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
         if (front == 1)
             return new ChainLock(this, name, lease, version);
         while (await watch.MoveNextAsync().ConfigureAwait(false))
@@ -165,6 +178,9 @@ public sealed partial class ChainClient
         cancellationToken.ThrowIfCancellationRequested();
         throw new ChainUnavailableException($"The watch on lock '{name}' ended.");
     }
+
+    /// <summary>Test seam: runs between the two steps of <see cref="AcquireLockAsync"/> (to make a lease expire there).</summary>
+    internal Func<ChainLease, Task>? BetweenLockStepsForTests { get; set; }
 
     internal async Task KeepAliveAsync(ChainLease lease, byte attachKind, string attachKey, CancellationToken cancellationToken)
     {

@@ -283,35 +283,62 @@ public sealed partial class ChainClient : IAsyncDisposable
 
     private async Task<ChainConfig> FetchConfigAsync(CancellationToken cancellationToken)
     {
-        var sources = new List<IPEndPoint> { _options.Controller! };
-        if (_config is not null)
-            sources.AddRange(_config.Servers.Values);
-        Exception? last = null;
-        foreach (var source in sources)
+        Exception? last;
+        try
+        {
+            return Keep(await FetchConfigFromAsync(_options.Controller!, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException ||
+            (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            last = e;
+        }
+        // The controller is down: ask every known server and keep the newest configuration (the first to
+        // answer may not have heard of the latest one yet).
+        IPEndPoint[] servers;
+        lock (_gate)
+            servers = _config is null ? [] : [.. _config.Servers.Values];
+        var answers = servers.Select(s => FetchConfigFromAsync(s, cancellationToken)).ToArray();
+        ChainConfig? newest = null;
+        foreach (var answer in answers)
         {
             try
             {
-                var connection = await FramedConnection.ConnectAsync(source, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
-                await using var closing = connection.ConfigureAwait(false);
-                connection.Start((_, _) => ValueTask.CompletedTask);
-                var id = connection.NextRequestId();
-                var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
-                if (reply.Op != OpCode.ConfigReply)
-                    continue;
-                var reader = reply.Reader();
-                var config = ChainConfig.Read(ref reader);
-                lock (_gate)
-                {
-                    if (_config is null || config.Epoch > _config.Epoch)
-                        _config = config;
-                    return _config;
-                }
+                var config = await answer.ConfigureAwait(false);
+                if (newest is null || config.Epoch > newest.Epoch)
+                    newest = config;
             }
-            catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException)
+            catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException ||
+            (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 last = e;
             }
         }
+        if (newest is not null)
+            return Keep(newest);
         throw new ChainUnavailableException($"Could not load the cluster configuration from the controller at {_options.Controller} or any known server; is the controller running?", last);
+    }
+
+    private ChainConfig Keep(ChainConfig config)
+    {
+        lock (_gate)
+        {
+            if (_config is null || config.Epoch > _config.Epoch)
+                _config = config;
+            return _config;
+        }
+    }
+
+    private async Task<ChainConfig> FetchConfigFromAsync(IPEndPoint source, CancellationToken cancellationToken)
+    {
+        var connection = await FramedConnection.ConnectAsync(source, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        await using var closing = connection.ConfigureAwait(false);
+        connection.Start((_, _) => ValueTask.CompletedTask);
+        var id = connection.NextRequestId();
+        var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        if (reply.Op != OpCode.ConfigReply)
+            throw new ProtocolException(ErrorCode.Unavailable, $"{source} answered {reply.Op} to a configuration request.");
+        var reader = reply.Reader();
+        return ChainConfig.Read(ref reader);
     }
 }

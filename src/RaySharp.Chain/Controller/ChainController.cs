@@ -24,6 +24,7 @@ public sealed class ChainController : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ControllerLog? _log;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
+    private readonly bool _resumed;
     private FrameListener? _listener;
     private ChainConfig _config;
     private Task? _monitor;
@@ -42,6 +43,7 @@ public sealed class ChainController : IAsyncDisposable
         _config = _log?.Last ?? new ChainConfig(0, options.Replicas, new Dictionary<int, IPEndPoint>(),
             [.. Enumerable.Range(0, options.GroupCount).Select(_ => Array.Empty<int>())],
             [.. Enumerable.Repeat(ChainConfig.NoJoiner, options.GroupCount)]);
+        _resumed = _log?.Last is not null;
     }
 
     /// <summary>The address servers and clients connect to.</summary>
@@ -293,7 +295,7 @@ public sealed class ChainController : IAsyncDisposable
             lock (_gate)
             {
                 if (now - _startedAt < timeout)
-                    continue; // after a restart, give every server one timeout to reconnect
+                    continue; // after a restart, give every server one timeout to reconnect (see InRestartGrace)
                 foreach (var id in _config.Servers.Keys.ToList())
                 {
                     if (_dead.Contains(id))
@@ -328,6 +330,13 @@ public sealed class ChainController : IAsyncDisposable
         Reconcile();
     }
 
+    /// <summary>
+    /// True during the first failure timeout of a controller that resumed from its log. Servers re-register
+    /// one by one; reconciling before they all have would treat the ones not yet back as gone and cut them
+    /// out of chains they still serve.
+    /// </summary>
+    private bool InRestartGrace => _resumed && Stopwatch.GetElapsedTime(_startedAt) < _options.FailureTimeout;
+
     private HashSet<int> LiveServers() => [.. _config.Servers.Keys.Where(id => _sessions.ContainsKey(id) && !_dead.Contains(id))];
 
     /// <summary>
@@ -337,6 +346,8 @@ public sealed class ChainController : IAsyncDisposable
     /// </summary>
     private void Reconcile()
     {
+        if (InRestartGrace && _config.Servers.Keys.Any(id => !_sessions.ContainsKey(id) && !_dead.Contains(id)))
+            return; // a resumed controller changes no chain until every server re-registered or the grace ended
         var live = LiveServers();
         var eligible = live.Where(id => !_leaving.Contains(id)).ToList();
         var chains = CopyChains();
@@ -407,7 +418,7 @@ public sealed class ChainController : IAsyncDisposable
         {
             List<(int Id, FramedConnection Connection)> targets;
             lock (_gate)
-                targets = [.. _sessions.Select(s => (s.Key, s.Value.Connection))];
+                targets = [.. _sessions.Where(s => !_options.FaultSkipPushTo.Contains(s.Key)).Select(s => (s.Key, s.Value.Connection))];
             // A server leaving a chain alive must stop serving it before its neighbours take over.
             foreach (var (id, connection) in targets.Where(t => departing.Contains(t.Id)))
             {

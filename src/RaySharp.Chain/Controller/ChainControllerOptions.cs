@@ -28,6 +28,13 @@ public sealed class ChainControllerOptions
     /// </summary>
     public TimeSpan FailureTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Fault injection for tests: servers that never receive a pushed configuration (as when the controller
+    /// crashes between logging a configuration and pushing it). They still register and heartbeat, so they
+    /// must learn new configurations another way. Default: none.
+    /// </summary>
+    public IReadOnlyCollection<int> FaultSkipPushTo { get; set; } = [];
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

@@ -101,6 +101,7 @@ public sealed partial class ChainServer
         if (_config is null || g >= _config.GroupCount || _config.Tail(g) != Me || !_groups.TryGetValue(g, out var state) || !state.Active || !HoldsReadLease)
         {
             connection.SendError(frame.RequestId, ErrorCode.NotTail, $"Server {Me} is not the serving tail of group {g}; refresh the configuration.");
+            SuspectStale();
             return;
         }
         var watcher = new Watcher(connection, frame.RequestId, key, (flags & 1) != 0);
@@ -190,6 +191,7 @@ public sealed partial class ChainServer
         if (!TryHeadOf(key, out var g, out var state, out var why))
         {
             connection.SendError(frame.RequestId, ErrorCode.NotHead, why);
+            SuspectStale();
             return;
         }
         var current = state.Data.GetValueOrDefault(key);

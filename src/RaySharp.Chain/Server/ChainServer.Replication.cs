@@ -136,7 +136,11 @@ public sealed partial class ChainServer
         if (config.Tail(g) != Me)
             EndWatches(state, "is no longer the tail");
         var feed = config.Tail(g) == Me ? config.Joining[g] : -1;
-        if (feed >= 0 && (state.FeedJoiner != feed || old is null || old.Tail(g) != Me))
+        // A configuration that skips epochs (learnt from a registration reply, a heartbeat or a neighbour)
+        // may hide that the join was cancelled and started again, and the feed stopped in between: the
+        // joiner then needs a fresh snapshot (the controller refuses a SyncDone from before the new join).
+        var skipped = old is null || config.Epoch > old.Epoch + 1;
+        if (feed >= 0 && (state.FeedJoiner != feed || skipped || old!.Tail(g) != Me))
             SendSnapshot(g, state, feed);
         state.FeedJoiner = feed;
     }
@@ -201,6 +205,7 @@ public sealed partial class ChainServer
         if (!TryHeadOf(key, out var g, out var state, out var why))
         {
             connection.SendError(frame.RequestId, ErrorCode.NotHead, why);
+            SuspectStale();
             return;
         }
         var current = state.Data.GetValueOrDefault(key);
@@ -408,12 +413,21 @@ public sealed partial class ChainServer
     }
 
     /// <summary>Frames arriving on our link to a downstream server: acknowledgements.</summary>
-    private void HandleDownstreamFrame(int peer, Frame frame)
+    private void HandleDownstreamFrame(int peer, FramedConnection connection, Frame frame)
     {
+        if (frame.Op == OpCode.GetConfig)
+        {
+            // A successor that saw our newer epoch asks for the configuration (see LearnEpoch).
+            frame.Reader().End();
+            if (_config is not null)
+                connection.Send(_config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 256)).Build());
+            return;
+        }
         if (frame.Op != OpCode.Ack)
             return;
         var reader = frame.Reader();
-        reader.I64();
+        var epoch = reader.I64();
+        LearnEpoch(connection, epoch);
         var g = reader.U16();
         var seq = reader.I64();
         var key = reader.Key();
@@ -441,6 +455,7 @@ public sealed partial class ChainServer
         if (!_groups.TryGetValue(g, out var state) || (!unsafeAnywhere && (_config.Tail(g) != Me || !state.Active)))
         {
             connection.SendError(frame.RequestId, ErrorCode.NotTail, $"Server {Me} is not the serving tail of group {g} at epoch {_config.Epoch}; refresh the configuration.");
+            SuspectStale();
             return;
         }
         if (!unsafeAnywhere && !HoldsReadLease)
@@ -529,7 +544,7 @@ public sealed partial class ChainServer
                         {
                             try
                             {
-                                server.HandleDownstreamFrame(peer, frame);
+                                server.HandleDownstreamFrame(peer, connection, frame);
                             }
                             catch (ProtocolException)
                             {
@@ -554,6 +569,8 @@ public sealed partial class ChainServer
                             if (Connection != connection)
                                 return;
                             Connection = null;
+                            // The successor went away: it may have been cut out by a configuration we missed.
+                            server.SuspectStale();
                             if (server._config is not null && server.NeedsLink(peer))
                                 EnsureConnecting();
                         }
@@ -569,6 +586,7 @@ public sealed partial class ChainServer
                             _connecting = false;
                             return;
                         }
+                        server.SuspectStale();
                     }
                     try
                     {

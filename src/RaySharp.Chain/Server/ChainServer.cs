@@ -28,6 +28,9 @@ public sealed partial class ChainServer : IAsyncDisposable
     private readonly List<(long Required, Action Send)> _outbox = [];
     private readonly List<Action> _forward = [];
     private bool _pushStateOnFirstConfig;
+    private long _configAsked;
+    private long _lastPeerRefresh;
+    private bool _peerRefreshRunning;
     private long _leaseUntil;
     private Task? _controllerLoop;
     private Task? _leaseLoop;
@@ -38,7 +41,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         _faults = new Random(options.Seed);
         if (options.DataDirectory is not null)
         {
-            _log = new ServerLog(options.DataDirectory);
+            _log = new ServerLog(options.DataDirectory, options.LogCompactionBytes);
             _log.Replay(ReplayRecord);
             _pushStateOnFirstConfig = _groups.Count > 0;
         }
@@ -188,6 +191,9 @@ public sealed partial class ChainServer : IAsyncDisposable
                     if (!_deferred.TryGetValue(connection, out var queue))
                         _deferred[connection] = queue = new Queue<Frame>();
                     queue.Enqueue(frame);
+                    // The sender runs a newer configuration than ours; the controller may be down or its push
+                    // late, so learn it from the sender rather than wait (waiting stalls the chain).
+                    LearnEpoch(connection, PeekEpoch(frame));
                     return;
                 }
                 HandleReplication(connection, sender, frame);
@@ -215,6 +221,90 @@ public sealed partial class ChainServer : IAsyncDisposable
                 break; // unsolicited replies are ignored (never answered: no error ping-pong)
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpCode, $"Unknown operation code {(byte)frame.Op}; this server speaks chain protocol version 1.");
+        }
+    }
+
+    /// <summary>
+    /// Called under the lock when a peer shows a configuration newer than ours: fetches it from that peer.
+    /// Every configuration is in the controller's fsync'd log before any server holds it, so a peer's copy
+    /// is as good as the controller's; this keeps chains moving when a push was lost or the controller is
+    /// down (a server on an older epoch defers its newer neighbour's frames and would otherwise wait for
+    /// the controller forever).
+    /// </summary>
+    private void LearnEpoch(FramedConnection peer, long epoch)
+    {
+        if ((_config is not null && epoch <= _config.Epoch) || epoch <= _configAsked || _stop.IsCancellationRequested)
+            return;
+        _configAsked = epoch;
+        _ = FetchConfigFromAsync(peer, epoch);
+    }
+
+    private async Task FetchConfigFromAsync(FramedConnection peer, long epoch)
+    {
+        try
+        {
+            var id = peer.NextRequestId();
+            var reply = await peer.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
+            if (reply.Op == OpCode.ConfigReply)
+                AdoptFromReply(reply);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+        {
+            // The peer went away; a reconnect resends, and its frames ask again.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_configAsked == epoch && (_config?.Epoch ?? -1) < epoch)
+                    _configAsked = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called under the lock when a client addresses this server in a role its configuration does not give
+    /// it: the client may know a newer configuration. With the controller down no push or heartbeat brings
+    /// it, and a server that should have become a head is sent nothing by its neighbours, so ask every peer
+    /// (at most one round at a time, every 20 ms) and adopt the newest answer.
+    /// </summary>
+    private void SuspectStale()
+    {
+        if (_peerRefreshRunning || _config is null || _stop.IsCancellationRequested ||
+            Stopwatch.GetElapsedTime(_lastPeerRefresh) < TimeSpan.FromMilliseconds(20))
+            return;
+        _peerRefreshRunning = true;
+        _lastPeerRefresh = Stopwatch.GetTimestamp();
+        List<IPEndPoint> peers = [.. _config.Servers.Where(s => s.Key != Me).Select(s => s.Value)];
+        _ = Task.Run(() => RefreshFromPeersAsync(peers));
+    }
+
+    private async Task RefreshFromPeersAsync(List<IPEndPoint> peers)
+    {
+        try
+        {
+            await Task.WhenAll(peers.Select(async endPoint =>
+            {
+                try
+                {
+                    var connection = await FramedConnection.ConnectAsync(endPoint, TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                    await using var closing = connection.ConfigureAwait(false);
+                    connection.Start((_, _) => ValueTask.CompletedTask);
+                    var id = connection.NextRequestId();
+                    var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                    if (reply.Op == OpCode.ConfigReply)
+                        AdoptFromReply(reply);
+                }
+                catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+                {
+                    // that peer is down or has no configuration: the others may answer
+                }
+            })).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+                _peerRefreshRunning = false;
         }
     }
 
@@ -247,6 +337,8 @@ public sealed partial class ChainServer : IAsyncDisposable
         if (_outbox.Count == 0 && _forward.Count == 0 && (_log is null || !_log.HasPending))
             return;
         _log?.Write();
+        if (_log is { WantsCompaction: true })
+            CompactLog();
         foreach (var send in _forward)
             send();
         _forward.Clear();
@@ -258,6 +350,13 @@ public sealed partial class ChainServer : IAsyncDisposable
                 _syncer.Enqueue(required, send);
         }
         _outbox.Clear();
+    }
+
+    /// <summary>Rewrites the log as this server's state (one record per key); everything appended is then on disk.</summary>
+    private void CompactLog()
+    {
+        _log!.Compact(_groups.SelectMany(g => g.Value.Data.Select(d => (g.Key, d.Key, d.Value.Seq, d.Value.Value))));
+        _syncer.MarkSynced(_log.End);
     }
 
     /// <summary>Group commit: fsync once for everything written, then send what waited on it, in order.</summary>
@@ -274,6 +373,14 @@ public sealed partial class ChainServer : IAsyncDisposable
         /// messages depend on non-decreasing positions, so per-key order holds.
         /// </summary>
         public bool Covers(long required) => required <= _synced;
+
+        /// <summary>Called under the lock: the log is on disk up to <paramref name="position"/> (a compaction synced it).</summary>
+        public void MarkSynced(long position)
+        {
+            _synced = Math.Max(_synced, position);
+            if (_waiting.Count > 0)
+                _signal.Release();
+        }
 
         public void Enqueue(long required, Action send)
         {
@@ -352,7 +459,17 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var ack = await connection.RequestAsync(hb, new FrameBuilder(OpCode.Heartbeat, hb).I32(_options.ServerId).Build(),
                         TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
                     if (ack.Op == OpCode.Ok)
+                    {
                         Volatile.Write(ref _leaseUntil, sentAt + (long)(_options.ReadLease.TotalSeconds * Stopwatch.Frequency));
+                        // Anti-entropy: a push that was lost (a timeout, a loaded machine) is repaired within one heartbeat.
+                        var controllerEpoch = ack.Reader().I64();
+                        if (controllerEpoch > Epoch)
+                        {
+                            var get = connection.NextRequestId();
+                            AdoptFromReply(await connection.RequestAsync(get, new FrameBuilder(OpCode.GetConfig, get).Build(),
+                                TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false));
+                        }
+                    }
                     ResendSyncDone();
                     await Task.Delay(_options.HeartbeatInterval, _stop.Token).ConfigureAwait(false);
                 }

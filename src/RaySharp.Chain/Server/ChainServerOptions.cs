@@ -46,6 +46,12 @@ public sealed class ChainServerOptions
     /// <summary>Seed of the fault-injection random source (default 1).</summary>
     public int Seed { get; set; } = 1;
 
+    /// <summary>
+    /// Log compaction: once the log file exceeds this size (default 64 MiB) and twice its size after the
+    /// last compaction, it is rewritten as one record per key. Only with <see cref="DataDirectory"/>.
+    /// </summary>
+    public long LogCompactionBytes { get; set; } = 64L << 20;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -55,6 +61,8 @@ public sealed class ChainServerOptions
             throw new ArgumentException("Controller must be set to the controller's address (host:port).");
         if (HeartbeatInterval <= TimeSpan.Zero || ReadLease <= HeartbeatInterval)
             throw new ArgumentException($"HeartbeatInterval ({HeartbeatInterval}) must be positive and shorter than ReadLease ({ReadLease}).");
+        if (LogCompactionBytes < 4096)
+            throw new ArgumentException($"LogCompactionBytes must be at least 4096 (got {LogCompactionBytes}).");
         if (FaultDropProbability is < 0 or >= 1)
             throw new ArgumentException($"FaultDropProbability must be in [0, 1) (got {FaultDropProbability}).");
         if (FaultMaxDelay < TimeSpan.Zero)
