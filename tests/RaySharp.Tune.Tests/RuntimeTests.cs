@@ -201,8 +201,10 @@ public sealed class RuntimeTests(ClusterFixture cluster) : IClassFixture<Cluster
         Assert.Contains(unfinished, id => checkpoints[id] >= 3);
         foreach (var trial in restored.Trials.Where(t => unfinished.Contains(t.Id)))
         {
-            Assert.Equal(checkpoints[trial.Id], Last(trial, "restored_from"));
             Assert.Equal(Enumerable.Range(1, 6), trial.Results.Select(r => r.Iteration));
+            if (checkpoints[trial.Id] == 6)
+                continue; // cancelled after its last report but before it completed: it resumes with nothing left to run
+            Assert.Equal(checkpoints[trial.Id], Last(trial, "restored_from"));
             Assert.NotEqual(Environment.ProcessId, (int)Last(trial, "pid"));
         }
     }
