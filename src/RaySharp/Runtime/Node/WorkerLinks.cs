@@ -90,10 +90,17 @@ internal static class WorkerLauncher
         var host = Path.Combine(dir, "RaySharp.Worker.dll");
         if (!File.Exists(host))
             throw new FileNotFoundException($"RaySharp.Worker.dll is not in the application folder {dir}; reference the RaySharp project or package so it is copied there.");
-        var entry = Assembly.GetEntryAssembly()?.GetName().Name;
-        string? config = null;
-        if (entry is not null && File.Exists(Path.Combine(dir, entry + ".runtimeconfig.json")) && File.Exists(Path.Combine(dir, entry + ".deps.json")))
-            config = entry;
+        // The deps file this process was started with (the host's APP_CONTEXT_DEPS_FILES lists the app's
+        // first; under a test host it is the test assembly's), else the entry assembly's, else any app's here.
+        var started = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(Path.PathSeparator)[0];
+        var candidates = new[]
+        {
+            started is not null && started.EndsWith(".deps.json", StringComparison.Ordinal) && Path.GetDirectoryName(Path.GetFullPath(started)) == Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar)
+                ? Path.GetFileName(started)[..^".deps.json".Length]
+                : null,
+            Assembly.GetEntryAssembly()?.GetName().Name,
+        };
+        var config = candidates.FirstOrDefault(n => n is not null && File.Exists(Path.Combine(dir, n + ".runtimeconfig.json")) && File.Exists(Path.Combine(dir, n + ".deps.json")));
         config ??= Directory.EnumerateFiles(dir, "*.deps.json")
             .Select(f => Path.GetFileName(f)[..^".deps.json".Length])
             .Where(n => n is not "RaySharp.Worker" and not "testhost" && File.Exists(Path.Combine(dir, n + ".runtimeconfig.json")))
