@@ -20,6 +20,9 @@ namespace RaySharp.Chain.Client;
 /// </example>
 public sealed partial class ChainClient : IAsyncDisposable
 {
+    /// <summary>How long after an operation's first attempt its retries stay at most 2 ms apart.</summary>
+    private static readonly TimeSpan FastRetryWindow = TimeSpan.FromMilliseconds(250);
+
     private readonly ChainClientOptions _options;
     private readonly object _gate = new();
     private readonly Dictionary<int, Task<FramedConnection>> _connections = [];
@@ -143,7 +146,10 @@ public sealed partial class ChainClient : IAsyncDisposable
     private async Task<Frame> SendAsync(string key, bool write, Func<ulong, OutFrame> build, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var backoff = TimeSpan.FromMilliseconds(1);
+        // The first retry refreshes the configuration at once; later ones pause 1-2 ms while a failover is
+        // likely in progress (the controller acts within milliseconds of a server's sockets closing), then
+        // back off to 10 ms so a long outage does not hammer the controller.
+        var backoff = TimeSpan.Zero;
         string? lastProblem = null;
         while (true)
         {
@@ -156,7 +162,7 @@ public sealed partial class ChainClient : IAsyncDisposable
             {
                 lastProblem = $"group {g} has no serving server at epoch {config.Epoch}";
                 await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
-                backoff = Grow(backoff);
+                backoff = Grow(backoff, started);
                 continue;
             }
             FramedConnection connection;
@@ -169,7 +175,7 @@ public sealed partial class ChainClient : IAsyncDisposable
                 lastProblem = $"server {target} unreachable: {e.Message}";
                 Forget(target);
                 await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
-                backoff = Grow(backoff);
+                backoff = Grow(backoff, started);
                 continue;
             }
             var id = connection.NextRequestId();
@@ -185,7 +191,7 @@ public sealed partial class ChainClient : IAsyncDisposable
                     throw new ChainIndeterminateException($"The write of '{key}' reached server {target} but no reply came back ({e.Message}); it may or may not have been applied. Read the key before retrying.", e);
                 lastProblem = $"server {target}: {e.Message}";
                 await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
-                backoff = Grow(backoff);
+                backoff = Grow(backoff, started);
                 continue;
             }
             if (reply.Op != OpCode.Error)
@@ -199,7 +205,7 @@ public sealed partial class ChainClient : IAsyncDisposable
                 case ErrorCode.Unavailable when !write:
                     lastProblem = message;
                     await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
-                    backoff = Grow(backoff);
+                    backoff = Grow(backoff, started);
                     continue;
                 case ErrorCode.Unavailable:
                     throw new ChainIndeterminateException(message);
@@ -209,7 +215,9 @@ public sealed partial class ChainClient : IAsyncDisposable
         }
     }
 
-    private static TimeSpan Grow(TimeSpan backoff) => TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10));
+    private static TimeSpan Grow(TimeSpan backoff, long started) =>
+        TimeSpan.FromMilliseconds(Math.Clamp(backoff.TotalMilliseconds * 2, 1, Stopwatch.GetElapsedTime(started) < FastRetryWindow ? 2 : 10));
+
 
     private int Target(ChainConfig config, int g, bool write)
     {
@@ -225,7 +233,8 @@ public sealed partial class ChainClient : IAsyncDisposable
 
     private async Task PauseAndRefreshAsync(TimeSpan pause, CancellationToken cancellationToken)
     {
-        await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+        if (pause > TimeSpan.Zero)
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
         try
         {
             await RefreshAsync(cancellationToken).ConfigureAwait(false);

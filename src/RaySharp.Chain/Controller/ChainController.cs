@@ -20,7 +20,8 @@ public sealed class ChainController : IAsyncDisposable
     private readonly HashSet<int> _dead = [];
     private readonly HashSet<int> _leaving = [];
     private readonly Dictionary<int, long> _joinEpoch = [];
-    private readonly Channel<(ChainConfig Config, int[] Departing)> _pushes = Channel.CreateUnbounded<(ChainConfig, int[])>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Configurations to push, in commit order; a null configuration asks the push loop to reconcile.</summary>
+    private readonly Channel<(ChainConfig? Config, int[] Departing)> _pushes = Channel.CreateUnbounded<(ChainConfig?, int[])>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly ControllerLog? _log;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
@@ -327,7 +328,9 @@ public sealed class ChainController : IAsyncDisposable
                 joining[g] = ChainConfig.NoJoiner;
         }
         Commit(chains, joining, []);
-        Reconcile();
+        // Naming a joiner costs another fsync'd configuration: let the push loop do it once the failover
+        // configuration is on its way, so the survivors (and clients) are not kept waiting for it.
+        _pushes.Writer.TryWrite((null, []));
     }
 
     /// <summary>
@@ -416,6 +419,12 @@ public sealed class ChainController : IAsyncDisposable
     {
         await foreach (var (config, departing) in _pushes.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            if (config is null)
+            {
+                lock (_gate)
+                    Reconcile();
+                continue;
+            }
             List<(int Id, FramedConnection Connection)> targets;
             lock (_gate)
                 targets = [.. _sessions.Where(s => !_options.FaultSkipPushTo.Contains(s.Key)).Select(s => (s.Key, s.Value.Connection))];
