@@ -12,6 +12,21 @@ public sealed class ReconfigurationTests : IDisposable
             Directory.Delete(_data, recursive: true);
     }
 
+    /// <summary>Kills the three servers and the controller, starts them again from their logs and returns a client once every group is fully replicated.</summary>
+    private static async Task<Client.ChainClient> RestartEverythingAsync(Hosting.LocalChainCluster cluster)
+    {
+        foreach (var id in new[] { 0, 1, 2 })
+            cluster.KillServer(id);
+        cluster.KillController();
+
+        await cluster.StartControllerAsync();
+        foreach (var id in new[] { 0, 1, 2 })
+            await cluster.StartServerAsync(id);
+        var client = await ClientAsync(cluster);
+        await WaitFullyReplicatedAsync(client, cluster);
+        return client;
+    }
+
     private static async Task AssertAllKeysAsync(Client.ChainClient chain, int count, string prefix)
     {
         for (var i = 0; i < count; i++)
@@ -30,15 +45,7 @@ public sealed class ReconfigurationTests : IDisposable
             await WaitFullyReplicatedAsync(chain, cluster);
             await Task.WhenAll(Enumerable.Range(0, 200).Select(i => chain.PutAsync($"d{i}", Bytes($"value-{i}"))));
         }
-        foreach (var id in new[] { 0, 1, 2 })
-            cluster.KillServer(id);
-        cluster.KillController();
-
-        await cluster.StartControllerAsync();
-        foreach (var id in new[] { 0, 1, 2 })
-            await cluster.StartServerAsync(id);
-        await using var again = await ClientAsync(cluster);
-        await WaitFullyReplicatedAsync(again, cluster);
+        await using var again = await RestartEverythingAsync(cluster);
 
         await AssertAllKeysAsync(again, 200, "d");
         Assert.Equal(2, await again.PutAsync("d0", Bytes("next")));
@@ -145,15 +152,7 @@ public sealed class ReconfigurationTests : IDisposable
             var data = LogDataBytes(Path.Combine(_data, $"server-{id}", "chain.log"));
             Assert.True(data < 160 * 1024, $"server {id}'s log holds {data} bytes of records; compaction should keep it under 160 KB");
         }
-        foreach (var id in new[] { 0, 1, 2 })
-            cluster.KillServer(id);
-        cluster.KillController();
-
-        await cluster.StartControllerAsync();
-        foreach (var id in new[] { 0, 1, 2 })
-            await cluster.StartServerAsync(id);
-        await using var again = await ClientAsync(cluster);
-        await WaitFullyReplicatedAsync(again, cluster);
+        await using var again = await RestartEverythingAsync(cluster);
         Assert.Equal(new(null, rounds + 1), await again.GetAsync("z0"));
         for (var i = 1; i < keys; i++)
         {

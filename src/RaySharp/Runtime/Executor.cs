@@ -63,6 +63,20 @@ internal sealed class Executor : IDisposable
         StartThread();
     }
 
+    /// <summary>Handles a message the node sends a worker: a task to run or a task to cancel; others are ignored.</summary>
+    public void Receive(Message message)
+    {
+        switch (message)
+        {
+            case Execute execute:
+                Accept(execute);
+                break;
+            case CancelTask cancel:
+                Cancel(cancel.Task);
+                break;
+        }
+    }
+
     public void Accept(Execute execute)
     {
         switch (execute.Spec.Kind)

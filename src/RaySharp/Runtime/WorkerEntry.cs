@@ -33,7 +33,7 @@ internal static class WorkerEntry
                         return;
                     }
                 }
-                Dispatch(executor, m);
+                executor.Receive(m);
             }, CancellationToken.None).ConfigureAwait(false);
         var ray = new Ray(client, ownedHead: null);
         Ray.SetProcessDefault(ray);
@@ -41,23 +41,10 @@ internal static class WorkerEntry
         {
             executor = new Executor(ray, client.Store, client.Send);
             foreach (var m in early)
-                Dispatch(executor, m);
+                executor.Receive(m);
         }
         await client.Closed.ConfigureAwait(false);
         executor.Dispose();
         return 0;
-    }
-
-    private static void Dispatch(Executor executor, Message message)
-    {
-        switch (message)
-        {
-            case Execute execute:
-                executor.Accept(execute);
-                break;
-            case CancelTask cancel:
-                executor.Cancel(cancel.Task);
-                break;
-        }
     }
 }

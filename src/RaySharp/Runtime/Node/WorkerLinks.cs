@@ -21,18 +21,7 @@ internal sealed class InProcessWorkerLink : IWorkerLink
 
     public int Pid => Environment.ProcessId;
 
-    public void Send(Message message)
-    {
-        switch (message)
-        {
-            case Execute execute:
-                _executor.Accept(execute);
-                break;
-            case CancelTask cancel:
-                _executor.Cancel(cancel.Task);
-                break;
-        }
-    }
+    public void Send(Message message) => _executor.Receive(message);
 
     public void Kill()
     {
