@@ -80,8 +80,9 @@ internal static class WorkerLauncher
         if (!File.Exists(host))
             throw new FileNotFoundException($"RaySharp.Worker.dll is not in the application folder {dir}; reference the RaySharp project or package so it is copied there.");
         // The deps file this process was started with (the host's APP_CONTEXT_DEPS_FILES lists the app's
-        // first; under a test host it is the test assembly's), else the entry assembly's, else any app's here.
-        var started = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(Path.PathSeparator)[0];
+        // first, ';'-separated on every OS; under a test host it is the test assembly's), else the entry
+        // assembly's, else any app's here.
+        var started = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';')[0];
         var candidates = new[]
         {
             started is not null && started.EndsWith(".deps.json", StringComparison.Ordinal) && Path.GetDirectoryName(Path.GetFullPath(started)) == Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar)
