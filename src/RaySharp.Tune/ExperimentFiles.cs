@@ -47,14 +47,40 @@ internal sealed class ExperimentFiles : IDisposable
     }
 
     /// <summary>
+    /// Rewrites a restored trial's <c>progress.csv</c> and <c>result.jsonl</c> to exactly the results it
+    /// resumes with: a killed run can leave results past the checkpoint it resumes from (they will be
+    /// reported again) or a line cut off mid-write.
+    /// </summary>
+    public void RewriteResults(Trial trial)
+    {
+        var dir = TrialDirectory(trial.Id);
+        if (!Directory.Exists(dir))
+            return;
+        if (_open.Remove(trial.Id, out var open))
+            open.Dispose();
+        File.Delete(Path.Combine(dir, "progress.csv"));
+        File.Delete(Path.Combine(dir, "result.jsonl"));
+        foreach (var result in trial.Results)
+            Result(trial, result);
+        if (_open.TryGetValue(trial.Id, out var files))
+            files.Flush();
+    }
+
+    /// <summary>
     /// Writes a checkpoint; with a limit of N, deletes the trial's older checkpoints except the N best by
-    /// the metric (the latest is always kept: a resumed trial needs it).
+    /// the metric (the latest is always kept: a resumed trial needs it). The trial's results are flushed
+    /// first and the file appears whole (written aside, then renamed), so a process killed at any point
+    /// never leaves a checkpoint on disk ahead of the results it follows, nor half a checkpoint.
     /// </summary>
     public void Checkpoint(Trial trial, Checkpoint checkpoint, TrialResult result)
     {
+        _open.TryGetValue(trial.Id, out var files);
+        files?.Flush();
         var path = CheckpointPath(trial.Id, checkpoint.Iteration);
-        File.WriteAllBytes(path, checkpoint.Bytes);
-        if (_keepCheckpoints is not { } keep || !_open.TryGetValue(trial.Id, out var files))
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, checkpoint.Bytes);
+        File.Move(temp, path, overwrite: true);
+        if (_keepCheckpoints is not { } keep || files is null)
             return;
         if (files.Latest is { } previous)
             files.Checkpoints.Add(previous);

@@ -104,6 +104,8 @@ internal sealed class ExperimentLoop : ITrialRunner
         var clock = Stopwatch.StartNew();
         using var files = new ExperimentFiles(directory, _options.Metric, _options.Mode, _options.KeepCheckpoints);
         _files = files;
+        foreach (var trial in _trials.Where(t => t.Status is TrialStatus.Pending or TrialStatus.Paused))
+            files.RewriteResults(trial); // restored: drop what a killed run wrote past the trial's checkpoint
         var progress = _options.Progress is { } writer ? ProgressDisplay.Create(writer) : null;
         await using var progressScope = (progress ?? ProgressDisplay.None).ConfigureAwait(false);
         var lastSave = clock.Elapsed;

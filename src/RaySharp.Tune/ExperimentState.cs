@@ -100,14 +100,15 @@ internal sealed class ExperimentState
             var status = Enum.Parse<TrialStatus>(t["status"]!.GetValue<string>());
             var trialDir = Path.Combine(directory, "trials", id);
             var finished = status is TrialStatus.Terminated or TrialStatus.Error;
-            var checkpoint = finished ? null : LatestCheckpoint(trialDir);
+            var results = ReadResults(trialDir, id).ToList();
+            var checkpoint = finished ? null : LatestCheckpoint(trialDir, ContiguousResults(results));
             if (!finished && t["restore_from"]?.GetValue<int>() is int restoreFrom && File.Exists(Path.Combine(trialDir, "restore.bin")))
             {
                 checkpoint = Checkpoint.Load(File.ReadAllBytes(Path.Combine(trialDir, "restore.bin")), restoreFrom);
                 exploited.Add(id);
             }
             var upTo = status is TrialStatus.Terminated or TrialStatus.Error ? int.MaxValue : checkpoint?.Iteration ?? 0;
-            foreach (var result in ReadResults(trialDir, id).Where(r => r.Iteration <= upTo))
+            foreach (var result in results.Where(r => r.Iteration <= upTo))
                 trial.AddResult(result);
             if (status is TrialStatus.Terminated or TrialStatus.Error)
             {
@@ -138,13 +139,30 @@ internal sealed class ExperimentState
             scheduler?["type"]?.GetValue<string>(), scheduler?["state"] as JsonObject, exploited);
     }
 
-    private static Checkpoint? LatestCheckpoint(string trialDir)
+    /// <summary>The last iteration n such that results 1..n are all on disk.</summary>
+    private static int ContiguousResults(List<TrialResult> results)
+    {
+        var n = 0;
+        foreach (var result in results)
+        {
+            if (result.Iteration != n + 1)
+                break;
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// The trial's latest checkpoint that its results on disk reach (a checkpoint past them would resume
+    /// the trial with a hole in its results), or null.
+    /// </summary>
+    private static Checkpoint? LatestCheckpoint(string trialDir, int resultsUpTo)
     {
         if (!Directory.Exists(trialDir))
             return null;
         var latest = Directory.GetFiles(trialDir, "checkpoint_*.bin")
             .Select(f => (File: f, Iteration: CheckpointIteration(f)))
-            .Where(c => c.Iteration > 0)
+            .Where(c => c.Iteration > 0 && c.Iteration <= resultsUpTo)
             .OrderByDescending(c => c.Iteration)
             .FirstOrDefault();
         return latest.File is null ? null : Checkpoint.Load(File.ReadAllBytes(latest.File), latest.Iteration);
