@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using RaySharp.Tune.TestDriver;
 
 namespace RaySharp.Tune.Tests;
 
@@ -14,41 +15,15 @@ public sealed class RestoreTests : IDisposable
             Directory.Delete(_root, recursive: true);
     }
 
-    private static SearchSpace Space2() => new()
-    {
-        ["q"] = Space.Uniform(0, 1),
-        ["layers"] = Space.Int(1, 4),
-        ["act"] = Space.Choice("relu", "tanh"),
-        ["note"] = "fixed",
-    };
+    private static SearchSpace Space2() => KillableExperiment.Space();
 
-    private static TuneOptions Options(string dir) => new()
-    {
-        Metric = "acc",
-        Mode = TuneMode.Max,
-        NumSamples = 8,
-        MaxConcurrentTrials = 2,
-        Searcher = new RandomSearcher(11),
-        ExperimentDirectory = dir,
-        StateSaveInterval = TimeSpan.FromMilliseconds(1),
-    };
+    private static TuneOptions Options(string dir) => KillableExperiment.Options(dir);
 
-    /// <summary>20 iterations of acc = q·(1 − e^(−t/5)), checkpointing t every other step; records each run's start.</summary>
+    /// <summary>The killable experiment's trainable (20 checkpointed steps) without delay; records each run's start, counts reports.</summary>
     private static TrainableFunction Train(ConcurrentBag<(string Trial, int From)> starts, Action<int>? afterReport = null)
     {
         var total = 0;
-        return async (trial, ct) =>
-        {
-            var from = trial.Checkpoint?.ToObject<int>() ?? 0;
-            Assert.Equal(from, trial.Iteration);
-            starts.Add((trial.TrialId, from));
-            var q = trial.Config.Get<double>("q");
-            for (var t = from + 1; t <= 20; t++)
-            {
-                await trial.ReportAsync("acc", q * (1 - Math.Exp(-t / 5.0)), t % 2 == 0 ? Checkpoint.FromObject(t) : null);
-                afterReport?.Invoke(Interlocked.Increment(ref total));
-            }
-        };
+        return KillableExperiment.Train(TimeSpan.Zero, (trial, from) => starts.Add((trial, from)), () => afterReport?.Invoke(Interlocked.Increment(ref total)));
     }
 
     private static string[] ConfigSet(ResultGrid results) => results.Trials.Select(t => t.Id + ":" + t.Config).Order().ToArray();
