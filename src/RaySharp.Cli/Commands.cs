@@ -216,6 +216,31 @@ internal static class Commands
         return command;
     }
 
+    public static Command Kill()
+    {
+        var actor = new Argument<string>("actor") { Description = "The actor's name, or its id (as 'list actors' prints it) with --id." };
+        var byId = new Option<bool>("--id") { Description = "The argument is an actor id, not a name." };
+        var restart = new Option<bool>("--restart") { Description = "Restart it if it has restarts left (default: it stays dead)." };
+        var address = AddressOption();
+        var command = new Command("kill", "Kill an actor: its worker process is stopped at once and calls on it fail.") { actor, byId, restart, address };
+        command.SetAction(async (result, cancel) =>
+        {
+            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+                return 1;
+            var request = new KillActorRequest { AllowRestart = result.GetValue(restart) };
+            if (result.GetValue(byId))
+                request.ActorId = result.GetValue(actor)!;
+            else
+                request.Name = result.GetValue(actor)!;
+            if (await Session.CallAsync(target, (c, o) => c.KillActorAsync(request, o).ResponseAsync, cancel) is not { } reply)
+                return 1;
+            var killed = reply.Actor;
+            Console.WriteLine($"Killed actor {(killed.Name.Length > 0 ? killed.Name + " " : "")}({killed.ActorId}, {killed.TypeName}, pid {killed.Pid}): now {killed.State}.");
+            return 0;
+        });
+        return command;
+    }
+
     public static Command Submit()
     {
         var commandLine = new Argument<string[]>("command") { Description = "The driver to run (after --), e.g. dotnet run --project app", Arity = ArgumentArity.OneOrMore };

@@ -16,6 +16,7 @@ internal static class Program
         root.Subcommands.Add(Commands.Status());
         root.Subcommands.Add(Commands.List());
         root.Subcommands.Add(Commands.Submit());
+        root.Subcommands.Add(Commands.Kill());
         root.Subcommands.Add(Commands.Timeline());
         return root.Parse(args).InvokeAsync();
     }

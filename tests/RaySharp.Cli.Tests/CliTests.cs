@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RaySharp.Control;
 using RaySharp.TestPrograms;
 
@@ -52,6 +54,23 @@ public sealed class CliTests : IDisposable
             var call = await Programs.RaySharpAsync(_home, "submit", "--", "dotnet", Programs.Driver, "call", "cli-counter", "5");
             Assert.True(call.ExitCode == 0, call.ToString());
             Assert.Contains("RESULT=16", call.Out);
+
+            // kill: a second named actor dies (its worker process with it); list shows it dead, killing it again fails clearly.
+            using (var victimHolder = new Programs.Running(Programs.Start(_home, "submit", "--", "dotnet", Programs.Driver, "hold", "cli-victim", "0")))
+            {
+                Assert.Equal("1", await victimHolder.LineAsync("READY="));
+                var kill = await Programs.RaySharpAsync(_home, "kill", "cli-victim");
+                Assert.True(kill.ExitCode == 0, kill.ToString());
+                var killed = Regex.Match(kill.Out, @"Killed actor cli-victim \(actor-[0-9a-f]+, RaySharp\.TestDriver\.Counter, pid (\d+)\): now Dead\.");
+                Assert.True(killed.Success, kill.ToString());
+                await Programs.Until(() => !Programs.IsAlive(int.Parse(killed.Groups[1].Value, CultureInfo.InvariantCulture)), "the killed actor's worker process is gone");
+                var afterKill = await Programs.RaySharpAsync(_home, "list", "actors");
+                Assert.Matches(@"│ cli-victim\s+│ RaySharp\.TestDriver\.Counter\s+│ Dead", afterKill.Out);
+                Assert.Matches(@"│ cli-counter\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive", afterKill.Out);
+                var again = await Programs.RaySharpAsync(_home, "kill", "cli-victim");
+                Assert.True(again.ExitCode == 1, again.ToString());
+                Assert.Contains("No live actor is named 'cli-victim'", again.Err);
+            }
 
             // timeline: valid Chrome-trace JSON with the executed tasks.
             var path = Path.Combine(_home, "timeline.json");
