@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using RaySharp.Chain;
 using RaySharp.Chain.Client;
+using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Hosting;
 
 namespace RaySharp.Bench.Chain;
@@ -128,7 +130,10 @@ internal sealed class ChainBenchmark : IBenchmark
     /// </summary>
     private static async Task MeasureFailoverAsync(BenchReport report, bool quick, CancellationToken cancellationToken)
     {
-        await using var cluster = await LocalChainCluster.StartAsync(new LocalChainClusterOptions { Servers = 4, Replicas = 3 }, cancellationToken);
+        // RAYSHARP_CHAIN_TRACE=DIR traces every process's failover events (docs/chain.md, "Where a stall goes").
+        ChainTrace.SetRole("bench");
+        var options = new LocalChainClusterOptions { Servers = 4, Replicas = 3 };
+        await using var cluster = await LocalChainCluster.StartAsync(options, cancellationToken);
         await using var chain = await ConnectAsync(cluster, cancellationToken);
         await WaitFullyReplicatedAsync(cluster, cancellationToken, chain);
         using var stop = new CancellationTokenSource();
@@ -154,6 +159,8 @@ internal sealed class ChainBenchmark : IBenchmark
                     }
                 }
                 var end = Stopwatch.GetTimestamp();
+                if (ChainTrace.Enabled && Stopwatch.GetElapsedTime(start, end) > TimeSpan.FromMilliseconds(5))
+                    ChainTrace.Write(end, $"slow-op key={key} g={Placement.GroupOf(key, options.Groups)} start={start} ms={Stopwatch.GetElapsedTime(start, end).TotalMilliseconds:0.00}");
                 lock (gate)
                 {
                     if (end >= Volatile.Read(ref windowStart))
@@ -181,19 +188,29 @@ internal sealed class ChainBenchmark : IBenchmark
                 windowStart = Stopwatch.GetTimestamp();
             }
             var killedAt = Stopwatch.GetTimestamp();
+            if (ChainTrace.Enabled)
+                ChainTrace.Write(killedAt, $"kill server={victim} position={label} epoch={view.Epoch}");
             cluster.KillServer(victim); // returns once the process has been reaped: its sockets are closed by then
             exits[label].Add(Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds);
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"reaped server={victim}");
             double? rewired = null;
             while (true)
             {
                 if (rewired is null && !(await chain.GetClusterViewAsync(cancellationToken)).Chains[0].Contains(victim))
+                {
                     rewired = Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds;
+                    if (ChainTrace.Enabled)
+                        ChainTrace.Write($"rewired-seen server={victim}");
+                }
                 var now = await chain.GetClusterViewAsync(cancellationToken);
                 if (now.IsFullyReplicatedOn(cluster.RunningServers))
                     break;
                 await Task.Delay(1, cancellationToken);
             }
             var restore = Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds;
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"restored server={victim}");
             await Task.Delay(quick ? 300 : 1000, cancellationToken);
             double stall;
             lock (gate)
@@ -202,6 +219,8 @@ internal sealed class ChainBenchmark : IBenchmark
                 windowStart = long.MaxValue;
             }
             stalls[label].Add(stall);
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"window-end server={victim} stall_ms={stall:0.00}");
             rewirings[label].Add(rewired ?? restore);
             restores[label].Add(restore);
             await cluster.StartServerAsync(victim, cancellationToken);

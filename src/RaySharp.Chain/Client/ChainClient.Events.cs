@@ -103,7 +103,7 @@ public sealed partial class ChainClient
             }
             if (cancellationToken.IsCancellationRequested)
                 return;
-            await PauseAndRefreshAsync(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
+            await PauseAndRefreshAsync(TimeSpan.FromMilliseconds(5), long.MaxValue, cancellationToken).ConfigureAwait(false);
         }
     }
 
