@@ -109,7 +109,7 @@ internal sealed class ChainBenchmark : IBenchmark
             while (clock.Elapsed < TimeSpan.FromSeconds(60))
             {
                 view = await client.GetClusterViewAsync(cancellationToken);
-                if (view.IsFullyReplicatedOn(cluster.RunningServers))
+                if (IsSettled(view, cluster.RunningServers))
                     return clock.Elapsed;
                 await Task.Delay(2, cancellationToken);
             }
@@ -122,6 +122,16 @@ internal sealed class ChainBenchmark : IBenchmark
                 await client.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// True when every group has f + 1 running servers and they are the ones consistent hashing places it on
+    /// (the rebalancing is over). f + 1 replicas alone is not enough: a server that has just started is not
+    /// registered yet, and once it is, the controller moves groups onto it one configuration at a time — a
+    /// measurement (or a kill) started then would run during that rebalancing.
+    /// </summary>
+    private static bool IsSettled(ChainClusterView view, IReadOnlyCollection<int> running) =>
+        view.IsFullyReplicatedOn(running) &&
+        view.Chains.Select((chain, g) => Placement.DesiredChain(g, running, view.Replicas).Order().SequenceEqual(chain.Order())).All(same => same);
 
     /// <summary>
     /// Four servers, f = 2, no fsync; 8 clients write continuously (an operation that fails is retried

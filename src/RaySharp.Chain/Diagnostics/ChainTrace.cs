@@ -45,6 +45,10 @@ internal static class ChainTrace
             StartWriter();
     }
 
+    /// <summary>The process's GC pause and JIT totals so far, to tell a slow reaction's cause from the trace.</summary>
+    public static string RuntimeCounters() => string.Create(CultureInfo.InvariantCulture,
+        $"gc_pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.0} gc2={GC.CollectionCount(2)} jit_ms={System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0.0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()}");
+
     private static void StartWriter()
     {
         lock (StartGate)

@@ -89,7 +89,7 @@ public sealed partial class ChainServer
                 successors += config.Successor(g, Me) >= 0 && config.Successor(g, Me) != old.Successor(g, Me) ? 1 : 0;
                 tails += config.Tail(g) == Me && old.Tail(g) != Me ? 1 : 0;
             }
-            ChainTrace.Write($"adopt epoch={config.Epoch} from={source} new_head_of={heads} new_successor_in={successors} new_tail_of={tails} took_ms={Stopwatch.GetElapsedTime(adoptStart).TotalMilliseconds:0.00}");
+            ChainTrace.Write($"adopt epoch={config.Epoch} from={source} new_head_of={heads} new_successor_in={successors} new_tail_of={tails} took_ms={Stopwatch.GetElapsedTime(adoptStart).TotalMilliseconds:0.00} {ChainTrace.RuntimeCounters()}");
         }
     }
 
