@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using RaySharp.Chain;
 using RaySharp.Chain.Client;
+using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Hosting;
 
 namespace RaySharp.Bench.Chain;
@@ -107,7 +109,7 @@ internal sealed class ChainBenchmark : IBenchmark
             while (clock.Elapsed < TimeSpan.FromSeconds(60))
             {
                 view = await client.GetClusterViewAsync(cancellationToken);
-                if (view.IsFullyReplicatedOn(cluster.RunningServers))
+                if (IsSettled(view, cluster.RunningServers))
                     return clock.Elapsed;
                 await Task.Delay(2, cancellationToken);
             }
@@ -122,13 +124,26 @@ internal sealed class ChainBenchmark : IBenchmark
     }
 
     /// <summary>
+    /// True when every group has f + 1 running servers and they are the ones consistent hashing places it on
+    /// (the rebalancing is over). f + 1 replicas alone is not enough: a server that has just started is not
+    /// registered yet, and once it is, the controller moves groups onto it one configuration at a time — a
+    /// measurement (or a kill) started then would run during that rebalancing.
+    /// </summary>
+    private static bool IsSettled(ChainClusterView view, IReadOnlyCollection<int> running) =>
+        view.IsFullyReplicatedOn(running) &&
+        view.Chains.Select((chain, g) => Placement.DesiredChain(g, running, view.Replicas).Order().SequenceEqual(chain.Order())).All(same => same);
+
+    /// <summary>
     /// Four servers, f = 2, no fsync; 8 clients write continuously (an operation that fails is retried
     /// until it succeeds, and its latency runs from the first attempt). The head, a middle and the tail of
     /// one group are killed in turn, for several rounds; each kill is followed by recovery onto the spare and a restart.
     /// </summary>
     private static async Task MeasureFailoverAsync(BenchReport report, bool quick, CancellationToken cancellationToken)
     {
-        await using var cluster = await LocalChainCluster.StartAsync(new LocalChainClusterOptions { Servers = 4, Replicas = 3 }, cancellationToken);
+        // RAYSHARP_CHAIN_TRACE=DIR traces every process's failover events (docs/chain.md, "Where a stall goes").
+        ChainTrace.SetRole("bench");
+        var options = new LocalChainClusterOptions { Servers = 4, Replicas = 3 };
+        await using var cluster = await LocalChainCluster.StartAsync(options, cancellationToken);
         await using var chain = await ConnectAsync(cluster, cancellationToken);
         await WaitFullyReplicatedAsync(cluster, cancellationToken, chain);
         using var stop = new CancellationTokenSource();
@@ -154,6 +169,8 @@ internal sealed class ChainBenchmark : IBenchmark
                     }
                 }
                 var end = Stopwatch.GetTimestamp();
+                if (ChainTrace.Enabled && Stopwatch.GetElapsedTime(start, end) > TimeSpan.FromMilliseconds(5))
+                    ChainTrace.Write(end, $"slow-op key={key} g={Placement.GroupOf(key, options.Groups)} start={start} ms={Stopwatch.GetElapsedTime(start, end).TotalMilliseconds:0.00}");
                 lock (gate)
                 {
                     if (end >= Volatile.Read(ref windowStart))
@@ -181,19 +198,29 @@ internal sealed class ChainBenchmark : IBenchmark
                 windowStart = Stopwatch.GetTimestamp();
             }
             var killedAt = Stopwatch.GetTimestamp();
+            if (ChainTrace.Enabled)
+                ChainTrace.Write(killedAt, $"kill server={victim} position={label} epoch={view.Epoch}");
             cluster.KillServer(victim); // returns once the process has been reaped: its sockets are closed by then
             exits[label].Add(Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds);
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"reaped server={victim}");
             double? rewired = null;
             while (true)
             {
                 if (rewired is null && !(await chain.GetClusterViewAsync(cancellationToken)).Chains[0].Contains(victim))
+                {
                     rewired = Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds;
+                    if (ChainTrace.Enabled)
+                        ChainTrace.Write($"rewired-seen server={victim}");
+                }
                 var now = await chain.GetClusterViewAsync(cancellationToken);
                 if (now.IsFullyReplicatedOn(cluster.RunningServers))
                     break;
                 await Task.Delay(1, cancellationToken);
             }
             var restore = Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds;
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"restored server={victim}");
             await Task.Delay(quick ? 300 : 1000, cancellationToken);
             double stall;
             lock (gate)
@@ -202,6 +229,8 @@ internal sealed class ChainBenchmark : IBenchmark
                 windowStart = long.MaxValue;
             }
             stalls[label].Add(stall);
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"window-end server={victim} stall_ms={stall:0.00}");
             rewirings[label].Add(rewired ?? restore);
             restores[label].Add(restore);
             await cluster.StartServerAsync(victim, cancellationToken);

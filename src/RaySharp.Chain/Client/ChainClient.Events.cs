@@ -22,8 +22,12 @@ public sealed partial class ChainClient
     {
         public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>True once the tail has sent this subscription anything (for an exact key: its initial state).</summary>
+        public bool Started { get; private set; }
+
         public void Deliver(ChainWatchEvent e)
         {
+            Started = true;
             // Per key, versions only move forward: duplicates after a resume are dropped.
             var last = known.GetValueOrDefault(e.Key, -1);
             if (e.Version <= last && !(e.IsInitial && last < 0))
@@ -89,8 +93,12 @@ public sealed partial class ChainClient
                     foreach (var (k, version) in mine)
                         frame.Key(k).I64(version);
                     connection.Send(frame.Build());
-                    resume = true;
                     await Task.WhenAny(subscription.Ended.Task, connection.Closed, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                    // Resume from what was delivered. An exact-key watch whose first attempt never got its initial
+                    // state (the tail refused it, or the connection dropped first) starts afresh: a resume sends
+                    // only versions newer than those known, so a key never written would never yield the
+                    // initial state its caller waits for (a lock acquisition hung on this).
+                    resume |= prefix || subscription.Started;
                 }
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or ChainException)
@@ -101,9 +109,14 @@ public sealed partial class ChainClient
                 if (connection is not null)
                     _watches.TryRemove((connection, id), out _);
             }
-            if (cancellationToken.IsCancellationRequested)
-                return;
-            await PauseAndRefreshAsync(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await PauseAndRefreshAsync(TimeSpan.FromMilliseconds(5), long.MaxValue, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // the watch was stopped during the pause: not an error of the watch
+            }
         }
     }
 

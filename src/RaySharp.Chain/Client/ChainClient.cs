@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Protocol;
 
 namespace RaySharp.Chain.Client;
@@ -102,7 +103,11 @@ public sealed partial class ChainClient : IAsyncDisposable
         _stop.Cancel();
         List<Task<FramedConnection>> connections;
         lock (_gate)
+        {
             connections = [.. _connections.Values];
+            if (_controllerLink is not null)
+                connections.Add(Task.FromResult(_controllerLink));
+        }
         foreach (var pending in connections)
         {
             try
@@ -151,8 +156,10 @@ public sealed partial class ChainClient : IAsyncDisposable
         // back off to 10 ms so a long outage does not hammer the controller.
         var backoff = TimeSpan.Zero;
         string? lastProblem = null;
+        var attempt = 0;
         while (true)
         {
+            attempt++;
             if (Stopwatch.GetElapsedTime(started) > _options.OperationTimeout)
                 throw new ChainUnavailableException($"No server completed the {(write ? "write" : "read")} of '{key}' within {_options.OperationTimeout.TotalSeconds:0.#} s ({lastProblem}); check that the controller and a chain for the key are up.");
             var config = _config ?? await RefreshAsync(cancellationToken).ConfigureAwait(false);
@@ -160,8 +167,8 @@ public sealed partial class ChainClient : IAsyncDisposable
             var target = Target(config, g, write);
             if (target < 0)
             {
-                lastProblem = $"group {g} has no serving server at epoch {config.Epoch}";
-                await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                lastProblem = Traced(key, started, $"group {g} has no serving server at epoch {config.Epoch}");
+                await PauseAndRefreshAsync(backoff, config.Epoch, cancellationToken).ConfigureAwait(false);
                 backoff = Grow(backoff, started);
                 continue;
             }
@@ -172,14 +179,16 @@ public sealed partial class ChainClient : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
             {
-                lastProblem = $"server {target} unreachable: {e.Message}";
+                lastProblem = Traced(key, started, $"server {target} unreachable: {e.Message}");
                 Forget(target);
-                await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                await PauseAndRefreshAsync(backoff, config.Epoch, cancellationToken).ConfigureAwait(false);
                 backoff = Grow(backoff, started);
                 continue;
             }
             var id = connection.NextRequestId();
             Frame reply;
+            if (attempt > 1 && ChainTrace.Enabled)
+                ChainTrace.Write($"retry key={key} g={g} to={target} epoch={config.Epoch} attempt={attempt} ms={Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.00}");
             try
             {
                 reply = await connection.RequestAsync(id, build(id), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
@@ -187,15 +196,21 @@ public sealed partial class ChainClient : IAsyncDisposable
             catch (Exception e) when (e is IOException or TimeoutException)
             {
                 Forget(target);
+                if (ChainTrace.Enabled)
+                    ChainTrace.Write($"request-failed key={key} g={g} to={target} epoch={config.Epoch} ms={Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.00} error={e.GetType().Name}");
                 if (write && (e is not ConnectionClosedException closed || closed.Sent))
                     throw new ChainIndeterminateException($"The write of '{key}' reached server {target} but no reply came back ({e.Message}); it may or may not have been applied. Read the key before retrying.", e);
                 lastProblem = $"server {target}: {e.Message}";
-                await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                await PauseAndRefreshAsync(backoff, config.Epoch, cancellationToken).ConfigureAwait(false);
                 backoff = Grow(backoff, started);
                 continue;
             }
             if (reply.Op != OpCode.Error)
+            {
+                if (attempt > 1 && ChainTrace.Enabled)
+                    ChainTrace.Write($"ok-after-retry key={key} g={g} to={target} epoch={config.Epoch} attempts={attempt} ms={Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.00}");
                 return reply;
+            }
             var reader = reply.Reader();
             var code = (ErrorCode)reader.U8();
             var message = reader.Text();
@@ -203,8 +218,8 @@ public sealed partial class ChainClient : IAsyncDisposable
             {
                 case ErrorCode.NotHead or ErrorCode.NotTail:
                 case ErrorCode.Unavailable when !write:
-                    lastProblem = message;
-                    await PauseAndRefreshAsync(backoff, cancellationToken).ConfigureAwait(false);
+                    lastProblem = Traced(key, started, message);
+                    await PauseAndRefreshAsync(backoff, config.Epoch, cancellationToken).ConfigureAwait(false);
                     backoff = Grow(backoff, started);
                     continue;
                 case ErrorCode.Unavailable:
@@ -213,6 +228,13 @@ public sealed partial class ChainClient : IAsyncDisposable
                     throw new ChainRequestException($"Server {target} rejected the request on '{key}': {message}");
             }
         }
+    }
+
+    private static string Traced(string key, long started, string problem)
+    {
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"attempt-failed key={key} ms={Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.00} why={problem}");
+        return problem;
     }
 
     private static TimeSpan Grow(TimeSpan backoff, long started) =>
@@ -231,8 +253,15 @@ public sealed partial class ChainClient : IAsyncDisposable
         return chain[^1];
     }
 
-    private async Task PauseAndRefreshAsync(TimeSpan pause, CancellationToken cancellationToken)
+    /// <summary>Before a retry: nothing when a configuration newer than <paramref name="epoch"/> (the one the
+    /// failed attempt used) has arrived meanwhile (the controller pushes them); else pause and fetch one.</summary>
+    private async Task PauseAndRefreshAsync(TimeSpan pause, long epoch, CancellationToken cancellationToken)
     {
+        lock (_gate)
+        {
+            if (_config is not null && _config.Epoch > epoch)
+                return;
+        }
         if (pause > TimeSpan.Zero)
             await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
         try
@@ -276,78 +305,5 @@ public sealed partial class ChainClient : IAsyncDisposable
                     task.Result.Close();
             }
         }
-    }
-
-    /// <summary>Fetches the configuration (one fetch at a time), from the controller or, failing that, any server.</summary>
-    private Task<ChainConfig> RefreshAsync(CancellationToken cancellationToken)
-    {
-        // One fetch at a time, shared by every caller, so it runs on the client's lifetime, not a caller's token.
-        lock (_gate)
-        {
-            if (_refreshing is not { IsCompleted: false })
-                _refreshing = FetchConfigAsync(_stop.Token);
-            return _refreshing.WaitAsync(cancellationToken);
-        }
-    }
-
-    private async Task<ChainConfig> FetchConfigAsync(CancellationToken cancellationToken)
-    {
-        Exception? last;
-        try
-        {
-            return Keep(await FetchConfigFromAsync(_options.Controller!, cancellationToken).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException ||
-            (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            last = e;
-        }
-        // The controller is down: ask every known server and keep the newest configuration (the first to
-        // answer may not have heard of the latest one yet).
-        IPEndPoint[] servers;
-        lock (_gate)
-            servers = _config is null ? [] : [.. _config.Servers.Values];
-        var answers = servers.Select(s => FetchConfigFromAsync(s, cancellationToken)).ToArray();
-        ChainConfig? newest = null;
-        foreach (var answer in answers)
-        {
-            try
-            {
-                var config = await answer.ConfigureAwait(false);
-                if (newest is null || config.Epoch > newest.Epoch)
-                    newest = config;
-            }
-            catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException ||
-            (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                last = e;
-            }
-        }
-        if (newest is not null)
-            return Keep(newest);
-        throw new ChainUnavailableException($"Could not load the cluster configuration from the controller at {_options.Controller} or any known server; is the controller running?", last);
-    }
-
-    private ChainConfig Keep(ChainConfig config)
-    {
-        lock (_gate)
-        {
-            if (_config is null || config.Epoch > _config.Epoch)
-                _config = config;
-            return _config;
-        }
-    }
-
-    private async Task<ChainConfig> FetchConfigFromAsync(IPEndPoint source, CancellationToken cancellationToken)
-    {
-        var connection = await FramedConnection.ConnectAsync(source, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
-        await using var closing = connection.ConfigureAwait(false);
-        connection.Start((_, _) => ValueTask.CompletedTask);
-        var id = connection.NextRequestId();
-        var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
-        if (reply.Op != OpCode.ConfigReply)
-            throw new ProtocolException(ErrorCode.Unavailable, $"{source} answered {reply.Op} to a configuration request.");
-        var reader = reply.Reader();
-        return ChainConfig.Read(ref reader);
     }
 }

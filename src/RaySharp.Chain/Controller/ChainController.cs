@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Protocol;
 
 namespace RaySharp.Chain.Controller;
@@ -17,6 +18,8 @@ public sealed class ChainController : IAsyncDisposable
     private readonly ChainControllerOptions _options;
     private readonly object _gate = new();
     private readonly Dictionary<int, Session> _sessions = [];
+    /// <summary>Client connections subscribed to configurations (<see cref="OpCode.WatchConfig"/>), with their request id.</summary>
+    private readonly Dictionary<FramedConnection, ulong> _configWatchers = [];
     private readonly HashSet<int> _dead = [];
     private readonly HashSet<int> _leaving = [];
     private readonly Dictionary<int, long> _joinEpoch = [];
@@ -28,6 +31,8 @@ public sealed class ChainController : IAsyncDisposable
     private readonly bool _resumed;
     private FrameListener? _listener;
     private ChainConfig _config;
+    /// <summary>Configurations in <see cref="_pushes"/> not yet pushed (under the lock).</summary>
+    private int _queuedPushes;
     private Task? _monitor;
     private Task? _pusher;
 
@@ -66,6 +71,7 @@ public sealed class ChainController : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
+        ChainTrace.SetRole("controller");
         var controller = new ChainController(options);
         if (controller._config.GroupCount != options.GroupCount || controller._config.Replicas != options.Replicas)
         {
@@ -166,8 +172,18 @@ public sealed class ChainController : IAsyncDisposable
                     }
                 case OpCode.GetConfig:
                     reader.End();
+                    // Without the lock: a configuration is immutable once committed, and a commit holds the lock
+                    // through its fsync, which must not hold up the clients looking for the new chains.
+                    connection.Send(Volatile.Read(ref _config).WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 1024)).Build());
+                    break;
+                case OpCode.WatchConfig:
+                    reader.End();
                     lock (_gate)
+                    {
+                        // The reply and every later commit's push are sent under the lock: none is missed.
+                        _configWatchers[connection] = frame.RequestId;
                         connection.Send(_config.WriteTo(new FrameBuilder(OpCode.ConfigReply, frame.RequestId, 1024)).Build());
+                    }
                     break;
                 case OpCode.RemoveServer:
                     {
@@ -215,6 +231,8 @@ public sealed class ChainController : IAsyncDisposable
 
     private async Task OnClosedAsync(FramedConnection connection)
     {
+        lock (_gate)
+            _configWatchers.Remove(connection);
         if (connection.Tag is not int id)
             return;
         IPEndPoint? endPoint;
@@ -225,6 +243,8 @@ public sealed class ChainController : IAsyncDisposable
             _sessions.Remove(id);
             _config.Servers.TryGetValue(id, out endPoint);
         }
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"session-closed server={id}");
         // The session dropped. A process that died refuses connections on its port (once the kernel has torn
         // it down): fail it then rather than after the heartbeat timeout. One that still listens reconnects
         // within milliseconds; if it does neither, the heartbeat timeout decides.
@@ -238,8 +258,10 @@ public sealed class ChainController : IAsyncDisposable
                 if (_sessions.ContainsKey(id) || _dead.Contains(id))
                     return;
             }
-            if (!await AcceptsConnectionsAsync(endPoint).ConfigureAwait(false))
+            if (!AcceptsConnections(endPoint))
             {
+                if (ChainTrace.Enabled)
+                    ChainTrace.Write($"probe-refused server={id} after_ms={clock.Elapsed.TotalMilliseconds:0.0}");
                 lock (_gate)
                 {
                     if (!_sessions.ContainsKey(id))
@@ -258,23 +280,35 @@ public sealed class ChainController : IAsyncDisposable
         }
     }
 
-    private async Task<bool> AcceptsConnectionsAsync(IPEndPoint endPoint)
+    /// <summary>
+    /// One connection attempt to a server's port: false when it is refused (nothing listens: the process is
+    /// gone). Synchronous, so its answer does not wait for the thread pool: on loopback a refusal or an
+    /// accept arrives within the connect call or microseconds after, and a busy pool (a loaded machine) would
+    /// otherwise let the 50 ms bound fire first and report a dead server as alive.
+    /// </summary>
+    private static bool AcceptsConnections(IPEndPoint endPoint)
     {
-        using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(TimeSpan.FromMilliseconds(50));
+        using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
         try
         {
-            await probe.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            probe.Connect(endPoint);
             return true;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
             return false; // nothing listens: the process is gone
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
         {
-            return true; // no answer is not proof of death: leave it to the heartbeat timeout
+            // Wait for the handshake's outcome (at most 50 ms; no answer is not proof of death: the heartbeat
+            // timeout decides then).
+            if (!probe.Poll(50_000, SelectMode.SelectWrite) && !probe.Poll(0, SelectMode.SelectError))
+                return true;
+            return (SocketError)(int)probe.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)! != SocketError.ConnectionRefused;
+        }
+        catch (SocketException)
+        {
+            return true;
         }
     }
 
@@ -303,6 +337,8 @@ public sealed class ChainController : IAsyncDisposable
                         continue;
                     if (!_sessions.TryGetValue(id, out var session) || now - session.LastHeartbeat > timeout)
                     {
+                        if (ChainTrace.Enabled)
+                            ChainTrace.Write($"heartbeat-timeout server={id}");
                         session?.Connection.Close();
                         _sessions.Remove(id);
                         Fail(id);
@@ -318,6 +354,8 @@ public sealed class ChainController : IAsyncDisposable
     {
         if (!_dead.Add(id))
             return;
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"fail server={id}");
         var chains = CopyChains();
         var joining = (int[])_config.Joining.Clone();
         for (var g = 0; g < chains.Length; g++)
@@ -328,8 +366,8 @@ public sealed class ChainController : IAsyncDisposable
                 joining[g] = ChainConfig.NoJoiner;
         }
         Commit(chains, joining, []);
-        // Naming a joiner costs another fsync'd configuration: let the push loop do it once the failover
-        // configuration is on its way, so the survivors (and clients) are not kept waiting for it.
+        // Naming a joiner costs another fsync'd configuration: the push loop does it after this one was
+        // pushed (Commit pushes it at once), so nothing on the failover's path waits for the second fsync.
         _pushes.Writer.TryWrite((null, []));
     }
 
@@ -410,44 +448,96 @@ public sealed class ChainController : IAsyncDisposable
             if (joining[g] >= 0 && joining[g] != _config.Joining[g])
                 _joinEpoch[g] = config.Epoch;
         }
+        var appendStart = Stopwatch.GetTimestamp();
         _log?.Append(config);
-        _config = config;
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"commit epoch={config.Epoch} log_ms={Stopwatch.GetElapsedTime(appendStart).TotalMilliseconds:0.00}");
+        Volatile.Write(ref _config, config);
+        // Clients see a configuration as soon as GetConfig would show it.
+        foreach (var (watcher, requestId) in _configWatchers)
+            watcher.Send(config.WriteTo(new FrameBuilder(OpCode.PushConfig, requestId, 1024)).Build());
+        // Pushed from here (a queued frame per session) unless an earlier configuration with a departing
+        // server is still being pushed: then this one waits its turn, so no server sees it before the
+        // departing server has stopped serving. A failover is not kept waiting for the push loop's turn.
+        if (departing.Length == 0 && _queuedPushes == 0)
+        {
+            foreach (var (id, session) in _sessions)
+            {
+                if (!_options.FaultSkipPushTo.Contains(id))
+                    PushAndForget(session.Connection, config);
+            }
+            return;
+        }
+        _queuedPushes++;
         _pushes.Writer.TryWrite((config, departing));
     }
 
     private async Task PushLoopAsync()
     {
-        await foreach (var (config, departing) in _pushes.Reader.ReadAllAsync().ConfigureAwait(false))
+        while (await _pushes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (config is null)
+            // Everything queued goes out as one push of the newest configuration: a server may skip epochs
+            // (it adopts the newest, as after a lost push), and every server departing in any of them gets it
+            // first. A backlog (a rebalance commits one configuration per group) thus costs one round trip
+            // to the departing servers, not one per configuration.
+            ChainConfig? newest = null;
+            var departing = new HashSet<int>();
+            var configs = 0;
+            var reconcile = false;
+            while (_pushes.Reader.TryRead(out var item))
+            {
+                if (item.Config is null)
+                {
+                    reconcile = true;
+                    continue;
+                }
+                newest = item.Config;
+                departing.UnionWith(item.Departing);
+                configs++;
+            }
+            if (newest is not null)
+            {
+                await PushQueuedAsync(newest, departing).ConfigureAwait(false);
+                lock (_gate)
+                    _queuedPushes -= configs;
+            }
+            if (reconcile)
             {
                 lock (_gate)
                     Reconcile();
-                continue;
             }
-            List<(int Id, FramedConnection Connection)> targets;
-            lock (_gate)
-                targets = [.. _sessions.Where(s => !_options.FaultSkipPushTo.Contains(s.Key)).Select(s => (s.Key, s.Value.Connection))];
-            // A server leaving a chain alive must stop serving it before its neighbours take over.
-            foreach (var (id, connection) in targets.Where(t => departing.Contains(t.Id)))
-            {
-                try
-                {
-                    await Push(connection, config).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException)
-                {
-                    lock (_gate)
-                        Fail(id);
-                }
-            }
-            foreach (var (id, connection) in targets.Where(t => !departing.Contains(t.Id)))
-                _ = Push(connection, config).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
         }
     }
 
+    private async Task PushQueuedAsync(ChainConfig config, HashSet<int> departing)
+    {
+        List<(int Id, FramedConnection Connection)> targets;
+        lock (_gate)
+            targets = [.. _sessions.Where(s => !_options.FaultSkipPushTo.Contains(s.Key)).Select(s => (s.Key, s.Value.Connection))];
+        // A server leaving a chain alive must stop serving it before its neighbours take over.
+        foreach (var (id, connection) in targets.Where(t => departing.Contains(t.Id)))
+        {
+            try
+            {
+                await Push(connection, config).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException)
+            {
+                lock (_gate)
+                    Fail(id);
+            }
+        }
+        foreach (var (_, connection) in targets.Where(t => !departing.Contains(t.Id)))
+            PushAndForget(connection, config);
+    }
+
+    private void PushAndForget(FramedConnection connection, ChainConfig config) =>
+        _ = Push(connection, config).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+
     private Task<Frame> Push(FramedConnection connection, ChainConfig config)
     {
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"push epoch={config.Epoch} to={connection.Tag}");
         var id = connection.NextRequestId();
         return connection.RequestAsync(id, config.WriteTo(new FrameBuilder(OpCode.PushConfig, id, 1024)).Build(), TimeSpan.FromSeconds(1), _stop.Token);
     }

@@ -35,6 +35,7 @@ internal enum OpCode : byte
     PushConfig = 34,
     SyncDone = 35,
     RemoveServer = 36,
+    WatchConfig = 37,
 
     // replies and server-initiated events
     FirstReply = 64,

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Protocol;
 
 namespace RaySharp.Chain.Server;
@@ -46,6 +48,10 @@ internal sealed class GroupState(int id)
 
     /// <summary>As a tail: the joiner being fed every write, or -1.</summary>
     public int FeedJoiner { get; set; } = -1;
+
+    /// <summary>Tracing only (<see cref="ChainTrace"/>): when this server became head or got a new successor
+    /// for this group, until the next write it commits as head; 0 otherwise.</summary>
+    public long TraceReconfiguredAt { get; set; }
 }
 
 public sealed partial class ChainServer
@@ -54,10 +60,11 @@ public sealed partial class ChainServer
 
     // ---- configuration changes ----
 
-    private void Adopt(ChainConfig config)
+    private void Adopt(ChainConfig config, string source)
     {
         if (_config is not null && config.Epoch <= _config.Epoch)
             return;
+        var adoptStart = Stopwatch.GetTimestamp();
         var old = _config;
         _config = config;
         foreach (var (id, endPoint) in config.Servers)
@@ -69,6 +76,21 @@ public sealed partial class ChainServer
             AdoptGroup(old, config, g);
         _pushStateOnFirstConfig = false;
         ResumeDeferred();
+        if (ChainTrace.Enabled)
+        {
+            var heads = 0;
+            var successors = 0;
+            var tails = 0;
+            for (var g = 0; g < config.GroupCount && old is not null; g++)
+            {
+                if (config.IndexOf(g, Me) < 0 || old.IndexOf(g, Me) < 0)
+                    continue;
+                heads += config.Head(g) == Me && old.Head(g) != Me ? 1 : 0;
+                successors += config.Successor(g, Me) >= 0 && config.Successor(g, Me) != old.Successor(g, Me) ? 1 : 0;
+                tails += config.Tail(g) == Me && old.Tail(g) != Me ? 1 : 0;
+            }
+            ChainTrace.Write($"adopt epoch={config.Epoch} from={source} new_head_of={heads} new_successor_in={successors} new_tail_of={tails} took_ms={Stopwatch.GetElapsedTime(adoptStart).TotalMilliseconds:0.00} {ChainTrace.RuntimeCounters()}");
+        }
     }
 
     private void AdoptGroup(ChainConfig? old, ChainConfig config, int g)
@@ -117,6 +139,8 @@ public sealed partial class ChainServer
         {
             if (successor != oldSuccessor || _pushStateOnFirstConfig)
             {
+                if (ChainTrace.Enabled)
+                    state.TraceReconfiguredAt = Stopwatch.GetTimestamp();
                 // A new successor (after a failover, a switch-over or a departure), or a restart that lost
                 // track of what was in flight: offer the group's whole state, tracked until acknowledged,
                 // then the Activate marker. The successor drops what it already has. A joiner's feed was
@@ -132,7 +156,11 @@ public sealed partial class ChainServer
         if (config.Head(g) != Me)
             FailWaiters(state, "is no longer the head");
         else if (old is null || g >= old.GroupCount || old.Head(g) != Me)
+        {
             StartLeaseTimers(g, state);
+            if (ChainTrace.Enabled)
+                state.TraceReconfiguredAt = Stopwatch.GetTimestamp();
+        }
         if (config.Tail(g) != Me)
             EndWatches(state, "is no longer the tail");
         var feed = config.Tail(g) == Me ? config.Joining[g] : -1;
@@ -204,6 +232,8 @@ public sealed partial class ChainServer
         reader.End();
         if (!TryHeadOf(key, out var g, out var state, out var why))
         {
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"not-head g={g} epoch={_config?.Epoch ?? -1}");
             connection.SendError(frame.RequestId, ErrorCode.NotHead, why);
             SuspectStale();
             return;
@@ -308,6 +338,11 @@ public sealed partial class ChainServer
                 waiters.RemoveRange(0, done);
                 if (waiters.Count == 0)
                     state.Waiters.Remove(key);
+                if (done > 0 && state.TraceReconfiguredAt != 0)
+                {
+                    ChainTrace.Write($"first-commit g={g} epoch={_config.Epoch} since_reconfigured_ms={Stopwatch.GetElapsedTime(state.TraceReconfiguredAt).TotalMilliseconds:0.00}");
+                    state.TraceReconfiguredAt = 0;
+                }
             }
             return;
         }
@@ -400,6 +435,8 @@ public sealed partial class ChainServer
                 break;
             case OpCode.Activate when asMember:
                 group.Active = true;
+                if (ChainTrace.Enabled)
+                    ChainTrace.Write($"activate g={g} from={sender} epoch={senderEpoch}");
                 break;
         }
     }
@@ -557,6 +594,8 @@ public sealed partial class ChainServer
                     connection.Send(new FrameBuilder(OpCode.Hello, 0).I32(server.Me).Build());
                     lock (server._gate)
                     {
+                        if (ChainTrace.Enabled)
+                            ChainTrace.Write($"link-up peer={peer}");
                         Connection = connection;
                         _connecting = false;
                         server.OnLinkUp(peer);
@@ -568,6 +607,8 @@ public sealed partial class ChainServer
                         {
                             if (Connection != connection)
                                 return;
+                            if (ChainTrace.Enabled)
+                                ChainTrace.Write($"link-down peer={peer}");
                             Connection = null;
                             // The successor went away: it may have been cut out by a configuration we missed.
                             server.SuspectStale();

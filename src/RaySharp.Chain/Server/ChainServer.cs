@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Protocol;
 
 namespace RaySharp.Chain.Server;
@@ -31,6 +32,8 @@ public sealed partial class ChainServer : IAsyncDisposable
     private long _configAsked;
     private long _lastPeerRefresh;
     private bool _peerRefreshRunning;
+    private long _lastControllerRefresh;
+    private bool _controllerRefreshRunning;
     private long _leaseUntil;
     private Task? _controllerLoop;
     private Task? _leaseLoop;
@@ -70,6 +73,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
+        ChainTrace.SetRole($"server-{options.ServerId}");
         var server = new ChainServer(options);
         server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted);
         server._controllerLoop = Task.Run(server.ControllerLoopAsync);
@@ -127,6 +131,13 @@ public sealed partial class ChainServer : IAsyncDisposable
         {
             _connections.Remove(connection);
             _deferred.Remove(connection);
+            if (connection.Tag is int from)
+            {
+                if (ChainTrace.Enabled)
+                    ChainTrace.Write($"upstream-closed peer={from}");
+                // The predecessor may be gone, making this server a head: learn the configuration that says so.
+                SuspectStale();
+            }
             if (connection.Tag is int peer && _upstream.TryGetValue(peer, out var current) && current == connection)
                 _upstream.Remove(peer);
             foreach (var state in _groups.Values)
@@ -190,6 +201,8 @@ public sealed partial class ChainServer : IAsyncDisposable
                 {
                     if (!_deferred.TryGetValue(connection, out var queue))
                         _deferred[connection] = queue = new Queue<Frame>();
+                    if (ChainTrace.Enabled && queue.Count == 0)
+                        ChainTrace.Write($"defer from={sender} epoch={PeekEpoch(frame)} mine={_config?.Epoch ?? -1}");
                     queue.Enqueue(frame);
                     // The sender runs a newer configuration than ours; the controller may be down or its push
                     // late, so learn it from the sender rather than wait (waiting stalls the chain).
@@ -246,7 +259,7 @@ public sealed partial class ChainServer : IAsyncDisposable
             var id = peer.NextRequestId();
             var reply = await peer.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
             if (reply.Op == OpCode.ConfigReply)
-                AdoptFromReply(reply);
+                AdoptFromReply(reply, "neighbour");
         }
         catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
         {
@@ -264,19 +277,51 @@ public sealed partial class ChainServer : IAsyncDisposable
 
     /// <summary>
     /// Called under the lock when a client addresses this server in a role its configuration does not give
-    /// it: the client may know a newer configuration. With the controller down no push or heartbeat brings
-    /// it, and a server that should have become a head is sent nothing by its neighbours, so ask every peer
-    /// (at most one round at a time, every 20 ms) and adopt the newest answer.
+    /// it (the client may know a newer configuration), or when a successor's link drops. First asks the
+    /// controller on the open session (a frame; at most every 2 ms), which has every configuration at once
+    /// — a push can be slower than the client that already acts on it. With the controller down no push or
+    /// heartbeat brings it, and a server that should have become a head is sent nothing by its neighbours,
+    /// so also ask every peer (at most one round at a time, every 20 ms) and adopt the newest answer.
     /// </summary>
     private void SuspectStale()
     {
-        if (_peerRefreshRunning || _config is null || _stop.IsCancellationRequested ||
-            Stopwatch.GetElapsedTime(_lastPeerRefresh) < TimeSpan.FromMilliseconds(20))
+        if (_config is null || _stop.IsCancellationRequested)
+            return;
+        if (!_controllerRefreshRunning && _controller is { Closed.IsCompleted: false } controller &&
+            Stopwatch.GetElapsedTime(_lastControllerRefresh) >= TimeSpan.FromMilliseconds(2))
+        {
+            _controllerRefreshRunning = true;
+            _lastControllerRefresh = Stopwatch.GetTimestamp();
+            _ = RefreshFromControllerAsync(controller);
+        }
+        if (_peerRefreshRunning || Stopwatch.GetElapsedTime(_lastPeerRefresh) < TimeSpan.FromMilliseconds(20))
             return;
         _peerRefreshRunning = true;
         _lastPeerRefresh = Stopwatch.GetTimestamp();
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"ask-peers epoch={_config.Epoch}");
         List<IPEndPoint> peers = [.. _config.Servers.Where(s => s.Key != Me).Select(s => s.Value)];
         _ = Task.Run(() => RefreshFromPeersAsync(peers));
+    }
+
+    private async Task RefreshFromControllerAsync(FramedConnection controller)
+    {
+        try
+        {
+            var id = controller.NextRequestId();
+            var reply = await controller.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+            if (reply.Op == OpCode.ConfigReply)
+                AdoptFromReply(reply, "controller");
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+        {
+            // The session dropped: the controller loop reconnects, and the peers are asked too.
+        }
+        finally
+        {
+            lock (_gate)
+                _controllerRefreshRunning = false;
+        }
     }
 
     private async Task RefreshFromPeersAsync(List<IPEndPoint> peers)
@@ -293,7 +338,7 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var id = connection.NextRequestId();
                     var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
                     if (reply.Op == OpCode.ConfigReply)
-                        AdoptFromReply(reply);
+                        AdoptFromReply(reply, "peers");
                 }
                 catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException or ProtocolException or ObjectDisposedException)
                 {
@@ -450,7 +495,7 @@ public sealed partial class ChainServer : IAsyncDisposable
                 var reply = await connection.RequestAsync(id,
                     new FrameBuilder(OpCode.Register, id).I32(_options.ServerId).I32(EndPoint.Port).Build(),
                     TimeSpan.FromSeconds(2), _stop.Token).ConfigureAwait(false);
-                AdoptFromReply(reply);
+                AdoptFromReply(reply, "register");
                 backoff = TimeSpan.FromMilliseconds(10);
                 while (!_stop.IsCancellationRequested && !connection.Closed.IsCompleted)
                 {
@@ -467,7 +512,7 @@ public sealed partial class ChainServer : IAsyncDisposable
                         {
                             var get = connection.NextRequestId();
                             AdoptFromReply(await connection.RequestAsync(get, new FrameBuilder(OpCode.GetConfig, get).Build(),
-                                TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false));
+                                TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false), "heartbeat");
                         }
                     }
                     ResendSyncDone();
@@ -516,7 +561,7 @@ public sealed partial class ChainServer : IAsyncDisposable
 
     private bool HoldsReadLease => Stopwatch.GetTimestamp() < Volatile.Read(ref _leaseUntil);
 
-    private void AdoptFromReply(Frame reply)
+    private void AdoptFromReply(Frame reply, string source)
     {
         if (reply.Op != OpCode.ConfigReply)
             throw new ProtocolException(ErrorCode.Malformed, $"Controller answered {reply.Op} to a registration.");
@@ -524,7 +569,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         var config = ChainConfig.Read(ref reader);
         lock (_gate)
         {
-            Adopt(config);
+            Adopt(config, source);
             Release();
         }
     }
@@ -538,7 +583,7 @@ public sealed partial class ChainServer : IAsyncDisposable
             reader.End();
             lock (_gate)
             {
-                Adopt(config);
+                Adopt(config, "push");
                 Emit(connection, new FrameBuilder(OpCode.Ok, frame.RequestId).I64(config.Epoch).Build());
                 Release();
             }
