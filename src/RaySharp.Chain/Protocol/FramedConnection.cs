@@ -43,6 +43,13 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <summary>Completes when the connection is closed for any reason.</summary>
     public Task Closed => _closed.Task;
 
+    /// <summary>
+    /// While the handler runs: true when another complete frame is already buffered behind the one being
+    /// handled, so a handler may defer per-batch work (writing its log, flushing replies) to the last frame
+    /// of what one socket read brought.
+    /// </summary>
+    public bool MoreBuffered { get; private set; }
+
     /// <summary>Fault injection: a delay applied before each incoming frame is handled.</summary>
     public Func<TimeSpan>? IncomingDelay { get; set; }
 
@@ -168,6 +175,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                     var requestId = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(start + 5));
                     var payload = buffer.AsSpan(start + 4 + ChainLimits.HeaderBytes, length - ChainLimits.HeaderBytes).ToArray();
                     start += 4 + length;
+                    MoreBuffered = CompleteFrameAt(buffer, start, end);
                     await DispatchAsync(new Frame(op, requestId, payload)).ConfigureAwait(false);
                 }
                 if (start == end)
@@ -194,6 +202,14 @@ internal sealed class FramedConnection : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             Close();
         }
+    }
+
+    private static bool CompleteFrameAt(byte[] buffer, int start, int end)
+    {
+        if (end - start < 4)
+            return false;
+        var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start));
+        return length >= ChainLimits.HeaderBytes && length <= ChainLimits.MaxFrameBytes && end - start >= 4 + length;
     }
 
     private async ValueTask DispatchAsync(Frame frame)

@@ -550,7 +550,8 @@ public sealed partial class ChainServer
                             {
                                 connection.Close();
                             }
-                            server.Release();
+                            if (!connection.MoreBuffered)
+                                server.Release();
                         }
                         return ValueTask.CompletedTask;
                     });

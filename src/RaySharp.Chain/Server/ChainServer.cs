@@ -161,7 +161,10 @@ public sealed partial class ChainServer : IAsyncDisposable
             {
                 connection.SendError(frame.RequestId, ErrorCode.Malformed, e.Message);
             }
-            Release();
+            // One log write and one flush per socket read, not per frame: what the frames before the last
+            // queued waits in the outbox, which the last one (or any other handler) releases.
+            if (!connection.MoreBuffered)
+                Release();
         }
         return ValueTask.CompletedTask;
     }
