@@ -27,6 +27,10 @@ public sealed partial class ChainServer : IAsyncDisposable
     private ChainConfig? _config;
     private readonly List<(long Required, Action Send)> _outbox = [];
     private readonly List<Action> _forward = [];
+    private readonly List<PendingAck> _acks = [];
+    private readonly List<PendingAck> _readyAcks = [];
+    private readonly Dictionary<FramedConnection, FrameBuilder> _ackFrames = [];
+    private readonly List<(int Group, long Seq, string Key)> _ackScratch = [];
     private bool _pushStateOnFirstConfig;
     private long _configAsked;
     private long _lastPeerRefresh;
@@ -330,6 +334,13 @@ public sealed partial class ChainServer : IAsyncDisposable
 
     private void Emit(long required, Action send) => _outbox.Add((required, send));
 
+    /// <summary>An acknowledgement for <see cref="Up"/> (the predecessor) that may leave once the log is on disk
+    /// up to <see cref="Required"/>.</summary>
+    private readonly record struct PendingAck(long Required, FramedConnection Up, int Group, long Seq, string Key);
+
+    /// <summary>An acknowledgement frame is closed and a new one started past this size.</summary>
+    private const int AckFrameBytes = 32 * 1024;
+
     /// <summary>The log position after everything appended so far (0 without a log).</summary>
     private long LogEnd => _log?.End ?? 0;
 
@@ -337,11 +348,13 @@ public sealed partial class ChainServer : IAsyncDisposable
     /// every other message as soon as the log is synced up to what it depends on (at once without fsync).</summary>
     private void Release()
     {
-        if (_outbox.Count == 0 && _forward.Count == 0 && (_log is null || !_log.HasPending))
+        if (_outbox.Count == 0 && _forward.Count == 0 && _acks.Count == 0 && (_log is null || !_log.HasPending))
             return;
         _log?.Write();
         if (_log is { WantsCompaction: true })
             CompactLog();
+        if (_options.Fsync == FsyncPolicy.Always)
+            _syncer.Kick();
         foreach (var send in _forward)
             send();
         _forward.Clear();
@@ -353,6 +366,16 @@ public sealed partial class ChainServer : IAsyncDisposable
                 _syncer.Enqueue(required, send);
         }
         _outbox.Clear();
+        foreach (var ack in _acks)
+        {
+            if (_options.Fsync != FsyncPolicy.Always || _syncer.Covers(ack.Required))
+                _readyAcks.Add(ack);
+            else
+                _syncer.Enqueue(ack);
+        }
+        _acks.Clear();
+        SendAcks(_readyAcks);
+        _readyAcks.Clear();
     }
 
     /// <summary>Rewrites the log as this server's state (one record per key); everything appended is then on disk.</summary>
@@ -362,12 +385,20 @@ public sealed partial class ChainServer : IAsyncDisposable
         _syncer.MarkSynced(_log.End);
     }
 
-    /// <summary>Group commit: fsync once for everything written, then send what waited on it, in order.</summary>
+    /// <summary>
+    /// Group commit: fsync once for everything written, then send what waited on it, in order. A sync starts as
+    /// soon as records are written (not when the first message waits for them), and the next one as soon as
+    /// that ends if more was written meanwhile: a head or middle syncs a write while it travels down the chain
+    /// and back, so the f + 1 replicas' fsyncs overlap instead of running one after the other on the way back
+    /// (an acknowledgement is only queued once the one from downstream has arrived).
+    /// </summary>
     private sealed class Syncer(ChainServer server) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _signal = new(0);
         private readonly List<(long Required, Action Send)> _waiting = [];
+        private readonly List<PendingAck> _waitingAcks = [];
         private long _synced;
+        private bool _signalled;
         private Task? _loop;
 
         /// <summary>
@@ -381,16 +412,37 @@ public sealed partial class ChainServer : IAsyncDisposable
         public void MarkSynced(long position)
         {
             _synced = Math.Max(_synced, position);
-            if (_waiting.Count > 0)
-                _signal.Release();
+            if (_waiting.Count > 0 || _waitingAcks.Count > 0)
+                Signal();
+        }
+
+        public void Enqueue(PendingAck ack)
+        {
+            _waitingAcks.Add(ack);
+            Kick();
         }
 
         public void Enqueue(long required, Action send)
         {
             _waiting.Add((required, send));
+            Kick();
+        }
+
+        /// <summary>Called under the lock: starts a sync unless one is running or everything written is on disk
+        /// (a running one kicks the next itself when it ends).</summary>
+        public void Kick()
+        {
+            if (server._log!.Written > _synced || _waiting.Count > 0 || _waitingAcks.Count > 0)
+                Signal();
+        }
+
+        private void Signal()
+        {
             _loop ??= Task.Run(LoopAsync);
-            if (_waiting.Count == 1)
-                _signal.Release();
+            if (_signalled)
+                return;
+            _signalled = true;
+            _signal.Release();
         }
 
         private async Task LoopAsync()
@@ -408,9 +460,10 @@ public sealed partial class ChainServer : IAsyncDisposable
                 long target;
                 lock (server._gate)
                 {
-                    if (_waiting.Count == 0)
-                        continue;
+                    _signalled = false;
                     target = server._log!.Written;
+                    if (target <= _synced && _waiting.Count == 0 && _waitingAcks.Count == 0)
+                        continue;
                 }
                 server._log!.Sync();
                 lock (server._gate)
@@ -421,8 +474,10 @@ public sealed partial class ChainServer : IAsyncDisposable
                     _waiting.RemoveAll(w => w.Required <= synced);
                     foreach (var (_, send) in ready)
                         send();
-                    if (_waiting.Count > 0)
-                        _signal.Release();
+                    var readyAcks = _waitingAcks.FindAll(a => a.Required <= synced);
+                    _waitingAcks.RemoveAll(a => a.Required <= synced);
+                    server.SendAcks(readyAcks);
+                    Kick();
                 }
             }
         }
