@@ -584,11 +584,9 @@ public sealed partial class ChainServer
                             {
                                 connection.Close();
                             }
-                            if (!connection.MoreBuffered)
-                                server.Release();
                         }
                         return ValueTask.CompletedTask;
-                    });
+                    }, server.ReleaseAfterBatch);
                     connection.Send(new FrameBuilder(OpCode.Hello, 0).I32(server.Me).Build());
                     lock (server._gate)
                     {
