@@ -22,6 +22,7 @@ internal sealed class FramedConnection : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Func<FramedConnection, Frame, ValueTask>? _handler;
+    private Action<FramedConnection>? _batchEnd;
     private Task? _readLoop;
     private Task? _writeLoop;
     private long _nextRequestId;
@@ -65,10 +66,13 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     public static FramedConnection Accept(Socket socket) => new(socket);
 
-    /// <summary>Starts the read and write loops; <paramref name="handler"/> receives every non-reply frame.</summary>
-    public void Start(Func<FramedConnection, Frame, ValueTask> handler)
+    /// <summary>Starts the read and write loops; <paramref name="handler"/> receives every non-reply frame, and
+    /// <paramref name="batchEnd"/> (optional) runs once the frames one socket read brought have all been
+    /// dispatched, before the next read: per-batch work (writing a log, releasing queued replies) goes there.</summary>
+    public void Start(Func<FramedConnection, Frame, ValueTask> handler, Action<FramedConnection>? batchEnd = null)
     {
         _handler = handler;
+        _batchEnd = batchEnd;
         _readLoop = Task.Run(ReadLoopAsync);
         _writeLoop = Task.Run(WriteLoopAsync);
     }
@@ -141,11 +145,14 @@ internal sealed class FramedConnection : IAsyncDisposable
             while (true)
             {
                 // Parse every complete frame in the buffer.
+                var dispatched = false;
                 while (end - start >= 4)
                 {
                     var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(start));
                     if (length < ChainLimits.HeaderBytes || length > ChainLimits.MaxFrameBytes)
                     {
+                        if (dispatched)
+                            _batchEnd?.Invoke(this);
                         // The stream cannot be resynchronised: tell the peer, then close.
                         SendError(0, ErrorCode.TooLarge, $"Frame length {length} is outside [{ChainLimits.HeaderBytes}, {ChainLimits.MaxFrameBytes}]; closing the connection.");
                         await FlushThenCloseAsync().ConfigureAwait(false);
@@ -168,8 +175,11 @@ internal sealed class FramedConnection : IAsyncDisposable
                     var requestId = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(start + 5));
                     var payload = buffer.AsSpan(start + 4 + ChainLimits.HeaderBytes, length - ChainLimits.HeaderBytes).ToArray();
                     start += 4 + length;
+                    dispatched = true;
                     await DispatchAsync(new Frame(op, requestId, payload)).ConfigureAwait(false);
                 }
+                if (dispatched)
+                    _batchEnd?.Invoke(this);
                 if (start == end)
                 {
                     start = end = 0;

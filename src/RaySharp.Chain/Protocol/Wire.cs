@@ -169,6 +169,9 @@ internal sealed class FrameBuilder
         return this;
     }
 
+    /// <summary>Bytes written so far, the length prefix and header included.</summary>
+    public int Length => _length;
+
     /// <summary>Finishes the frame: a rented buffer and its length, to be returned to the pool after sending.</summary>
     public OutFrame Build()
     {

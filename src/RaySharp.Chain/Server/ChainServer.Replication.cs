@@ -348,7 +348,32 @@ public sealed partial class ChainServer
         }
         var predecessor = _config.Predecessor(g, Me);
         if (predecessor >= 0 && _upstream.TryGetValue(predecessor, out var up))
-            Emit(state.RecordEnd.GetValueOrDefault(key), up, new FrameBuilder(OpCode.Ack, 0, 32 + key.Length).I64(_config.Epoch).U16((ushort)g).I64(seq).Key(key).Build());
+            _acks.Add(new PendingAck(state.RecordEnd.GetValueOrDefault(key), up, g, seq, key));
+    }
+
+    /// <summary>
+    /// Called under the lock: sends acknowledgements that are ready, in order, as few frames as possible —
+    /// one <see cref="OpCode.Ack"/> frame per upstream connection carries every (group, sequence, key) of the
+    /// batch, so a chain pays one frame per batch on the way back instead of one per write.
+    /// </summary>
+    private void SendAcks(List<PendingAck> acks)
+    {
+        if (acks.Count == 0)
+            return;
+        foreach (var ack in acks)
+        {
+            if (_ackFrames.TryGetValue(ack.Up, out var builder) && builder.Length > AckFrameBytes)
+            {
+                ack.Up.Send(builder.Build());
+                builder = null;
+            }
+            if (builder is null)
+                _ackFrames[ack.Up] = builder = new FrameBuilder(OpCode.Ack, 0, AckFrameBytes + 1024).I64(_config!.Epoch);
+            builder.U16((ushort)ack.Group).I64(ack.Seq).Key(ack.Key);
+        }
+        foreach (var (up, builder) in _ackFrames)
+            up.Send(builder.Build());
+        _ackFrames.Clear();
     }
 
     private OutFrame ReplicateFrame(OpCode op, int g, string key, long seq, byte[]? value) =>
@@ -465,13 +490,22 @@ public sealed partial class ChainServer
         var reader = frame.Reader();
         var epoch = reader.I64();
         LearnEpoch(connection, epoch);
-        var g = reader.U16();
-        var seq = reader.I64();
-        var key = reader.Key();
-        reader.End();
-        if (_config is null || g >= _config.GroupCount || _config.Successor(g, Me) != peer || !_groups.TryGetValue(g, out var state))
+        // Parse every entry before acting on any: a malformed frame changes nothing.
+        _ackScratch.Clear();
+        do
+        {
+            var g = reader.U16();
+            var seq = reader.I64();
+            _ackScratch.Add((g, seq, reader.Key()));
+        }
+        while (reader.Remaining > 0);
+        if (_config is null)
             return;
-        Committed(g, state, key, seq);
+        foreach (var (g, seq, key) in _ackScratch)
+        {
+            if (g < _config.GroupCount && _config.Successor(g, Me) == peer && _groups.TryGetValue(g, out var state))
+                Committed(g, state, key, seq);
+        }
     }
 
     // ---- reads ----
@@ -587,10 +621,9 @@ public sealed partial class ChainServer
                             {
                                 connection.Close();
                             }
-                            server.Release();
                         }
                         return ValueTask.CompletedTask;
-                    });
+                    }, server.ReleaseAfterBatch);
                     connection.Send(new FrameBuilder(OpCode.Hello, 0).I32(server.Me).Build());
                     lock (server._gate)
                     {
