@@ -179,6 +179,10 @@ internal sealed class ChainBenchmark : IBenchmark
             }
         })).ToArray();
 
+        // The stall is measured under a steady write load: let the load run before the first kill, so that
+        // it does not land while every process is still compiling its hot write path (tiered JIT).
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+
         var positions = new[] { (0, "head"), (1, "middle"), (2, "tail") };
         var stalls = positions.ToDictionary(p => p.Item2, _ => new List<double>());
         var rewirings = positions.ToDictionary(p => p.Item2, _ => new List<double>());

@@ -269,6 +269,8 @@ public sealed class ChainController : IAsyncDisposable
                 }
                 return;
             }
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"probe-accepted server={id} after_ms={clock.Elapsed.TotalMilliseconds:0.0}");
             try
             {
                 await Task.Delay(5, _stop.Token).ConfigureAwait(false);
