@@ -79,6 +79,7 @@ public sealed class ChainController : IAsyncDisposable
                 $"but the options ask for {options.GroupCount} × {options.Replicas}; use the same settings or a fresh data directory.");
         }
         controller._listener = new FrameListener(options.ListenEndPoint, controller.OnAccepted);
+        WarmUpProbe();
         controller._monitor = Task.Run(controller.MonitorLoopAsync);
         controller._pusher = Task.Run(controller.PushLoopAsync);
         return Task.FromResult(controller);
@@ -279,6 +280,25 @@ public sealed class ChainController : IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Probes a port that is bound but does not listen, so it refuses: the process's first probe (socket setup,
+    /// the first <see cref="SocketException"/> thrown and caught) is paid at start, not on the first failover's
+    /// path, where the probe phase took 2.3 and 15.9 ms in two traced runs against 0.1–0.2 ms later.
+    /// </summary>
+    private static void WarmUpProbe()
+    {
+        try
+        {
+            using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _ = AcceptsConnections((IPEndPoint)closed.LocalEndPoint!);
+        }
+        catch (SocketException)
+        {
+            // Only a warm-up: the real probes do not depend on it.
         }
     }
 
