@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Numerics;
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using RaySharp.Chain.Protocol;
 
@@ -32,20 +29,13 @@ internal sealed class ControllerLog : IDisposable
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "controller.log");
         _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        var bytes = File.ReadAllBytes(path);
-        var position = 0;
-        while (bytes.Length - position >= 8)
+        ChainConfig? last = null;
+        var position = LogFile.Replay(File.ReadAllBytes(path), 1, body =>
         {
-            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(position));
-            if (length <= 0 || bytes.Length - position - 8 < length)
-                break;
-            var body = bytes.AsSpan(position + 8, length);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4)) != Crc(body))
-                break;
             var reader = new WireReader(body);
-            Last = ChainConfig.Read(ref reader);
-            position += 8 + length;
-        }
+            last = ChainConfig.Read(ref reader);
+        });
+        Last = last;
         _offset = position;
         // Whatever follows the last good record (zeros, a torn record) is cut off and preallocated afresh.
         RandomAccess.SetLength(_file, position);
@@ -62,14 +52,12 @@ internal sealed class ControllerLog : IDisposable
         {
             // The frame's own header (u32 length, opcode, request id) is replaced by length and checksum.
             var body = frame.Buffer.AsSpan(4 + ChainLimits.HeaderBytes, frame.Length - 4 - ChainLimits.HeaderBytes);
-            var record = new byte[8 + body.Length];
-            BinaryPrimitives.WriteInt32LittleEndian(record, body.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc(body));
-            body.CopyTo(record.AsSpan(8));
-            EnsureAllocated(_offset + record.Length);
+            var record = new byte[LogFile.HeaderBytes + body.Length];
+            body.CopyTo(record.AsSpan(LogFile.HeaderBytes));
+            LogFile.WriteHeader(record);
+            _allocated = LogFile.EnsureAllocated(_file, _allocated, _offset + record.Length, PreallocateBytes);
             RandomAccess.Write(_file, record, _offset);
-            if (!OperatingSystem.IsLinux() || FDataSync(_file) != 0)
-                RandomAccess.FlushToDisk(_file);
+            LogFile.DataSync(_file);
             _offset += record.Length;
         }
         finally
@@ -77,37 +65,6 @@ internal sealed class ControllerLog : IDisposable
             frame.Return();
         }
     }
-
-    /// <summary>Extends the file with fsync'd zeros so that syncing appends needs no metadata update.</summary>
-    private void EnsureAllocated(long needed)
-    {
-        if (needed <= _allocated)
-            return;
-        var target = Math.Max(needed, _allocated + PreallocateBytes);
-        var zeros = new byte[64 * 1024];
-        for (var at = _allocated; at < target; at += zeros.Length)
-            RandomAccess.Write(_file, zeros.AsSpan(0, (int)Math.Min(zeros.Length, target - at)), at);
-        RandomAccess.FlushToDisk(_file);
-        _allocated = target;
-    }
-
-    private static uint Crc(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        while (data.Length >= 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            data = data[8..];
-        }
-        foreach (var b in data)
-            crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
-    }
-
-#pragma warning disable SYSLIB1054 // a blittable call; LibraryImport would need unsafe code for nothing
-    [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
-    private static extern int FDataSync(SafeFileHandle fd);
-#pragma warning restore SYSLIB1054
 
     public void Dispose() => _file.Dispose();
 }

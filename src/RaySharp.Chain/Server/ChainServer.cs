@@ -270,14 +270,7 @@ public sealed partial class ChainServer : IAsyncDisposable
     {
         try
         {
-            var id = peer.NextRequestId();
-            var reply = await peer.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
-            if (reply.Op == OpCode.ConfigReply)
-                AdoptFromReply(reply, "neighbour");
-        }
-        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
-        {
-            // The peer went away; a reconnect resends, and its frames ask again.
+            await AskForConfigAsync(peer, TimeSpan.FromSeconds(5), "neighbour").ConfigureAwait(false);
         }
         finally
         {
@@ -286,6 +279,26 @@ public sealed partial class ChainServer : IAsyncDisposable
                 if (_configAsked == epoch && (_config?.Epoch ?? -1) < epoch)
                     _configAsked = 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// Asks <paramref name="connection"/> for its configuration and adopts it if newer (<paramref name="source"/>
+    /// names the path in the trace). A connection that drops, times out or answers nonsense is ignored: every
+    /// caller has another way to learn the configuration.
+    /// </summary>
+    private async Task AskForConfigAsync(FramedConnection connection, TimeSpan timeout, string source)
+    {
+        try
+        {
+            var id = connection.NextRequestId();
+            var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), timeout, _stop.Token).ConfigureAwait(false);
+            if (reply.Op == OpCode.ConfigReply)
+                AdoptFromReply(reply, source);
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+        {
+            // Gone or silent: the caller's other paths (reconnects, heartbeats, peers) bring the configuration.
         }
     }
 
@@ -322,14 +335,7 @@ public sealed partial class ChainServer : IAsyncDisposable
     {
         try
         {
-            var id = controller.NextRequestId();
-            var reply = await controller.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
-            if (reply.Op == OpCode.ConfigReply)
-                AdoptFromReply(reply, "controller");
-        }
-        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ProtocolException or ObjectDisposedException)
-        {
-            // The session dropped: the controller loop reconnects, and the peers are asked too.
+            await AskForConfigAsync(controller, TimeSpan.FromSeconds(1), "controller").ConfigureAwait(false);
         }
         finally
         {
@@ -349,12 +355,9 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var connection = await FramedConnection.ConnectAsync(endPoint, TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
                     await using var closing = connection.ConfigureAwait(false);
                     connection.Start((_, _) => ValueTask.CompletedTask);
-                    var id = connection.NextRequestId();
-                    var reply = await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
-                    if (reply.Op == OpCode.ConfigReply)
-                        AdoptFromReply(reply, "peers");
+                    await AskForConfigAsync(connection, TimeSpan.FromSeconds(1), "peers").ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException or ProtocolException or ObjectDisposedException)
+                catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
                 {
                     // that peer is down or has no configuration: the others may answer
                 }

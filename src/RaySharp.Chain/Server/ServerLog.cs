@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -45,7 +44,7 @@ internal sealed partial class ServerLog : IDisposable
     public const byte KindTombstone = 2;
     public const byte KindReset = 3;
 
-    private const int HeaderBytes = 8;
+    private const int HeaderBytes = LogFile.HeaderBytes;
     private const int BodyFixedBytes = 2 + 1 + 8 + 2 + 4;
     private const long PreallocateBytes = 4 << 20;
 
@@ -90,15 +89,8 @@ internal sealed partial class ServerLog : IDisposable
     public void Replay(Action<int, byte, long, string, byte[]?> apply)
     {
         var bytes = File.ReadAllBytes(Path);
-        var position = 0;
-        while (bytes.Length - position >= HeaderBytes)
+        var position = LogFile.Replay(bytes, BodyFixedBytes, record =>
         {
-            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(position));
-            if (length < BodyFixedBytes || bytes.Length - position - HeaderBytes < length)
-                break;
-            var record = bytes.AsSpan(position + HeaderBytes, length);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4)) != Crc(record))
-                break;
             var group = BinaryPrimitives.ReadUInt16LittleEndian(record);
             var kind = record[2];
             var seq = BinaryPrimitives.ReadInt64LittleEndian(record[3..]);
@@ -107,8 +99,7 @@ internal sealed partial class ServerLog : IDisposable
             var valueLength = BinaryPrimitives.ReadInt32LittleEndian(record[(13 + keyLength)..]);
             var value = kind == KindValue ? record.Slice(17 + keyLength, valueLength).ToArray() : null;
             apply(group, kind, seq, key, value);
-            position += HeaderBytes + length;
-        }
+        });
         _offset = position;
         CompactedBytes = position;
         if (position != bytes.Length)
@@ -129,7 +120,6 @@ internal sealed partial class ServerLog : IDisposable
         stream.SetLength(start + HeaderBytes + bodyLength);
         var record = stream.GetBuffer().AsSpan(start, HeaderBytes + bodyLength);
         var body = record[HeaderBytes..];
-        BinaryPrimitives.WriteInt32LittleEndian(record, bodyLength);
         BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)group);
         body[2] = kind;
         BinaryPrimitives.WriteInt64LittleEndian(body[3..], seq);
@@ -137,21 +127,8 @@ internal sealed partial class ServerLog : IDisposable
         keyBytes.CopyTo(body[13..]);
         BinaryPrimitives.WriteInt32LittleEndian(body[(13 + keyBytes.Length)..], valueLength);
         value?.CopyTo(body[(17 + keyBytes.Length)..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc(body));
+        LogFile.WriteHeader(record);
         stream.Position = stream.Length;
-    }
-
-    private static uint Crc(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        while (data.Length >= 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            data = data[8..];
-        }
-        foreach (var b in data)
-            crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
     }
 
     /// <summary>Hands the records appended so far to the operating system (one write call).</summary>
@@ -159,23 +136,10 @@ internal sealed partial class ServerLog : IDisposable
     {
         if (_pending.Length == 0)
             return;
-        EnsureAllocated(_offset + _pending.Length);
+        _allocated = LogFile.EnsureAllocated(_file, _allocated, _offset + _pending.Length, PreallocateBytes);
         RandomAccess.Write(_file, _pending.GetBuffer().AsSpan(0, (int)_pending.Length), _offset);
         _offset += _pending.Length;
         _pending.SetLength(0);
-    }
-
-    /// <summary>Extends the file with fsync'd zeros so that syncing appends needs no metadata update.</summary>
-    private void EnsureAllocated(long needed)
-    {
-        if (needed <= _allocated)
-            return;
-        var target = Math.Max(needed, _allocated + PreallocateBytes);
-        var zeros = new byte[64 * 1024];
-        for (var at = _allocated; at < target; at += zeros.Length)
-            RandomAccess.Write(_file, zeros.AsSpan(0, (int)Math.Min(zeros.Length, target - at)), at);
-        RandomAccess.FlushToDisk(_file);
-        _allocated = target;
     }
 
     /// <summary>Forces everything written so far to disk.</summary>
@@ -183,8 +147,7 @@ internal sealed partial class ServerLog : IDisposable
     {
         try
         {
-            if (!OperatingSystem.IsLinux() || FDataSync(_file) != 0)
-                RandomAccess.FlushToDisk(_file);
+            LogFile.DataSync(_file);
         }
         catch (ObjectDisposedException)
         {
@@ -193,9 +156,6 @@ internal sealed partial class ServerLog : IDisposable
     }
 
 #pragma warning disable SYSLIB1054 // blittable calls; LibraryImport would need unsafe code for nothing
-    [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
-    private static extern int FDataSync(SafeFileHandle fd);
-
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int OpenDirectory(string path, int flags);
 
