@@ -2,16 +2,8 @@ using System.Collections.Concurrent;
 
 namespace RaySharp.Tune.Tests;
 
-public sealed class AshaPromotionTests : IDisposable
+public sealed class AshaPromotionTests : TempDirectoryTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     private static AshaScheduler Promotion(TuneMode mode = TuneMode.Max)
     {
         var asha = new AshaScheduler(new() { GracePeriod = 1, ReductionFactor = 2, MaxT = 8, Variant = AshaVariant.Promotion });
@@ -88,7 +80,7 @@ public sealed class AshaPromotionTests : IDisposable
             MaxConcurrentTrials = 2,
             Searcher = new RandomSearcher(7),
             Scheduler = new AshaScheduler(new() { MaxT = 27, GracePeriod = 1, ReductionFactor = 3, Variant = AshaVariant.Promotion }),
-            ExperimentDirectory = Path.Combine(_root, "asha"),
+            ExperimentDirectory = Path.Combine(Root, "asha"),
         }).FitAsync(cancel.Token);
 
         Assert.True(results.TotalIterations < 20 * 27 / 2, $"ASHA ran {results.TotalIterations} of {20 * 27} iterations");

@@ -1,15 +1,7 @@
 namespace RaySharp.Tune.Tests;
 
-public sealed class ClassTrainableTests : IDisposable
+public sealed class ClassTrainableTests : TempDirectoryTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     private sealed class Tracker
     {
         public int Setups;
@@ -75,7 +67,7 @@ public sealed class ClassTrainableTests : IDisposable
             Metric = "loss",
             NumSamples = 2,
             MaxConcurrentTrials = 2,
-            ExperimentDirectory = Path.Combine(_root, "done"),
+            ExperimentDirectory = Path.Combine(Root, "done"),
         }).FitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(results.Trials, t => Assert.Equal([1, 2, 3, 4, 5], t.Results.Select(r => r.Iteration)));
         Assert.All(results.Trials, t => Assert.Equal(5, t.LatestCheckpoint!.ToObject<int>()));
@@ -92,7 +84,7 @@ public sealed class ClassTrainableTests : IDisposable
             Metric = "loss",
             NumSamples = 6,
             MaxConcurrentTrials = 1,
-            ExperimentDirectory = Path.Combine(_root, "reuse"),
+            ExperimentDirectory = Path.Combine(Root, "reuse"),
         }).FitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(1, tracker.Setups);
         Assert.Equal(5, tracker.Resets);
@@ -108,7 +100,7 @@ public sealed class ClassTrainableTests : IDisposable
             Metric = "loss",
             NumSamples = 4,
             MaxConcurrentTrials = 1,
-            ExperimentDirectory = Path.Combine(_root, "noreuse"),
+            ExperimentDirectory = Path.Combine(Root, "noreuse"),
         }).FitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(4, tracker.Setups);
         Assert.Equal(0, tracker.Resets);
@@ -126,7 +118,7 @@ public sealed class ClassTrainableTests : IDisposable
             NumSamples = 9,
             MaxConcurrentTrials = 2,
             Scheduler = new HyperBandScheduler(new() { MaxT = 9, ReductionFactor = 3 }),
-            ExperimentDirectory = Path.Combine(_root, "hyperband"),
+            ExperimentDirectory = Path.Combine(Root, "hyperband"),
         }).FitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.InRange(tracker.Loads, 2, 4);
         Assert.All(results.Trials, t => Assert.Equal(Enumerable.Range(1, t.Iteration), t.Results.Select(r => r.Iteration)));

@@ -6,16 +6,9 @@ using RaySharp.Tune.TestDriver;
 namespace RaySharp.Tune.Tests;
 
 /// <summary>An experiment whose driver process is killed with SIGKILL halfway, then restored.</summary>
-public sealed class KilledDriverTests : IDisposable
+public sealed class KilledDriverTests : TempDirectoryTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
 
     /// <summary>The driver's build output next to this test assembly's (tests/X/bin/&lt;Configuration&gt;/net10.0/).</summary>
     private static string DriverPath()
@@ -31,11 +24,11 @@ public sealed class KilledDriverTests : IDisposable
     [Fact]
     public async Task An_experiment_whose_driver_is_killed_halfway_resumes_and_ends_with_the_same_set_of_trials()
     {
-        var reference = await new Tuner(KillableExperiment.Train(TimeSpan.Zero), KillableExperiment.Space(), KillableExperiment.Options(Path.Combine(_root, "reference")))
+        var reference = await new Tuner(KillableExperiment.Train(TimeSpan.Zero), KillableExperiment.Space(), KillableExperiment.Options(Path.Combine(Root, "reference")))
             .FitAsync().WaitAsync(Timeout);
 
         // Run the same experiment in a driver process; it halts after half of its 160 results; kill -9 it there.
-        var dir = Path.Combine(_root, "killed");
+        var dir = Path.Combine(Root, "killed");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(DriverPath());
         start.ArgumentList.Add(dir);

@@ -1,15 +1,7 @@
 namespace RaySharp.Tune.Tests;
 
-public sealed class PbtFinishedTrialTests : IDisposable
+public sealed class PbtFinishedTrialTests : TempDirectoryTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-pbt-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
     /// <summary>
     /// Climbs by lr per iteration and returns once it reaches 50, checkpointing every step. It reports
     /// at least once per run: a trial that PBT restarts from a donor's last checkpoint (which may already
@@ -45,7 +37,7 @@ public sealed class PbtFinishedTrialTests : IDisposable
             NumSamples = 8,
             MaxConcurrentTrials = 2,
             Scheduler = pbt,
-            ExperimentDirectory = _root,
+            ExperimentDirectory = Root,
         });
 
         ResultGrid results;

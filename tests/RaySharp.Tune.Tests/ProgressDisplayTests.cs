@@ -4,16 +4,9 @@ using Spectre.Console.Testing;
 
 namespace RaySharp.Tune.Tests;
 
-public sealed partial class ProgressDisplayTests : IDisposable
+public sealed partial class ProgressDisplayTests : TempDirectoryTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
 
     [GeneratedRegex(@"^== Tune: \d+ trials \([a-z0-9, ]+\)( \| best acc \S+ \(trial \d{5}\))? \| \d+\.\d s ==$")]
     private static partial Regex StatusLine();
@@ -39,7 +32,7 @@ public sealed partial class ProgressDisplayTests : IDisposable
             Metric = "acc",
             Mode = TuneMode.Max,
             MaxConcurrentTrials = 2,
-            ExperimentDirectory = Path.Combine(_root, "plain"),
+            ExperimentDirectory = Path.Combine(Root, "plain"),
             Progress = progress,
             ProgressInterval = TimeSpan.FromMilliseconds(1),
         }).FitAsync().WaitAsync(Timeout);
@@ -65,7 +58,7 @@ public sealed partial class ProgressDisplayTests : IDisposable
             var trial = new Trial($"0000{i}", new TrialConfig([new("q", i / 10.0)]));
             trial.AddResult(new TrialResult(trial.Id, 1, new Dictionary<string, double> { ["acc"] = i / 10.0 }));
             trials.Add(trial);
-            var grid = new ResultGrid([.. trials], "acc", TuneMode.Max, _root, TimeSpan.FromSeconds(i));
+            var grid = new ResultGrid([.. trials], "acc", TuneMode.Max, Root, TimeSpan.FromSeconds(i));
             if (i < 3)
                 display.Update(grid, $"== Tune: {i} trials ==");
             else

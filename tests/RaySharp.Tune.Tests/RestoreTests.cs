@@ -4,16 +4,9 @@ using RaySharp.Tune.TestDriver;
 
 namespace RaySharp.Tune.Tests;
 
-public sealed class RestoreTests : IDisposable
+public sealed class RestoreTests : TempDirectoryTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
 
     private static SearchSpace Space2() => KillableExperiment.Space();
 
@@ -31,9 +24,9 @@ public sealed class RestoreTests : IDisposable
     [Fact]
     public async Task An_experiment_interrupted_halfway_resumes_and_ends_with_the_same_set_of_trials()
     {
-        var reference = await new Tuner(Train([]), Space2(), Options(Path.Combine(_root, "reference"))).FitAsync().WaitAsync(Timeout);
+        var reference = await new Tuner(Train([]), Space2(), Options(Path.Combine(Root, "reference"))).FitAsync().WaitAsync(Timeout);
 
-        var dir = Path.Combine(_root, "interrupted");
+        var dir = Path.Combine(Root, "interrupted");
         using var cancel = new CancellationTokenSource();
         var firstStarts = new ConcurrentBag<(string Trial, int From)>();
         var interrupted = new Tuner(Train(firstStarts, total => { if (total == 75) cancel.Cancel(); }), Space2(), Options(dir));
@@ -59,7 +52,7 @@ public sealed class RestoreTests : IDisposable
     [Fact]
     public async Task A_killed_experiment_whose_state_still_says_running_resumes_from_the_checkpoints_on_disk()
     {
-        var dir = Path.Combine(_root, "killed");
+        var dir = Path.Combine(Root, "killed");
         using var cancel = new CancellationTokenSource();
         var interrupted = new Tuner(Train([], total => { if (total == 30) cancel.Cancel(); }), Space2(), Options(dir));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interrupted.FitAsync(cancel.Token).WaitAsync(Timeout));
@@ -84,13 +77,13 @@ public sealed class RestoreTests : IDisposable
     [Fact]
     public void Restoring_from_a_directory_without_an_experiment_fails_clearly()
     {
-        Assert.Throws<FileNotFoundException>(() => Tuner.Restore(Path.Combine(_root, "nothing"), Train([]), Space2(), Options(Path.Combine(_root, "nothing"))));
+        Assert.Throws<FileNotFoundException>(() => Tuner.Restore(Path.Combine(Root, "nothing"), Train([]), Space2(), Options(Path.Combine(Root, "nothing"))));
     }
 
     [Fact]
     public async Task Restoring_with_another_metric_fails_before_any_trial_runs()
     {
-        var dir = Path.Combine(_root, "metric");
+        var dir = Path.Combine(Root, "metric");
         await new Tuner(Train([]), Space2(), Options(dir)).FitAsync().WaitAsync(Timeout);
         var options = new TuneOptions { Metric = "loss", ExperimentDirectory = dir };
         var e = Assert.Throws<ArgumentException>(() => Tuner.Restore(dir, Train([]), Space2(), options));

@@ -75,16 +75,9 @@ internal sealed class ReusableTrainable : Trainable
     }
 }
 
-public sealed class RuntimeTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>, IDisposable
+public sealed class RuntimeTests(ClusterFixture cluster) : TempDirectoryTest, IClassFixture<ClusterFixture>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-runtime-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
 
     private TuneOptions Options(string name, string metric, int samples = 1, int maxFailures = 0, IStopper? stopper = null) => new()
     {
@@ -94,7 +87,7 @@ public sealed class RuntimeTests(ClusterFixture cluster) : IClassFixture<Cluster
         MaxConcurrentTrials = 2,
         MaxFailures = maxFailures,
         Stopper = stopper,
-        ExperimentDirectory = Path.Combine(_root, name),
+        ExperimentDirectory = Path.Combine(Root, name),
         Ray = cluster.Ray,
     };
 
@@ -165,7 +158,7 @@ public sealed class RuntimeTests(ClusterFixture cluster) : IClassFixture<Cluster
     public async Task An_experiment_on_the_cluster_interrupted_halfway_resumes_without_repeating_finished_trials()
     {
         var space = new SearchSpace { ["seed"] = Space.Grid(1, 2, 3, 4, 5, 6) };
-        var dir = Path.Combine(_root, "restore");
+        var dir = Path.Combine(Root, "restore");
         using var cancel = new CancellationTokenSource();
         var done = 0;
         // Runs on the driver at each result: once two trials have finished, cancel the experiment when
@@ -217,7 +210,7 @@ public sealed class RuntimeTests(ClusterFixture cluster) : IClassFixture<Cluster
 
         var e = Assert.Throws<ArgumentException>(() => new Tuner(closure, new SearchSpace { ["x"] = 1 }, Options("closure", "score")));
         Assert.Contains("captures state of this process", e.Message);
-        Assert.False(Directory.Exists(Path.Combine(_root, "closure")));
+        Assert.False(Directory.Exists(Path.Combine(Root, "closure")));
     }
 
     [Fact]

@@ -4,16 +4,9 @@ using System.Text.Json.Nodes;
 namespace RaySharp.Tune.Tests;
 
 /// <summary>Scheduler state saved with the experiment and handed back by <c>Tuner.Restore</c>.</summary>
-public sealed class SchedulerRestoreTests : IDisposable
+public sealed class SchedulerRestoreTests : TempDirectoryTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
 
     /// <summary>acc = q·(1 − e^(−t/10)), checkpointed every iteration; records where each run starts; counts reports as they are sent.</summary>
     private static TrainableFunction Curve(int maxT, ConcurrentBag<(string Trial, int From)> starts, Action<int>? beforeReport = null)
@@ -49,11 +42,11 @@ public sealed class SchedulerRestoreTests : IDisposable
     [Fact]
     public async Task An_interrupted_hyperband_experiment_resumes_its_brackets_and_ends_as_an_uninterrupted_one()
     {
-        var reference = await new Tuner(Curve(9, []), new SearchSpace { ["q"] = Space.Uniform(0, 1) }, HyperBandOptions(Path.Combine(_root, "reference")))
+        var reference = await new Tuner(Curve(9, []), new SearchSpace { ["q"] = Space.Uniform(0, 1) }, HyperBandOptions(Path.Combine(Root, "reference")))
             .FitAsync().WaitAsync(Timeout);
 
         // Interrupt once 12 reports are in: the first bracket's 9 trials reached iteration 1, its best 3 are being promoted.
-        var dir = Path.Combine(_root, "interrupted");
+        var dir = Path.Combine(Root, "interrupted");
         using var cancel = new CancellationTokenSource();
         var interrupted = new Tuner(Curve(9, [], total => { if (total == 13) cancel.Cancel(); }), new SearchSpace { ["q"] = Space.Uniform(0, 1) }, HyperBandOptions(dir));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interrupted.FitAsync(cancel.Token).WaitAsync(Timeout));
@@ -83,7 +76,7 @@ public sealed class SchedulerRestoreTests : IDisposable
             MaxConcurrentTrials = 4,
             Searcher = new RandomSearcher(3),
             Scheduler = scheduler,
-            ExperimentDirectory = Path.Combine(_root, "pbt"),
+            ExperimentDirectory = Path.Combine(Root, "pbt"),
         };
         PbtScheduler Pbt() => new(new PbtOptions
         {
@@ -100,13 +93,13 @@ public sealed class SchedulerRestoreTests : IDisposable
         var interrupted = new Tuner(PbtTrain(firstStarts, all), space, Options(new InterruptOnPause(firstPbt, cancel)));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interrupted.FitAsync(cancel.Token).WaitAsync(Timeout));
         var exploit = Assert.Single(firstPbt.Exploits);
-        Assert.True(File.Exists(Path.Combine(_root, "pbt", "trials", exploit.Trial, "restore.bin")));
+        Assert.True(File.Exists(Path.Combine(Root, "pbt", "trials", exploit.Trial, "restore.bin")));
 
         var secondPbt = Pbt();
         var secondStarts = new ConcurrentBag<(string Trial, string Origin, int Step)>();
         var released = new TaskCompletionSource();
         released.SetResult();
-        var results = await Tuner.Restore(Path.Combine(_root, "pbt"), PbtTrain(secondStarts, released), space, Options(new InterruptOnPause(secondPbt, null)))
+        var results = await Tuner.Restore(Path.Combine(Root, "pbt"), PbtTrain(secondStarts, released), space, Options(new InterruptOnPause(secondPbt, null)))
             .FitAsync().WaitAsync(Timeout);
 
         Assert.Equal(["00001", "00002", "00003", "00004"], results.Trials.Select(t => t.Id));
@@ -169,7 +162,7 @@ public sealed class SchedulerRestoreTests : IDisposable
     [Fact]
     public async Task Restoring_with_another_kind_of_scheduler_fails_before_any_trial_runs()
     {
-        var dir = Path.Combine(_root, "kind");
+        var dir = Path.Combine(Root, "kind");
         await new Tuner(Curve(3, []), new SearchSpace { ["q"] = Space.Uniform(0, 1) }, new TuneOptions
         {
             Metric = "acc",

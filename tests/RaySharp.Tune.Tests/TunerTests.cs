@@ -3,18 +3,11 @@ using System.Text.Json.Nodes;
 
 namespace RaySharp.Tune.Tests;
 
-public sealed class TunerTests : IDisposable
+public sealed class TunerTests : TempDirectoryTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raysharp-tune-tests", Guid.NewGuid().ToString("N"));
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
-    }
-
-    private string Dir(string name) => Path.Combine(_root, name);
+    private string Dir(string name) => Path.Combine(Root, name);
 
     private static SearchSpace QualitySpace() => new() { ["q"] = Space.Uniform(0, 1), ["name"] = "curve" };
 
