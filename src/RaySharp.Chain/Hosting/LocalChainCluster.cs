@@ -176,7 +176,6 @@ public sealed class LocalChainCluster : IAsyncDisposable
         start.ArgumentList.Add(_options.HostPath);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_TieredPGO"] = "1";
         // Without W^X double mapping of JIT code the kernel tears a killed process down several times faster
         // (measured: a kill -9 closed the server's sockets after 30-150 ms with it, 8-45 ms without), and
         // a killed server's sockets closing is how the controller detects a crash at once.
