@@ -27,7 +27,8 @@ internal sealed class ChainBenchmark : IBenchmark
         var runLength = TimeSpan.FromSeconds(context.Quick ? 0.3 : 1.5);
         var runs = context.Quick ? 1 : 3;
         var scratch = Path.Combine(Path.GetTempPath(), "raysharp-bench-chain-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        // "--only failover|transport" runs that part alone (for iterating on it).
+        // "--only failover|transport|chain" runs that part alone (for iterating on it; "chain": the chain's own
+        // cells, without ZooKeeper, etcd, the transport comparison or the kills).
         var only = context.Args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         if (only is null or "transport")
             await TransportComparison.MeasureAsync(report, runLength, runs, cancellationToken);
@@ -49,6 +50,8 @@ internal sealed class ChainBenchmark : IBenchmark
                 await WaitFullyReplicatedAsync(cluster, cancellationToken);
                 await MeasureAllAsync(report, $"chain_f{replicas - 1}", suffix, target, runLength, runs, cancellationToken);
             }
+            if (only == "chain")
+                continue;
             if (ZooKeeperEnsemble.Installed)
             {
                 await using var zk = await ZooKeeperEnsemble.StartAsync(Path.Combine(scratch, "zk-" + suffix), durable, cancellationToken);
