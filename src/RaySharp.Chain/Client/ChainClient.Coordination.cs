@@ -191,7 +191,7 @@ public sealed partial class ChainClient
         SendLeaseAsync(lease.Id, r => new FrameBuilder(OpCode.LeaseRevoke, r).I64(lease.Id).Build(), CancellationToken.None);
 
     internal Task ReleaseLockEntryAsync(string name, long lease, CancellationToken cancellationToken) =>
-        SendAsync(name, write: true, r => new FrameBuilder(OpCode.LockRelease, r).Key(name).I64(lease).Build(), cancellationToken);
+        SendAsync(name, write: true, r => new FrameBuilder(OpCode.LockRelease, r).Key(name).I64(lease).Build(), cancellationToken).AsTask();
 
     private async Task<Frame> SendLeaseAsync(long id, Func<ulong, OutFrame> build, CancellationToken cancellationToken)
     {

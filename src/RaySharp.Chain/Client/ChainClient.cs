@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using RaySharp.Chain.Diagnostics;
 using RaySharp.Chain.Protocol;
@@ -59,8 +60,8 @@ public sealed partial class ChainClient : IAsyncDisposable
     public async Task<ChainEntry> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         CheckKey(key);
-        var unsafeRead = _options.UnsafeReadFromAnyReplica;
-        var reply = await SendAsync(key, write: false, id => new FrameBuilder(OpCode.Get, id, 8 + key.Length).Key(key).U8(unsafeRead ? (byte)1 : (byte)0).Build(), cancellationToken).ConfigureAwait(false);
+        var flags = _options.UnsafeReadFromAnyReplica ? (byte)1 : (byte)0;
+        var reply = await SendAsync(key, write: false, flags, static (id, key, flags) => new FrameBuilder(OpCode.Get, id, 8 + key.Length).Key(key).U8(flags).Build(), cancellationToken).ConfigureAwait(false);
         var (seq, flag, value) = ReadOk(reply);
         return new ChainEntry(flag == 1 ? value : null, seq);
     }
@@ -70,7 +71,7 @@ public sealed partial class ChainClient : IAsyncDisposable
     {
         CheckKey(key);
         CheckValue(value);
-        var reply = await SendAsync(key, write: true, id => new FrameBuilder(OpCode.Put, id, 16 + key.Length + value.Length).Key(key).Bytes(value.Span).Build(), cancellationToken).ConfigureAwait(false);
+        var reply = await SendAsync(key, write: true, value, static (id, key, value) => new FrameBuilder(OpCode.Put, id, 16 + key.Length + value.Length).Key(key).Bytes(value.Span).Build(), cancellationToken).ConfigureAwait(false);
         return ReadOk(reply).Seq;
     }
 
@@ -148,7 +149,13 @@ public sealed partial class ChainClient : IAsyncDisposable
     }
 
     /// <summary>Sends one request to the right server, following configuration changes until the operation timeout.</summary>
-    private async Task<Frame> SendAsync(string key, bool write, Func<ulong, OutFrame> build, CancellationToken cancellationToken)
+    private ValueTask<Frame> SendAsync(string key, bool write, Func<ulong, OutFrame> build, CancellationToken cancellationToken) =>
+        SendAsync(key, write, build, static (id, _, build) => build(id), cancellationToken);
+
+    /// <summary>As above, with the frame built from <paramref name="state"/> by a static <paramref name="build"/>: the hot
+    /// operations (get, put) then allocate no closure per request, and the state machine comes from a pool.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Frame> SendAsync<TState>(string key, bool write, TState state, Func<ulong, string, TState, OutFrame> build, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         // The first retry refreshes the configuration at once; later ones pause 1-2 ms while a failover is
@@ -191,7 +198,7 @@ public sealed partial class ChainClient : IAsyncDisposable
                 ChainTrace.Write($"retry key={key} g={g} to={target} epoch={config.Epoch} attempt={attempt} ms={Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.00}");
             try
             {
-                reply = await connection.RequestAsync(id, build(id), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+                reply = await connection.RequestAsync(id, build(id, key, state), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or TimeoutException)
             {

@@ -561,6 +561,6 @@ public sealed class ChainController : IAsyncDisposable
         if (ChainTrace.Enabled)
             ChainTrace.Write($"push epoch={config.Epoch} to={connection.Tag}");
         var id = connection.NextRequestId();
-        return connection.RequestAsync(id, config.WriteTo(new FrameBuilder(OpCode.PushConfig, id, 1024)).Build(), TimeSpan.FromSeconds(1), _stop.Token);
+        return connection.RequestAsync(id, config.WriteTo(new FrameBuilder(OpCode.PushConfig, id, 1024)).Build(), TimeSpan.FromSeconds(1), _stop.Token).AsTask();
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -18,7 +17,7 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly Channel<OutFrame> _outgoing = Channel.CreateUnbounded<OutFrame>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Frame>> _pending = new();
+    private readonly ReplyTable _replies = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Func<FramedConnection, Frame, ValueTask>? _handler;
@@ -88,21 +87,33 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     public ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
 
-    /// <summary>Sends a request built with <paramref name="requestId"/> and awaits the reply frame.</summary>
-    public async Task<Frame> RequestAsync(ulong requestId, OutFrame frame, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Sends a request built with <paramref name="requestId"/> and awaits the reply frame: a
+    /// <see cref="TimeoutException"/> when none came within <paramref name="timeout"/> (checked every
+    /// <see cref="ReplyTable.SweepPeriod"/>), a <see cref="ConnectionClosedException"/> when the connection
+    /// closed first. Await the result once.</summary>
+    public ValueTask<Frame> RequestAsync(ulong requestId, OutFrame frame, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var reply = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[requestId] = reply;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            frame.Return();
+            return ValueTask.FromCanceled<Frame>(cancellationToken);
+        }
+        ReplyTable.Waiter waiter;
         try
         {
-            if (!Send(frame))
-                throw new ConnectionClosedException("The connection closed before the request was sent.", sent: false);
-            return await reply.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            waiter = _replies.Add(requestId, timeout, cancellationToken);
         }
-        finally
+        catch (ConnectionClosedException e)
         {
-            _pending.TryRemove(requestId, out _);
+            frame.Return();
+            return ValueTask.FromException<Frame>(e);
         }
+        if (Send(frame))
+            return waiter.Task;
+        // Closed meanwhile: the request never left, whatever the close told the waiter (which then goes unpooled).
+        var notSent = new ConnectionClosedException("The connection closed before the request was sent.", sent: false);
+        _replies.TryFail(requestId, waiter, notSent);
+        return ValueTask.FromException<Frame>(notSent);
     }
 
     public void Close() => _ = DisposeAsync().AsTask();
@@ -127,8 +138,7 @@ internal sealed class FramedConnection : IAsyncDisposable
         {
         }
         _socket.Dispose();
-        foreach (var pending in _pending.Values)
-            pending.TrySetException(new ConnectionClosedException("The connection closed while awaiting a reply.", sent: true));
+        _replies.Close(static () => new ConnectionClosedException("The connection closed while awaiting a reply.", sent: true));
         while (_outgoing.Reader.TryRead(out var frame))
             frame.Return();
         _closed.TrySetResult();
@@ -214,11 +224,8 @@ internal sealed class FramedConnection : IAsyncDisposable
             if (wait > TimeSpan.Zero)
                 await Task.Delay(wait, _closing.Token).ConfigureAwait(false);
         }
-        if (frame.Op >= OpCode.FirstReply && frame.RequestId != 0 && _pending.TryRemove(frame.RequestId, out var waiter))
-        {
-            waiter.TrySetResult(frame);
+        if (frame.Op >= OpCode.FirstReply && frame.RequestId != 0 && _replies.TryComplete(frame.RequestId, frame))
             return;
-        }
         if (frame.Op is OpCode.Ok or OpCode.ConfigReply)
             return; // a late reply to a request that timed out; errors go to the handler (watches end with one)
         await _handler!(this, frame).ConfigureAwait(false);
