@@ -28,6 +28,7 @@ public sealed partial class ChainClient : IAsyncDisposable
     private readonly ChainClientOptions _options;
     private readonly object _gate = new();
     private readonly Dictionary<int, Task<FramedConnection>> _connections = [];
+    private volatile Dictionary<int, Task<FramedConnection>> _openConnections = [];
     private readonly CancellationTokenSource _stop = new();
     private ChainConfig? _config;
     private Task<ChainConfig>? _refreshing;
@@ -167,7 +168,7 @@ public sealed partial class ChainClient : IAsyncDisposable
         while (true)
         {
             attempt++;
-            if (Stopwatch.GetElapsedTime(started) > _options.OperationTimeout)
+            if (attempt > 1 && Stopwatch.GetElapsedTime(started) > _options.OperationTimeout)
                 throw new ChainUnavailableException($"No server completed the {(write ? "write" : "read")} of '{key}' within {_options.OperationTimeout.TotalSeconds:0.#} s ({lastProblem}); check that the controller and a chain for the key are up.");
             var config = _config ?? await RefreshAsync(cancellationToken).ConfigureAwait(false);
             var g = Placement.GroupOf(key, config.GroupCount);
@@ -283,6 +284,10 @@ public sealed partial class ChainClient : IAsyncDisposable
 
     private Task<FramedConnection> ConnectionTo(int server, ChainConfig config)
     {
+        // Every request passes here: an open connection is found without the lock, in a copy of the table
+        // that is replaced whenever the table changes (connect, forget).
+        if (_openConnections.TryGetValue(server, out var open) && open.IsCompletedSuccessfully && !open.Result.Closed.IsCompleted)
+            return open;
         lock (_gate)
         {
             if (_connections.TryGetValue(server, out var existing) && !(existing.IsCompleted && (existing.IsFaulted || existing.IsCanceled || existing.Result.Closed.IsCompleted)))
@@ -290,6 +295,7 @@ public sealed partial class ChainClient : IAsyncDisposable
             var endPoint = config.Servers[server];
             var connecting = ConnectAsync(endPoint);
             _connections[server] = connecting;
+            _openConnections = new(_connections);
             return connecting;
         }
     }
@@ -308,6 +314,7 @@ public sealed partial class ChainClient : IAsyncDisposable
             if (_connections.TryGetValue(server, out var task) && task.IsCompleted)
             {
                 _connections.Remove(server);
+                _openConnections = new(_connections);
                 if (task.IsCompletedSuccessfully)
                     task.Result.Close();
             }
