@@ -114,9 +114,53 @@ public sealed partial class ChainClient
         lock (_gate)
         {
             if (_config is null || config.Epoch > _config.Epoch)
+            {
+                var old = _config;
                 _config = config;
+                if (old is not null)
+                    DropServersCutOut(old, config);
+            }
             return _config;
         }
+    }
+
+    /// <summary>
+    /// Called under the lock: closes the connections to servers that <paramref name="old"/> had in a chain and
+    /// <paramref name="config"/> has in none (a failover cut them out). A killed server's sockets close only once
+    /// the kernel has torn the process down, and the controller cuts it out about as soon as they do, so the
+    /// configuration can be here before our connection has reported its close; the requests waiting on it then
+    /// fail now, as that close would fail them (a write's outcome is unknown), and are retried on the new chain.
+    /// </summary>
+    private void DropServersCutOut(ChainConfig old, ChainConfig config)
+    {
+        List<int>? cut = null;
+        foreach (var server in _connections.Keys)
+        {
+            if (InSomeChain(old, server) && !InSomeChain(config, server))
+                (cut ??= []).Add(server);
+        }
+        if (cut is null)
+            return;
+        foreach (var server in cut)
+        {
+            var task = _connections[server];
+            _connections.Remove(server);
+            if (task.IsCompletedSuccessfully)
+                task.Result.Close();
+            if (ChainTrace.Enabled)
+                ChainTrace.Write($"cut-out server={server} epoch={config.Epoch}");
+        }
+        _openConnections = new(_connections);
+    }
+
+    private static bool InSomeChain(ChainConfig config, int server)
+    {
+        for (var g = 0; g < config.GroupCount; g++)
+        {
+            if (config.IndexOf(g, server) >= 0 || config.Joining[g] == server)
+                return true;
+        }
+        return false;
     }
 
     private async Task<ChainConfig> FetchConfigFromAsync(IPEndPoint source, CancellationToken cancellationToken)
