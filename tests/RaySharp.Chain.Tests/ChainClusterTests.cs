@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using RaySharp.Chain.Checking;
+using RaySharp.Chain.Client;
 using Xunit.Abstractions;
 using static RaySharp.Chain.Tests.TestCluster;
 
@@ -101,6 +103,37 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         var text = Environment.GetEnvironmentVariable("CHAIN_TEST_SEED");
         var seed = text is null ? Random.Shared.Next(1, 1_000_000) : int.Parse(text, CultureInfo.InvariantCulture);
         return (seed, new Random(seed));
+    }
+
+    [Fact]
+    public async Task A_read_waiting_on_a_hung_tail_is_retried_on_the_new_tail_once_the_controller_cuts_the_tail_out()
+    {
+        await using var cluster = await StartAsync();
+        // One attempt may wait 120 s: only dropping the cut-out server's connection ends it sooner.
+        await using var chain = await ChainClient.ConnectAsync(new ChainClientOptions
+        {
+            Controller = cluster.Controller,
+            AttemptTimeout = TimeSpan.FromSeconds(120),
+            OperationTimeout = TimeSpan.FromSeconds(120),
+        });
+        await WaitFullyReplicatedAsync(chain, cluster);
+        await chain.PutAsync("hung", Encoding.UTF8.GetBytes("value"));
+        var view = await chain.GetClusterViewAsync();
+        var tail = view.Chains[Placement.GroupOf("hung", view.Chains.Count)][^1];
+        cluster.SuspendServer(tail);
+        try
+        {
+            var read = chain.GetAsync("hung");
+            var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(60)));
+            Assert.True(finished == read, $"the read sent to hung server {tail} did not complete within 60 s of suspending it (the controller cuts a server out after 1.5 s of missed heartbeats)");
+            Assert.Equal("value", Encoding.UTF8.GetString((await read).Value!));
+            var after = await chain.GetClusterViewAsync();
+            Assert.DoesNotContain(tail, after.Chains[Placement.GroupOf("hung", after.Chains.Count)]);
+        }
+        finally
+        {
+            cluster.ResumeServer(tail);
+        }
     }
 
     [Fact]

@@ -147,6 +147,8 @@ public sealed partial class ChainClient
             _connections.Remove(server);
             if (task.IsCompletedSuccessfully)
                 task.Result.Close();
+            else if (!task.IsCompleted)
+                _ = task.ContinueWith(static t => t.Result.Close(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             if (ChainTrace.Enabled)
                 ChainTrace.Write($"cut-out server={server} epoch={config.Epoch}");
         }

@@ -129,6 +129,34 @@ public sealed class LocalChainCluster : IAsyncDisposable
             Kill(process);
     }
 
+    /// <summary>
+    /// Fault injection (Linux): stops server <paramref name="id"/> with SIGSTOP. Its sockets stay open and its
+    /// kernel still accepts connections, but it answers nothing and sends no heartbeat — a hung server, which
+    /// the controller cuts out only when its heartbeats time out. <see cref="ResumeServer"/> continues it.
+    /// </summary>
+    public void SuspendServer(int id) => Signal(id, SigStop);
+
+    /// <summary>Continues a server stopped by <see cref="SuspendServer"/> (SIGCONT).</summary>
+    public void ResumeServer(int id) => Signal(id, SigCont);
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    private void Signal(int id, int signal)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("Suspending a server uses SIGSTOP/SIGCONT and needs Linux.");
+        if (!_servers.TryGetValue(id, out var process) || process.HasExited)
+            throw new ArgumentException($"Server {id} is not running in this cluster.", nameof(id));
+        if (SendSignal(process.Id, signal) != 0)
+            throw new InvalidOperationException($"Could not signal server {id} (pid {process.Id}): errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+    }
+
+#pragma warning disable SYSLIB1054 // a blittable call; LibraryImport would need unsafe code for nothing
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+#pragma warning restore SYSLIB1054
+
     /// <summary>kill -9 of the controller process.</summary>
     public void KillController()
     {
