@@ -14,7 +14,7 @@ internal static class Program
 {
     private const string Usage = """
         usage:
-          raysharp-chain controller [--port P] [--data DIR] [--replicas N] [--groups G] [--initial-servers N] [--failure-timeout-ms MS]
+          raysharp-chain controller [--port P] [--data DIR] [--replicas N] [--groups G] [--initial-servers N] [--failure-timeout-ms MS] [--recovery-delay-ms MS]
                                     [--fault-skip-push ID,ID...]
           raysharp-chain server --id N --controller HOST:PORT [--port P] [--data DIR] [--fsync none|always]
                                 [--read-lease-ms MS] [--compact-kb KB] [--fault-delay-ms MS] [--fault-drop P] [--seed S] [--unsafe-reads-anywhere]
@@ -81,6 +81,7 @@ internal static class Program
             Replicas = Int(o, "replicas", 3),
             GroupCount = Int(o, "groups", 64),
             FailureTimeout = TimeSpan.FromMilliseconds(Int(o, "failure-timeout-ms", 1000)),
+            RecoveryDelay = TimeSpan.FromMilliseconds(Int(o, "recovery-delay-ms", 50)),
         };
         if (o.ContainsKey("initial-servers"))
             options.InitialServers = Int(o, "initial-servers", 0);

@@ -401,10 +401,18 @@ public sealed class ChainController : IAsyncDisposable
                 joining[g] = ChainConfig.NoJoiner;
         }
         Commit(chains, joining, []);
-        // Naming a joiner costs another fsync'd configuration: the push loop does it after this one was
-        // pushed (Commit pushes it at once), so nothing on the failover's path waits for the second fsync.
-        _pushes.Writer.TryWrite((null, []));
+        // Recovery (naming joiners, a configuration of its own) waits RecoveryDelay, then runs on the push loop
+        // after what is queued there: nothing on the failover's path waits for it, and its configurations do
+        // not reach the servers while the writes the failure stalled drain on the shortened chains.
+        _recoveryNotBefore = Stopwatch.GetTimestamp() + (long)(_options.RecoveryDelay.TotalSeconds * Stopwatch.Frequency);
+        if (_options.RecoveryDelay <= TimeSpan.Zero)
+            _pushes.Writer.TryWrite((null, []));
+        else
+            _ = Task.Delay(_options.RecoveryDelay, _stop.Token).ContinueWith(_ => _pushes.Writer.TryWrite((null, [])), TaskScheduler.Default);
     }
+
+    /// <summary>Until this timestamp (set by a failover) <see cref="Reconcile"/> names no joiner.</summary>
+    private long _recoveryNotBefore;
 
     /// <summary>
     /// True during the first failure timeout of a controller that resumed from its log. Servers re-register
@@ -424,6 +432,8 @@ public sealed class ChainController : IAsyncDisposable
     {
         if (InRestartGrace && _config.Servers.Keys.Any(id => !_sessions.ContainsKey(id) && !_dead.Contains(id)))
             return; // a resumed controller changes no chain until every server re-registered or the grace ended
+        if (Stopwatch.GetTimestamp() < _recoveryNotBefore)
+            return; // just after a failover: the push loop reconciles once RecoveryDelay is over (see Fail)
         var live = LiveServers();
         var eligible = live.Where(id => !_leaving.Contains(id)).ToList();
         var chains = CopyChains();

@@ -29,6 +29,14 @@ public sealed class ChainControllerOptions
     public TimeSpan FailureTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Failure recovery waits this long after a fast failover before it names joiners (default 50 ms; 0: at
+    /// once). The writes a failure stalled are retried on the shortened chains meanwhile; recovery's
+    /// configurations (joiners named, snapshots sent, switch-overs) then do not land on the servers while
+    /// those writes drain. f + 1 replicas are back this much later.
+    /// </summary>
+    public TimeSpan RecoveryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
     /// Fault injection for tests: servers that never receive a pushed configuration (as when the controller
     /// crashes between logging a configuration and pushing it). They still register and heartbeat, so they
     /// must learn new configurations another way. Default: none.
@@ -46,5 +54,7 @@ public sealed class ChainControllerOptions
             throw new ArgumentException($"InitialServers must be ≥ 1 (got {InitialServers}).");
         if (FailureTimeout < TimeSpan.FromMilliseconds(50))
             throw new ArgumentException($"FailureTimeout must be at least 50 ms (got {FailureTimeout}).");
+        if (RecoveryDelay < TimeSpan.Zero || RecoveryDelay > TimeSpan.FromSeconds(10))
+            throw new ArgumentException($"RecoveryDelay must be between 0 and 10 s (got {RecoveryDelay}).");
     }
 }
