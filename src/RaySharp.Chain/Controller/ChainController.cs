@@ -408,11 +408,33 @@ public sealed class ChainController : IAsyncDisposable
         if (_options.RecoveryDelay <= TimeSpan.Zero)
             _pushes.Writer.TryWrite((null, []));
         else
-            _ = Task.Delay(_options.RecoveryDelay, _stop.Token).ContinueWith(_ => _pushes.Writer.TryWrite((null, [])), TaskScheduler.Default);
+            ReconcileLater();
     }
 
     /// <summary>Until this timestamp (set by a failover) <see cref="Reconcile"/> names no joiner.</summary>
     private long _recoveryNotBefore;
+
+    /// <summary>A reconciliation is scheduled for the end of the recovery delay.</summary>
+    private bool _reconcileScheduled;
+
+    /// <summary>
+    /// Called under the lock: reconciles on the push loop once <see cref="_recoveryNotBefore"/> has passed. A timer
+    /// may fire a little before a deadline read from another clock, so the push loop's <see cref="Reconcile"/>
+    /// re-arms this if it is early; without that, recovery would wait for the monitor's next round.
+    /// </summary>
+    private void ReconcileLater()
+    {
+        if (_reconcileScheduled || _stop.IsCancellationRequested)
+            return;
+        _reconcileScheduled = true;
+        var wait = TimeSpan.FromSeconds(Math.Max(0, _recoveryNotBefore - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+        _ = Task.Delay(wait + TimeSpan.FromMilliseconds(1), _stop.Token).ContinueWith(_ =>
+        {
+            lock (_gate)
+                _reconcileScheduled = false;
+            _pushes.Writer.TryWrite((null, []));
+        }, TaskScheduler.Default);
+    }
 
     /// <summary>
     /// True during the first failure timeout of a controller that resumed from its log. Servers re-register
@@ -433,7 +455,10 @@ public sealed class ChainController : IAsyncDisposable
         if (InRestartGrace && _config.Servers.Keys.Any(id => !_sessions.ContainsKey(id) && !_dead.Contains(id)))
             return; // a resumed controller changes no chain until every server re-registered or the grace ended
         if (Stopwatch.GetTimestamp() < _recoveryNotBefore)
-            return; // just after a failover: the push loop reconciles once RecoveryDelay is over (see Fail)
+        {
+            ReconcileLater(); // just after a failover: the push loop reconciles once RecoveryDelay is over (see Fail)
+            return;
+        }
         var live = LiveServers();
         var eligible = live.Where(id => !_leaving.Contains(id)).ToList();
         var chains = CopyChains();
