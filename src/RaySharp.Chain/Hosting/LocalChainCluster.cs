@@ -134,7 +134,19 @@ public sealed class LocalChainCluster : IAsyncDisposable
     /// kernel still accepts connections, but it answers nothing and sends no heartbeat — a hung server, which
     /// the controller cuts out only when its heartbeats time out. <see cref="ResumeServer"/> continues it.
     /// </summary>
-    public void SuspendServer(int id) => Signal(id, SigStop);
+    public void SuspendServer(int id)
+    {
+        var pid = Signal(id, SigStop);
+        // kill() returns before the signal takes effect: a thread already running may still answer a request.
+        // Return only once every thread of the process is stopped.
+        var clock = Stopwatch.StartNew();
+        while (!AllThreadsStopped(pid))
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+                throw new InvalidOperationException($"Server {id} (pid {pid}) did not stop within 10 s of SIGSTOP.");
+            Thread.Sleep(1);
+        }
+    }
 
     /// <summary>Continues a server stopped by <see cref="SuspendServer"/> (SIGCONT).</summary>
     public void ResumeServer(int id) => Signal(id, SigCont);
@@ -142,7 +154,26 @@ public sealed class LocalChainCluster : IAsyncDisposable
     private const int SigCont = 18;
     private const int SigStop = 19;
 
-    private void Signal(int id, int signal)
+    /// <summary>True when every thread of <paramref name="pid"/> is in state T (stopped), read from /proc.</summary>
+    private static bool AllThreadsStopped(int pid)
+    {
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                if (stat[stat.LastIndexOf(')') + 2] != 'T')
+                    return false;
+            }
+            catch (IOException)
+            {
+                // the thread exited meanwhile
+            }
+        }
+        return true;
+    }
+
+    private int Signal(int id, int signal)
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("Suspending a server uses SIGSTOP/SIGCONT and needs Linux.");
@@ -150,6 +181,7 @@ public sealed class LocalChainCluster : IAsyncDisposable
             throw new ArgumentException($"Server {id} is not running in this cluster.", nameof(id));
         if (SendSignal(process.Id, signal) != 0)
             throw new InvalidOperationException($"Could not signal server {id} (pid {process.Id}): errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+        return process.Id;
     }
 
 #pragma warning disable SYSLIB1054 // a blittable call; LibraryImport would need unsafe code for nothing
