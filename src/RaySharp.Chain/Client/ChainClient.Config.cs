@@ -143,12 +143,7 @@ public sealed partial class ChainClient
             return;
         foreach (var server in cut)
         {
-            var task = _connections[server];
-            _connections.Remove(server);
-            if (task.IsCompletedSuccessfully)
-                task.Result.Close();
-            else if (!task.IsCompleted)
-                _ = task.ContinueWith(static t => t.Result.Close(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            Drop(server, _connections[server]);
             if (ChainTrace.Enabled)
                 ChainTrace.Write($"cut-out server={server} epoch={config.Epoch}");
         }

@@ -313,11 +313,20 @@ public sealed partial class ChainClient : IAsyncDisposable
         {
             if (_connections.TryGetValue(server, out var task) && task.IsCompleted)
             {
-                _connections.Remove(server);
+                Drop(server, task);
                 _openConnections = new(_connections);
-                if (task.IsCompletedSuccessfully)
-                    task.Result.Close();
             }
         }
+    }
+
+    /// <summary>Called under the lock: removes the connection to <paramref name="server"/> and closes it, now or
+    /// once it opens (the caller republishes <see cref="_openConnections"/>).</summary>
+    private void Drop(int server, Task<FramedConnection> task)
+    {
+        _connections.Remove(server);
+        if (task.IsCompletedSuccessfully)
+            task.Result.Close();
+        else if (!task.IsCompleted)
+            _ = task.ContinueWith(static t => t.Result.Close(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 }

@@ -405,10 +405,7 @@ public sealed class ChainController : IAsyncDisposable
         // after what is queued there: nothing on the failover's path waits for it, and its configurations do
         // not reach the servers while the writes the failure stalled drain on the shortened chains.
         _recoveryNotBefore = Stopwatch.GetTimestamp() + (long)(_options.RecoveryDelay.TotalSeconds * Stopwatch.Frequency);
-        if (_options.RecoveryDelay <= TimeSpan.Zero)
-            _pushes.Writer.TryWrite((null, []));
-        else
-            ReconcileLater();
+        ReconcileLater();
     }
 
     /// <summary>Until this timestamp (set by a failover) <see cref="Reconcile"/> names no joiner.</summary>
@@ -426,9 +423,14 @@ public sealed class ChainController : IAsyncDisposable
     {
         if (_reconcileScheduled || _stop.IsCancellationRequested)
             return;
+        var left = _recoveryNotBefore - Stopwatch.GetTimestamp();
+        if (left <= 0)
+        {
+            _pushes.Writer.TryWrite((null, [])); // no delay (RecoveryDelay 0)
+            return;
+        }
         _reconcileScheduled = true;
-        var wait = TimeSpan.FromSeconds(Math.Max(0, _recoveryNotBefore - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-        _ = Task.Delay(wait + TimeSpan.FromMilliseconds(1), _stop.Token).ContinueWith(_ =>
+        _ = Task.Delay(TimeSpan.FromSeconds(left / (double)Stopwatch.Frequency) + TimeSpan.FromMilliseconds(1), _stop.Token).ContinueWith(_ =>
         {
             lock (_gate)
                 _reconcileScheduled = false;

@@ -467,8 +467,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         public void MarkSynced(long position)
         {
             _synced = Math.Max(_synced, position);
-            if (_waiting.Count > 0 || _waitingAcks.Count > 0)
-                Signal();
+            ReleaseCovered();
         }
 
         public void Enqueue(PendingAck ack)
@@ -484,11 +483,25 @@ public sealed partial class ChainServer : IAsyncDisposable
         }
 
         /// <summary>Called under the lock: starts a sync unless one is running or everything written is on disk
-        /// (a running one kicks the next itself when it ends).</summary>
+        /// (a running one kicks the next itself when it ends). Whatever waits needs a written position past
+        /// <see cref="_synced"/>, so "written but not synced" covers it.</summary>
         public void Kick()
         {
-            if (server._log!.Written > _synced || _waiting.Count > 0 || _waitingAcks.Count > 0)
+            if (server._log!.Written > _synced)
                 Signal();
+        }
+
+        /// <summary>Called under the lock: sends, in order, what waited for a position the log is now synced to.</summary>
+        private void ReleaseCovered()
+        {
+            var synced = _synced;
+            var ready = _waiting.FindAll(w => w.Required <= synced);
+            _waiting.RemoveAll(w => w.Required <= synced);
+            foreach (var (_, send) in ready)
+                send();
+            var readyAcks = _waitingAcks.FindAll(a => a.Required <= synced);
+            _waitingAcks.RemoveAll(a => a.Required <= synced);
+            server.SendAcks(readyAcks);
         }
 
         private void Signal()
@@ -517,21 +530,14 @@ public sealed partial class ChainServer : IAsyncDisposable
                 {
                     _signalled = false;
                     target = server._log!.Written;
-                    if (target <= _synced && _waiting.Count == 0 && _waitingAcks.Count == 0)
+                    if (target <= _synced)
                         continue;
                 }
                 server._log!.Sync();
                 lock (server._gate)
                 {
                     _synced = Math.Max(_synced, target);
-                    var synced = _synced;
-                    var ready = _waiting.FindAll(w => w.Required <= synced);
-                    _waiting.RemoveAll(w => w.Required <= synced);
-                    foreach (var (_, send) in ready)
-                        send();
-                    var readyAcks = _waitingAcks.FindAll(a => a.Required <= synced);
-                    _waitingAcks.RemoveAll(a => a.Required <= synced);
-                    server.SendAcks(readyAcks);
+                    ReleaseCovered();
                     Kick();
                 }
             }
