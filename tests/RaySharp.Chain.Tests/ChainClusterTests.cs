@@ -7,8 +7,19 @@ using static RaySharp.Chain.Tests.TestCluster;
 
 namespace RaySharp.Chain.Tests;
 
-public sealed class ChainClusterTests(ITestOutputHelper output)
+public sealed class ChainClusterTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "raysharp-chain-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+            Directory.Delete(_data, recursive: true);
+    }
+
+    /// <summary>Where servers with <paramref name="fsync"/> keep their logs: a fresh folder for "always", none for "none".</summary>
+    private string? DataFor(string fsync) => fsync == "none" ? null : _data;
+
     [Fact]
     public async Task Put_get_delete_and_compare_and_swap_round_trip_through_a_three_server_chain()
     {
@@ -42,11 +53,15 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         Assert.Equal(500, (await chain.GetAsync("counter")).Version);
     }
 
-    [Fact]
-    public async Task Histories_stay_linearizable_while_head_middle_and_tail_are_killed_and_restarted()
+    // Both fsync policies: a durable server also writes from its read loops and runs socket continuations on
+    // the event thread (ChainServer.WriteInline), a volatile one hands writes to each connection's writer.
+    [Theory]
+    [InlineData("none")]
+    [InlineData("always")]
+    public async Task Histories_stay_linearizable_while_head_middle_and_tail_are_killed_and_restarted(string fsync)
     {
         var (seed, random) = Seeded();
-        await using var cluster = await StartAsync(servers: 4);
+        await using var cluster = await StartAsync(4, 3, DataFor(fsync), fsync);
         await using var chain = await ClientAsync(cluster);
         await WaitFullyReplicatedAsync(chain, cluster);
         var history = new HistoryRecorder();
@@ -75,11 +90,13 @@ public sealed class ChainClusterTests(ITestOutputHelper output)
         AssertLinearizable(history, minimumCompleted: 200, seed);
     }
 
-    [Fact]
-    public async Task Histories_stay_linearizable_with_injected_delays_and_dropped_connections()
+    [Theory]
+    [InlineData("none")]
+    [InlineData("always")]
+    public async Task Histories_stay_linearizable_with_injected_delays_and_dropped_connections(string fsync)
     {
         var (seed, random) = Seeded();
-        await using var cluster = await StartAsync(4, 3, null, "none", "--fault-delay-ms", "3", "--fault-drop", "0.003", "--seed", seed.ToString(CultureInfo.InvariantCulture));
+        await using var cluster = await StartAsync(4, 3, DataFor(fsync), fsync, "--fault-delay-ms", "3", "--fault-drop", "0.003", "--seed", seed.ToString(CultureInfo.InvariantCulture));
         await using var chain = await ClientAsync(cluster);
         await WaitFullyReplicatedAsync(chain, cluster);
         var history = new HistoryRecorder();

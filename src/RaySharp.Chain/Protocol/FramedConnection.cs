@@ -11,15 +11,40 @@ namespace RaySharp.Chain.Protocol;
 /// socket writes (batching); requests are pipelined and matched to replies by request id. Incoming
 /// non-reply frames are handed to the handler in arrival order on the read loop.
 /// </summary>
+/// <remarks>
+/// Who writes the socket: by default the connection's writer task, woken by the first frame queued while it
+/// is idle; the hop to it lets frames pile up into one large write. A connection started with
+/// <c>writeInline</c> instead writes what handling one socket read's frames queued — on every connection it
+/// went to — from the read loop's thread once those frames are handled (<see cref="SendBatch"/>), with
+/// non-blocking writes: no hop, at the price of smaller writes when frames arrive in a steady trickle
+/// (docs/chain.md "Where a write's time goes"). Either way at most one party writes a connection at a time,
+/// frames leave in the order they were queued, and what the kernel does not take at once is left to the
+/// writer, so a read loop never blocks on a full socket.
+/// </remarks>
 internal sealed class FramedConnection : IAsyncDisposable
 {
     private const int WriteBatchBytes = 64 * 1024;
 
+    /// <summary>Scratch space for a batch's socket write, one per thread.</summary>
+    [ThreadStatic]
+    private static byte[]? _threadWriteBuffer;
+
     private readonly Socket _socket;
-    private readonly Channel<OutFrame> _outgoing = Channel.CreateUnbounded<OutFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ReplyTable _replies = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The sending side, under _sendGate: frames waiting to be written; whether someone (the writer task, or a
+    // read loop's batch write) is writing; whether a batch has noted this connection; bytes a batch write could
+    // not hand to the kernel, which the writer sends first.
+    private readonly Lock _sendGate = new();
+    private readonly Queue<OutFrame> _outgoing = new();
+    private readonly Channel<byte> _wakeWriter = Channel.CreateUnbounded<byte>(new UnboundedChannelOptions { SingleReader = true });
+    private bool _writing;
+    private bool _inBatch;
+    private bool _sendClosed;
+    private byte[]? _carry;
+    private SendBatch? _readBatch;
     private Func<FramedConnection, Frame, ValueTask>? _handler;
     private Action<FramedConnection>? _batchEnd;
     private Task? _readLoop;
@@ -31,6 +56,9 @@ internal sealed class FramedConnection : IAsyncDisposable
     {
         _socket = socket;
         _socket.NoDelay = true;
+        // A batch's write must never block its thread (two servers blocked writing to each other would read
+        // nothing more): what the kernel does not take is left to the writer task.
+        _socket.Blocking = false;
         Remote = socket.RemoteEndPoint as IPEndPoint;
     }
 
@@ -67,11 +95,14 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     /// <summary>Starts the read and write loops; <paramref name="handler"/> receives every non-reply frame, and
     /// <paramref name="batchEnd"/> (optional) runs once the frames one socket read brought have all been
-    /// dispatched, before the next read: per-batch work (writing a log, releasing queued replies) goes there.</summary>
-    public void Start(Func<FramedConnection, Frame, ValueTask> handler, Action<FramedConnection>? batchEnd = null)
+    /// dispatched, before the next read: per-batch work (writing a log, releasing queued replies) goes there.
+    /// With <paramref name="writeInline"/>, what the handler and <paramref name="batchEnd"/> send (on any
+    /// connection) is written by the read loop after <paramref name="batchEnd"/> instead of by the writers.</summary>
+    public void Start(Func<FramedConnection, Frame, ValueTask> handler, Action<FramedConnection>? batchEnd = null, bool writeInline = false)
     {
         _handler = handler;
         _batchEnd = batchEnd;
+        _readBatch = writeInline ? new SendBatch() : null;
         _readLoop = Task.Run(ReadLoopAsync);
         _writeLoop = Task.Run(WriteLoopAsync);
     }
@@ -79,10 +110,80 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <summary>Queues a frame; returns false when the connection is closed (the frame is dropped).</summary>
     public bool Send(OutFrame frame)
     {
-        if (_outgoing.Writer.TryWrite(frame))
-            return true;
-        frame.Return();
-        return false;
+        lock (_sendGate)
+        {
+            if (_sendClosed)
+            {
+                frame.Return();
+                return false;
+            }
+            _outgoing.Enqueue(frame);
+            if (_writing || _inBatch)
+                return true;
+            if (SendBatch.Current is { } batch)
+            {
+                _inBatch = true;
+                batch.Add(this);
+                return true;
+            }
+            _writing = true;
+        }
+        _wakeWriter.Writer.TryWrite(0);
+        return true;
+    }
+
+    /// <summary>Writes the queued frames on the calling thread with non-blocking socket writes, unless the
+    /// writer task is at it; what the kernel does not take at once, or what is queued meanwhile, is left to
+    /// the writer. Called by <see cref="SendBatch.Flush"/>.</summary>
+    internal void WriteBatch()
+    {
+        var buffer = _threadWriteBuffer ??= new byte[WriteBatchBytes];
+        var used = 0;
+        lock (_sendGate)
+        {
+            _inBatch = false;
+            if (_writing || _sendClosed || _outgoing.Count == 0)
+                return;
+            while (_outgoing.TryPeek(out var frame) && used + frame.Length <= buffer.Length)
+            {
+                _outgoing.Dequeue();
+                frame.Buffer.AsSpan(0, frame.Length).CopyTo(buffer.AsSpan(used));
+                used += frame.Length;
+                frame.Return();
+            }
+            _writing = true;
+        }
+        var sent = 0;
+        try
+        {
+            while (sent < used)
+            {
+                var n = _socket.Send(buffer.AsSpan(sent, used - sent), SocketFlags.None, out var error);
+                if (error == SocketError.WouldBlock)
+                    break;
+                if (error != SocketError.Success)
+                {
+                    Close();
+                    return;
+                }
+                sent += n;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        lock (_sendGate)
+        {
+            if (sent < used)
+                _carry = buffer.AsSpan(sent, used - sent).ToArray();
+            else if (_outgoing.Count == 0)
+            {
+                _writing = false;
+                return;
+            }
+        }
+        _wakeWriter.Writer.TryWrite(0);
     }
 
     public ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
@@ -126,7 +227,9 @@ internal sealed class FramedConnection : IAsyncDisposable
             return;
         }
         _closing.Cancel();
-        _outgoing.Writer.TryComplete();
+        lock (_sendGate)
+            _sendClosed = true;
+        _wakeWriter.Writer.TryComplete();
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -139,8 +242,11 @@ internal sealed class FramedConnection : IAsyncDisposable
         }
         _socket.Dispose();
         _replies.Close(static () => new ConnectionClosedException("The connection closed while awaiting a reply.", sent: true));
-        while (_outgoing.Reader.TryRead(out var frame))
-            frame.Return();
+        lock (_sendGate)
+        {
+            while (_outgoing.TryDequeue(out var frame))
+                frame.Return();
+        }
         _closed.TrySetResult();
         _closing.Dispose();
     }
@@ -162,7 +268,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                     if (length < ChainLimits.HeaderBytes || length > ChainLimits.MaxFrameBytes)
                     {
                         if (dispatched)
-                            _batchEnd?.Invoke(this);
+                            EndBatch();
                         // The stream cannot be resynchronised: tell the peer, then close.
                         SendError(0, ErrorCode.TooLarge, $"Frame length {length} is outside [{ChainLimits.HeaderBytes}, {ChainLimits.MaxFrameBytes}]; closing the connection.");
                         await FlushThenCloseAsync().ConfigureAwait(false);
@@ -186,10 +292,21 @@ internal sealed class FramedConnection : IAsyncDisposable
                     var payload = buffer.AsSpan(start + 4 + ChainLimits.HeaderBytes, length - ChainLimits.HeaderBytes).ToArray();
                     start += 4 + length;
                     dispatched = true;
-                    await DispatchAsync(new Frame(op, requestId, payload)).ConfigureAwait(false);
+                    var previous = _readBatch?.Enter();
+                    ValueTask dispatch;
+                    try
+                    {
+                        dispatch = DispatchAsync(new Frame(op, requestId, payload));
+                    }
+                    finally
+                    {
+                        _readBatch?.Exit(previous);
+                    }
+                    if (!dispatch.IsCompletedSuccessfully)
+                        await dispatch.ConfigureAwait(false);
                 }
                 if (dispatched)
-                    _batchEnd?.Invoke(this);
+                    EndBatch();
                 if (start == end)
                 {
                     start = end = 0;
@@ -212,8 +329,29 @@ internal sealed class FramedConnection : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            // A handler that threw mid-batch must not strand what the batch queued on other connections.
+            _readBatch?.Flush();
             Close();
         }
+    }
+
+    /// <summary>After one socket read's frames: runs the batch-end callback, then writes what the handling queued
+    /// (with <c>writeInline</c>).</summary>
+    private void EndBatch()
+    {
+        if (_batchEnd is { } batchEnd)
+        {
+            var previous = _readBatch?.Enter();
+            try
+            {
+                batchEnd(this);
+            }
+            finally
+            {
+                _readBatch?.Exit(previous);
+            }
+        }
+        _readBatch?.Flush();
     }
 
     private async ValueTask DispatchAsync(Frame frame)
@@ -236,42 +374,76 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     private async Task FlushThenCloseAsync()
     {
-        _outgoing.Writer.TryComplete();
+        bool wake;
+        lock (_sendGate)
+        {
+            _sendClosed = true;
+            wake = !_writing;
+            _writing = true;
+        }
+        if (wake)
+            _wakeWriter.Writer.TryWrite(0);
+        _wakeWriter.Writer.TryComplete();
         if (_writeLoop is not null)
             await Task.WhenAny(_writeLoop, Task.Delay(1000)).ConfigureAwait(false);
     }
 
+    /// <summary>Each time it is woken, writes what is queued, coalescing frames into large socket writes; it owns
+    /// the sending side from its wake-up until it finds the queue empty.</summary>
     private async Task WriteLoopAsync()
     {
         var batch = new byte[WriteBatchBytes];
         try
         {
-            var reader = _outgoing.Reader;
-            while (await reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
+            var wake = _wakeWriter.Reader;
+            while (await wake.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
             {
-                var used = 0;
-                while (reader.TryRead(out var frame))
+                while (wake.TryRead(out _))
                 {
-                    if (used + frame.Length > batch.Length)
+                    byte[]? carry;
+                    lock (_sendGate)
                     {
-                        if (used > 0)
-                        {
-                            await SendAllAsync(batch.AsMemory(0, used)).ConfigureAwait(false);
-                            used = 0;
-                        }
-                        if (frame.Length > batch.Length)
-                        {
-                            await SendAllAsync(frame.Buffer.AsMemory(0, frame.Length)).ConfigureAwait(false);
-                            frame.Return();
-                            continue;
-                        }
+                        carry = _carry;
+                        _carry = null;
                     }
-                    frame.Buffer.AsSpan(0, frame.Length).CopyTo(batch.AsSpan(used));
-                    used += frame.Length;
-                    frame.Return();
+                    if (carry is not null)
+                        await SendAllAsync(carry).ConfigureAwait(false);
+                    while (true)
+                    {
+                        var used = 0;
+                        OutFrame large = default;
+                        lock (_sendGate)
+                        {
+                            while (_outgoing.TryPeek(out var frame))
+                            {
+                                if (frame.Length > batch.Length)
+                                {
+                                    if (used == 0)
+                                        large = _outgoing.Dequeue();
+                                    break;
+                                }
+                                if (used + frame.Length > batch.Length)
+                                    break;
+                                _outgoing.Dequeue();
+                                frame.Buffer.AsSpan(0, frame.Length).CopyTo(batch.AsSpan(used));
+                                used += frame.Length;
+                                frame.Return();
+                            }
+                            if (used == 0 && large.Buffer is null)
+                            {
+                                _writing = false;
+                                break;
+                            }
+                        }
+                        if (large.Buffer is not null)
+                        {
+                            await SendAllAsync(large.Buffer.AsMemory(0, large.Length)).ConfigureAwait(false);
+                            large.Return();
+                        }
+                        else
+                            await SendAllAsync(batch.AsMemory(0, used)).ConfigureAwait(false);
+                    }
                 }
-                if (used > 0)
-                    await SendAllAsync(batch.AsMemory(0, used)).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)

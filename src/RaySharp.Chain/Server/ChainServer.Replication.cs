@@ -623,7 +623,7 @@ public sealed partial class ChainServer
                             }
                         }
                         return ValueTask.CompletedTask;
-                    }, server.ReleaseAfterBatch);
+                    }, server.ReleaseAfterBatch, server.WriteInline);
                     connection.Send(new FrameBuilder(OpCode.Hello, 0).I32(server.Me).Build());
                     lock (server._gate)
                     {

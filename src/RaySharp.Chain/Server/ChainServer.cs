@@ -125,7 +125,7 @@ public sealed partial class ChainServer : IAsyncDisposable
             }
             _connections.Add(connection);
         }
-        connection.Start(HandleIncomingAsync, ReleaseAfterBatch);
+        connection.Start(HandleIncomingAsync, ReleaseAfterBatch, WriteInline);
         _ = connection.Closed.ContinueWith(_ => OnIncomingClosed(connection), TaskScheduler.Default);
     }
 
@@ -190,6 +190,15 @@ public sealed partial class ChainServer : IAsyncDisposable
         lock (_gate)
             Release();
     }
+
+    /// <summary>
+    /// Whether the data path writes from the read loop (<see cref="FramedConnection.Start"/>'s <c>writeInline</c>):
+    /// with fsync on. A durable server's frames come in bursts — forwards as records arrive, acknowledgements and
+    /// replies as each sync completes — and writing each burst from the thread that produced it saves a hop to
+    /// the connection's writer per burst; without fsync the frames trickle steadily, and the writer's hop is what
+    /// lets them pile up into large writes (docs/chain.md "Where a write's time goes", measured both ways).
+    /// </summary>
+    private bool WriteInline => _options.Fsync == FsyncPolicy.Always;
 
     private static bool IsReplication(OpCode op) => op is OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate;
 
