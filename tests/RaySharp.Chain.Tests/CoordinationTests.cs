@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using RaySharp.Chain.Client;
+using RaySharp.Chain.Protocol;
+using RaySharp.Chain.Server;
 using static RaySharp.Chain.Tests.TestCluster;
 
 namespace RaySharp.Chain.Tests;
@@ -49,6 +51,93 @@ public sealed class CoordinationTests
         Assert.Equal(0, compacted);
         foreach (var key in new[] { "w/a", "w/b" })
             Assert.Equal(Enumerable.Range(1, Writes + 1).Select(v => (long)v), seen[key]);
+    }
+
+    [Fact]
+    public async Task A_watch_resumed_at_a_tail_that_joined_by_snapshot_gets_every_version_it_missed()
+    {
+        await using var cluster = await StartAsync(servers: 4);
+        await using var chain = await ClientAsync(cluster);
+        var view = await WaitFullyReplicatedAsync(chain, cluster);
+        const string Key = "resume/a";
+        var g = Placement.GroupOf(Key, view.Chains.Count);
+        var neighbour = Enumerable.Range(0, 1000).Select(i => $"resume/b{i}").First(k => k != Key && Placement.GroupOf(k, view.Chains.Count) == g);
+        // Versions 1-5 of the key, one a delete (a tombstone), interleaved with another key of its group.
+        await chain.PutAsync(Key, Bytes("v1"));
+        await chain.PutAsync(neighbour, Bytes("n1"));
+        await chain.PutAsync(Key, Bytes("v2"));
+        await chain.DeleteAsync(Key);
+        await chain.PutAsync(neighbour, Bytes("n2"));
+        await chain.PutAsync(Key, Bytes("v4"));
+        await chain.PutAsync(Key, Bytes("v5"));
+
+        // Kill the group's tail: the one server outside the chain joins it as the new tail from a snapshot
+        // (each key's latest version only) sent by the server that became tail at the failover.
+        var tail = view.Chains[g][^1];
+        var spare = cluster.RunningServers.Single(s => !view.Chains[g].Contains(s));
+        cluster.KillServer(tail);
+        await WaitForViewAsync(chain, v => v.Joining[g] < 0 && v.Chains[g].Count == 3 && v.Chains[g][^1] == spare,
+            $"server {spare} to join group {g} as its tail after server {tail} was killed");
+        await chain.PutAsync(Key, Bytes("v6")); // after the switch-over: through the chain, no longer the feed
+
+        // A watch that knew version 1 resumes at the joiner: it must get 2-6 in order, none flagged compacted.
+        var events = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: 1, untilVersion: 6);
+        Assert.Equal(
+            [(2L, "v2", 0), (3L, null, 0), (4L, "v4", 0), (5L, "v5", 0), (6L, "v6", 0)],
+            events.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
+    }
+
+    /// <summary>
+    /// Sends a resuming exact-key Watch straight to <paramref name="server"/> (the client API resumes only from
+    /// what it delivered itself) and collects its events up to <paramref name="untilVersion"/>. A server not yet
+    /// serving as the group's tail (not activated, no read lease) refuses; the watch is then sent again.
+    /// </summary>
+    private static async Task<List<(long Version, byte[]? Value, byte Flags)>> ResumeWatchAsync(System.Net.IPEndPoint server, int g, string key, long knownVersion, long untilVersion)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var connection = await FramedConnection.ConnectAsync(server, TimeSpan.FromSeconds(10), timeout.Token);
+        var frames = System.Threading.Channels.Channel.CreateUnbounded<Frame>();
+        connection.Start((_, frame) =>
+        {
+            frames.Writer.TryWrite(frame);
+            return ValueTask.CompletedTask;
+        });
+        var events = new List<(long, byte[]?, byte)>();
+        var refusals = new List<string>();
+        try
+        {
+            while (true)
+            {
+                var id = connection.NextRequestId();
+                connection.Send(new FrameBuilder(OpCode.Watch, id).U16((ushort)g).U8(2).Key(key).I32(1).Key(key).I64(knownVersion).Build());
+                while (true)
+                {
+                    var frame = await frames.Reader.ReadAsync(timeout.Token);
+                    var reader = frame.Reader();
+                    if (frame.Op == OpCode.Error)
+                    {
+                        reader.U8();
+                        refusals.Add(reader.Text());
+                        break;
+                    }
+                    Assert.Equal(OpCode.WatchEvent, frame.Op);
+                    Assert.Equal(key, reader.Key());
+                    var version = reader.I64();
+                    var kind = reader.U8();
+                    var flags = reader.U8();
+                    var value = reader.Bytes();
+                    events.Add((version, kind == ServerLog.KindValue ? value : null, flags));
+                    if (version >= untilVersion)
+                        return events;
+                }
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Timed out after 30 s waiting for the resumed watch of {key} at {server} to reach version {untilVersion}; " +
+                $"events so far (version/flags): {string.Join(' ', events.Select(e => $"{e.Item1}/{e.Item3}"))}; refusals: {string.Join(" | ", refusals.Distinct())}");
+        }
     }
 
     [Fact]

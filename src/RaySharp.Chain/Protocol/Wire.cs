@@ -28,6 +28,7 @@ internal enum OpCode : byte
     SnapshotEntry = 20,
     SnapshotEnd = 21,
     Activate = 22,
+    SnapshotHistory = 23,
 
     // server ↔ controller, admin → controller
     Register = 32,

@@ -124,7 +124,7 @@ public sealed partial class ChainServer
             if (entry.Seq <= from)
                 continue;
             var missed = history![k].Where(e => e.Seq > from).ToList();
-            if (missed.Count > 0 && missed[0].Seq == from + 1)
+            if (Contiguous(missed, from, entry.Seq))
             {
                 foreach (var e in missed)
                     SendEvent(watcher, k, e, 0);
@@ -135,6 +135,18 @@ public sealed partial class ChainServer
             }
         }
         state.Watchers.Add(watcher);
+    }
+
+    /// <summary>Whether <paramref name="missed"/> is exactly the versions after <paramref name="from"/> up to
+    /// <paramref name="latest"/>, in order: replaying anything else would skip or repeat a version.</summary>
+    private static bool Contiguous(List<Entry> missed, long from, long latest)
+    {
+        for (var i = 0; i < missed.Count; i++)
+        {
+            if (missed[i].Seq != from + 1 + i)
+                return false;
+        }
+        return missed.Count > 0 && missed[^1].Seq == latest;
     }
 
     private void SendEvent(Watcher watcher, string key, Entry entry, byte flags) =>

@@ -390,9 +390,16 @@ public sealed partial class ChainServer
         SendTo(successor, new FrameBuilder(OpCode.Activate, 0).I64(_config!.Epoch).U16((ushort)g).Build());
     }
 
+    /// <summary>
+    /// Pre-synchronises a joiner: SnapshotBegin, the group's recent changes (<see cref="GroupState.History"/>,
+    /// oldest first, so a watch resuming at the joiner once it is tail gets the versions it missed, as it
+    /// would have here), each key's latest version, SnapshotEnd. Every new write follows on the feed.
+    /// </summary>
     private void SendSnapshot(int g, GroupState state, int joiner)
     {
         SendTo(joiner, new FrameBuilder(OpCode.SnapshotBegin, 0).I64(_config!.Epoch).U16((ushort)g).Build());
+        foreach (var (key, entry) in state.History)
+            SendTo(joiner, ReplicateFrame(OpCode.SnapshotHistory, g, key, entry.Seq, entry.Value));
         foreach (var (key, entry) in state.Data)
             SendTo(joiner, ReplicateFrame(OpCode.SnapshotEntry, g, key, entry.Seq, entry.Value));
         SendTo(joiner, new FrameBuilder(OpCode.SnapshotEnd, 0).I64(_config.Epoch).U16((ushort)g).Build());
@@ -410,7 +417,7 @@ public sealed partial class ChainServer
             throw new ProtocolException(ErrorCode.Malformed, $"Group {g} does not exist (there are {config.GroupCount}).");
         var asJoiner = config.Joining[g] == Me && config.Tail(g) == sender;
         var asMember = config.Predecessor(g, Me) == sender;
-        if (frame.Op is OpCode.Replicate or OpCode.SnapshotEntry)
+        if (frame.Op is OpCode.Replicate or OpCode.SnapshotHistory or OpCode.SnapshotEntry)
         {
             var kind = reader.U8();
             var seq = reader.I64();
@@ -422,13 +429,25 @@ public sealed partial class ChainServer
             if ((!asJoiner && !asMember) || !_groups.TryGetValue(g, out var state))
                 return; // from a server that is not (or no longer) upstream of us: stale, dropped
             var stored = kind == ServerLog.KindValue ? value : null;
+            if (frame.Op == OpCode.SnapshotHistory)
+            {
+                // Only for resuming watches: neither data nor a write, so not logged (a restart rebuilds no
+                // history) and nothing applied. It belongs between SnapshotBegin and SnapshotEnd only, where it
+                // precedes every version the feed brings, keeping each key's history ascending.
+                if (asJoiner && !state.SyncComplete)
+                    RecordHistory(state, key, new Entry(seq, stored));
+                return;
+            }
             var current = state.Data.GetValueOrDefault(key);
             if (asJoiner)
             {
                 if (seq > current.Seq || frame.Op == OpCode.SnapshotEntry)
                 {
                     state.Data[key] = new Entry(seq, stored);
-                    RecordHistory(state, key, new Entry(seq, stored));
+                    // A snapshot entry is no change: SnapshotHistory brought its version if the tail still kept it
+                    // (recording it again would repeat it to a resuming watch), and the tail did not keep it otherwise.
+                    if (frame.Op == OpCode.Replicate)
+                        RecordHistory(state, key, new Entry(seq, stored));
                     _log?.Append(g, kind, seq, key, stored);
                     state.RecordEnd[key] = LogEnd;
                 }

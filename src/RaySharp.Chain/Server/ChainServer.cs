@@ -200,7 +200,7 @@ public sealed partial class ChainServer : IAsyncDisposable
     /// </summary>
     private bool WriteInline => _options.Fsync == FsyncPolicy.Always;
 
-    private static bool IsReplication(OpCode op) => op is OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate;
+    private static bool IsReplication(OpCode op) => op is OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotHistory or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate;
 
     private void Dispatch(FramedConnection connection, Frame frame)
     {
@@ -217,7 +217,7 @@ public sealed partial class ChainServer : IAsyncDisposable
                         connection.IncomingDelay = RandomFaultDelay;
                     break;
                 }
-            case OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate:
+            case OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotHistory or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate:
                 if (connection.Tag is not int sender)
                     throw new ProtocolException(ErrorCode.Malformed, $"{frame.Op} from a connection that did not say Hello; only servers replicate.");
                 if (_config is null || _deferred.ContainsKey(connection) || PeekEpoch(frame) > _config.Epoch)
