@@ -58,7 +58,7 @@ public sealed class CoordinationTests
     {
         await using var cluster = await StartAsync(servers: 4);
         await using var chain = await ClientAsync(cluster);
-        var view = await WaitFullyReplicatedAsync(chain, cluster);
+        var view = await WaitSettledAsync(chain, cluster);
         const string Key = "resume/a";
         var g = Placement.GroupOf(Key, view.Chains.Count);
         var neighbour = Enumerable.Range(0, 1000).Select(i => $"resume/b{i}").First(k => k != Key && Placement.GroupOf(k, view.Chains.Count) == g);
@@ -85,6 +85,33 @@ public sealed class CoordinationTests
         Assert.Equal(
             [(2L, "v2", 0), (3L, null, 0), (4L, "v4", 0), (5L, "v5", 0), (6L, "v6", 0)],
             events.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
+    }
+
+    [Fact]
+    public async Task A_watch_resumed_at_a_joined_tail_beyond_the_snapshot_history_is_told_compacted()
+    {
+        await using var cluster = await StartAsync(servers: 4);
+        await using var chain = await ClientAsync(cluster);
+        var view = await WaitSettledAsync(chain, cluster);
+        const string Key = "deep/a";
+        var g = Placement.GroupOf(Key, view.Chains.Count);
+        var versions = Coordination.SnapshotHistoryDepth + 44;
+        for (var v = 1; v <= versions; v++)
+            await chain.PutAsync(Key, Bytes("v" + v));
+
+        var tail = view.Chains[g][^1];
+        var spare = cluster.RunningServers.Single(s => !view.Chains[g].Contains(s));
+        cluster.KillServer(tail);
+        await WaitForViewAsync(chain, v => v.Joining[g] < 0 && v.Chains[g].Count == 3 && v.Chains[g][^1] == spare,
+            $"server {spare} to join group {g} as its tail after server {tail} was killed");
+
+        // The joiner got the last SnapshotHistoryDepth changes: a watch that missed fewer resumes version by
+        // version, one that missed more gets the current value flagged compacted (2), never a silent gap.
+        var within = versions - 10;
+        var replayed = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: within, untilVersion: versions);
+        Assert.Equal(Enumerable.Range(within + 1, 10).Select(v => ((long)v, (string?)("v" + v), 0)), replayed.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
+        var beyond = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: 1, untilVersion: versions);
+        Assert.Equal([((long)versions, (string?)("v" + versions), 2)], beyond.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
     }
 
     /// <summary>

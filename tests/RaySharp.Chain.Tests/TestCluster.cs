@@ -79,6 +79,16 @@ internal static class TestCluster
     public static Task<ChainClusterView> WaitFullyReplicatedAsync(ChainClient client, LocalChainCluster cluster) =>
         WaitForViewAsync(client, v => v.IsFullyReplicatedOn(cluster.RunningServers), $"every chain to have f + 1 of the running servers {string.Join(',', cluster.RunningServers)}");
 
+    /// <summary>
+    /// Waits until every chain is on the servers consistent hashing places it on, not only f + 1 of them: until
+    /// then a rebalance may still move a group onto a server, which is fed (and keeps in its watch history)
+    /// every write of the group while it joins.
+    /// </summary>
+    public static Task<ChainClusterView> WaitSettledAsync(ChainClient client, LocalChainCluster cluster) =>
+        WaitForViewAsync(client, v => v.IsFullyReplicatedOn(cluster.RunningServers) &&
+            v.Chains.Select((c, g) => Placement.DesiredChain(g, cluster.RunningServers, v.Replicas).Order().SequenceEqual(c.Order())).All(same => same),
+            $"every chain on the servers consistent hashing places it on among {string.Join(',', cluster.RunningServers)}");
+
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     public static string? Text(byte[]? bytes) => bytes is null ? null : Encoding.UTF8.GetString(bytes);

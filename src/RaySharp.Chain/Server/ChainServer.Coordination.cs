@@ -19,6 +19,12 @@ internal static class Coordination
     /// <summary>Changes kept per group for resuming watches.</summary>
     public const int HistoryDepth = 4096;
 
+    /// <summary>The most recent changes per group a joiner receives with its snapshot for resuming watches.
+    /// Fewer than <see cref="HistoryDepth"/>: every failure recovery snapshots each of the failed server's groups
+    /// to a joiner while the shortened chains still carry the load, and the whole history made the failover
+    /// benchmark's stalls about twice as long (docs/chain.md "Wire protocol").</summary>
+    public const int SnapshotHistoryDepth = 256;
+
     public static string LeaseKey(long id) => LeasePrefix + id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A lease record: u32 ttl ms, then attachments (u8 kind 'K' key or 'L' lock, u16 length, UTF-8 key).</summary>

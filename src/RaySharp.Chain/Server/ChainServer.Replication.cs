@@ -390,16 +390,31 @@ public sealed partial class ChainServer
         SendTo(successor, new FrameBuilder(OpCode.Activate, 0).I64(_config!.Epoch).U16((ushort)g).Build());
     }
 
+    /// <summary>A SnapshotHistory frame is closed and a new one started past this size.</summary>
+    private const int HistoryFrameBytes = 32 * 1024;
+
     /// <summary>
-    /// Pre-synchronises a joiner: SnapshotBegin, the group's recent changes (<see cref="GroupState.History"/>,
-    /// oldest first, so a watch resuming at the joiner once it is tail gets the versions it missed, as it
-    /// would have here), each key's latest version, SnapshotEnd. Every new write follows on the feed.
+    /// Pre-synchronises a joiner: SnapshotBegin, the group's most recent changes (the last
+    /// <see cref="Coordination.SnapshotHistoryDepth"/> of <see cref="GroupState.History"/>, oldest first, many per
+    /// frame, so a watch resuming at the joiner once it is tail gets the versions it missed), each key's latest
+    /// version, SnapshotEnd. Every new write follows on the feed.
     /// </summary>
     private void SendSnapshot(int g, GroupState state, int joiner)
     {
         SendTo(joiner, new FrameBuilder(OpCode.SnapshotBegin, 0).I64(_config!.Epoch).U16((ushort)g).Build());
-        foreach (var (key, entry) in state.History)
-            SendTo(joiner, ReplicateFrame(OpCode.SnapshotHistory, g, key, entry.Seq, entry.Value));
+        FrameBuilder? history = null;
+        foreach (var (key, entry) in state.History.Skip(Math.Max(0, state.History.Count - Coordination.SnapshotHistoryDepth)))
+        {
+            if (history is { Length: > HistoryFrameBytes })
+            {
+                SendTo(joiner, history.Build());
+                history = null;
+            }
+            history ??= new FrameBuilder(OpCode.SnapshotHistory, 0, HistoryFrameBytes + 1024).I64(_config.Epoch).U16((ushort)g);
+            history.U8(entry.Value is null ? ServerLog.KindTombstone : ServerLog.KindValue).I64(entry.Seq).Key(key).Bytes(entry.Value ?? []);
+        }
+        if (history is not null)
+            SendTo(joiner, history.Build());
         foreach (var (key, entry) in state.Data)
             SendTo(joiner, ReplicateFrame(OpCode.SnapshotEntry, g, key, entry.Seq, entry.Value));
         SendTo(joiner, new FrameBuilder(OpCode.SnapshotEnd, 0).I64(_config.Epoch).U16((ushort)g).Build());
@@ -417,7 +432,31 @@ public sealed partial class ChainServer
             throw new ProtocolException(ErrorCode.Malformed, $"Group {g} does not exist (there are {config.GroupCount}).");
         var asJoiner = config.Joining[g] == Me && config.Tail(g) == sender;
         var asMember = config.Predecessor(g, Me) == sender;
-        if (frame.Op is OpCode.Replicate or OpCode.SnapshotHistory or OpCode.SnapshotEntry)
+        if (frame.Op == OpCode.SnapshotHistory)
+        {
+            // Only for resuming watches: neither data nor a write, so not logged (a restart rebuilds no history)
+            // and nothing applied. It belongs between SnapshotBegin and SnapshotEnd only, where it precedes every
+            // version the feed brings, keeping each key's history ascending. Every entry is checked before any is kept.
+            var entries = new List<(string Key, Entry Entry)>();
+            do
+            {
+                var kind = reader.U8();
+                var seq = reader.I64();
+                var key = reader.Key();
+                var value = reader.Bytes();
+                if (kind is not (ServerLog.KindValue or ServerLog.KindTombstone) || seq <= 0)
+                    throw new ProtocolException(ErrorCode.Malformed, $"History record with kind {kind} and sequence {seq} is invalid.");
+                entries.Add((key, new Entry(seq, kind == ServerLog.KindValue ? value : null)));
+            }
+            while (reader.Remaining > 0);
+            if (asJoiner && _groups.TryGetValue(g, out var joining) && !joining.SyncComplete)
+            {
+                foreach (var (key, entry) in entries)
+                    RecordHistory(joining, key, entry);
+            }
+            return;
+        }
+        if (frame.Op is OpCode.Replicate or OpCode.SnapshotEntry)
         {
             var kind = reader.U8();
             var seq = reader.I64();
@@ -429,15 +468,6 @@ public sealed partial class ChainServer
             if ((!asJoiner && !asMember) || !_groups.TryGetValue(g, out var state))
                 return; // from a server that is not (or no longer) upstream of us: stale, dropped
             var stored = kind == ServerLog.KindValue ? value : null;
-            if (frame.Op == OpCode.SnapshotHistory)
-            {
-                // Only for resuming watches: neither data nor a write, so not logged (a restart rebuilds no
-                // history) and nothing applied. It belongs between SnapshotBegin and SnapshotEnd only, where it
-                // precedes every version the feed brings, keeping each key's history ascending.
-                if (asJoiner && !state.SyncComplete)
-                    RecordHistory(state, key, new Entry(seq, stored));
-                return;
-            }
             var current = state.Data.GetValueOrDefault(key);
             if (asJoiner)
             {
