@@ -118,20 +118,19 @@ internal static class Program
             LogCompactionBytes = Int(o, "compact-kb", 64 * 1024) * 1024L,
             UnsafeReadsAtAnyReplica = o.ContainsKey("unsafe-reads-anywhere"),
         };
-        if (options.Fsync == FsyncPolicy.Always)
-            RunSocketCompletionsInline();
+        RunSocketCompletionsInline();
         await using var server = await ChainServer.StartAsync(options, stop);
         Console.WriteLine($"ready {server.EndPoint.Port}");
         await WaitAsync(stop);
     }
 
     /// <summary>
-    /// A durable server runs its socket continuations on the runtime's socket event thread instead of handing each
-    /// to a thread-pool worker: every handler is short and never blocks on the network, and with the server's
-    /// inline writes (<c>ChainServer.WriteInline</c>) a burst of frames is read, handled and answered by one
-    /// thread. Must run before the process opens its first socket (the runtime reads the setting once); an
-    /// explicit <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> in the environment wins. Measured in
-    /// docs/chain.md "Where a write's time goes".
+    /// A server runs its socket continuations on the runtime's socket event thread instead of handing each to a
+    /// thread-pool worker: every handler is short and never blocks on the network, and with the server's inline
+    /// writes (<c>ChainServer.WriteInline</c>) a burst of frames is read, handled and answered by one thread.
+    /// Must run before the process opens its first socket (the runtime reads the setting once); an explicit
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> in the environment wins. Measured in docs/chain.md
+    /// "Where a write's time goes".
     /// </summary>
     private static void RunSocketCompletionsInline()
     {

@@ -45,6 +45,7 @@ internal sealed class FramedConnection : IAsyncDisposable
     private bool _sendClosed;
     private byte[]? _carry;
     private SendBatch? _readBatch;
+    private volatile bool _inlineStopped;
     private Func<FramedConnection, Frame, ValueTask>? _handler;
     private Action<FramedConnection>? _batchEnd;
     private Task? _readLoop;
@@ -106,6 +107,10 @@ internal sealed class FramedConnection : IAsyncDisposable
         _readLoop = Task.Run(ReadLoopAsync);
         _writeLoop = Task.Run(WriteLoopAsync);
     }
+
+    /// <summary>From the next frame on, what handling this connection's frames sends goes to the writers, as if
+    /// it had been started without <c>writeInline</c>.</summary>
+    public void StopWritingInline() => _inlineStopped = true;
 
     /// <summary>Queues a frame; returns false when the connection is closed (the frame is dropped).</summary>
     public bool Send(OutFrame frame)
@@ -292,7 +297,8 @@ internal sealed class FramedConnection : IAsyncDisposable
                     var payload = buffer.AsSpan(start + 4 + ChainLimits.HeaderBytes, length - ChainLimits.HeaderBytes).ToArray();
                     start += 4 + length;
                     dispatched = true;
-                    var previous = _readBatch?.Enter();
+                    var batch = _inlineStopped ? null : _readBatch;
+                    var previous = batch?.Enter();
                     ValueTask dispatch;
                     try
                     {
@@ -300,7 +306,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                     }
                     finally
                     {
-                        _readBatch?.Exit(previous);
+                        batch?.Exit(previous);
                     }
                     if (!dispatch.IsCompletedSuccessfully)
                         await dispatch.ConfigureAwait(false);
@@ -341,14 +347,15 @@ internal sealed class FramedConnection : IAsyncDisposable
     {
         if (_batchEnd is { } batchEnd)
         {
-            var previous = _readBatch?.Enter();
+            var batch = _inlineStopped ? null : _readBatch;
+            var previous = batch?.Enter();
             try
             {
                 batchEnd(this);
             }
             finally
             {
-                _readBatch?.Exit(previous);
+                batch?.Exit(previous);
             }
         }
         _readBatch?.Flush();

@@ -125,7 +125,7 @@ public sealed partial class ChainServer : IAsyncDisposable
             }
             _connections.Add(connection);
         }
-        connection.Start(HandleIncomingAsync, ReleaseAfterBatch, WriteInline);
+        connection.Start(HandleIncomingAsync, ReleaseAfterBatch, writeInline: true);
         _ = connection.Closed.ContinueWith(_ => OnIncomingClosed(connection), TaskScheduler.Default);
     }
 
@@ -192,11 +192,13 @@ public sealed partial class ChainServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether the data path writes from the read loop (<see cref="FramedConnection.Start"/>'s <c>writeInline</c>):
-    /// with fsync on. A durable server's frames come in bursts — forwards as records arrive, acknowledgements and
-    /// replies as each sync completes — and writing each burst from the thread that produced it saves a hop to
-    /// the connection's writer per burst; without fsync the frames trickle steadily, and the writer's hop is what
-    /// lets them pile up into large writes (docs/chain.md "Where a write's time goes", measured both ways).
+    /// Whether the replication path also writes from the read loop (<see cref="FramedConnection.Start"/>'s
+    /// <c>writeInline</c>): with fsync on. Clients' connections always do. A durable server's frames come in
+    /// bursts — forwards as records arrive, acknowledgements and replies as each sync completes — and writing
+    /// each burst from the thread that produced it saves a hop to the connection's writer per burst. Without
+    /// fsync the chain's frames trickle steadily between servers, and the writer's hop is what lets them pile up
+    /// into large writes, so a volatile server's peer connections keep it (docs/chain.md "Where a write's time
+    /// goes", measured both ways).
     /// </summary>
     private bool WriteInline => _options.Fsync == FsyncPolicy.Always;
 
@@ -213,6 +215,8 @@ public sealed partial class ChainServer : IAsyncDisposable
                     reader.End();
                     connection.Tag = peer;
                     _upstream[peer] = connection;
+                    if (!WriteInline)
+                        connection.StopWritingInline(); // a predecessor's connection: see WriteInline
                     if (_options.FaultMaxDelay > TimeSpan.Zero)
                         connection.IncomingDelay = RandomFaultDelay;
                     break;
