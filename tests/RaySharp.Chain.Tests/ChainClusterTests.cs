@@ -53,8 +53,8 @@ public sealed class ChainClusterTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(500, (await chain.GetAsync("counter")).Version);
     }
 
-    // Both fsync policies: a durable server also writes from its read loops and runs socket continuations on
-    // the event thread (ChainServer.WriteInline), a volatile one hands writes to each connection's writer.
+    // Both fsync policies: a durable server writes from every read loop (ChainServer.WriteInline), a volatile
+    // one only from its clients' and hands the chain's frames to each peer connection's writer.
     [Theory]
     [InlineData("none")]
     [InlineData("always")]
