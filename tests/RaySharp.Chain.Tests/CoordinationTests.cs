@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RaySharp.Chain.Client;
+using RaySharp.Chain.Hosting;
 using RaySharp.Chain.Protocol;
 using RaySharp.Chain.Server;
 using static RaySharp.Chain.Tests.TestCluster;
@@ -71,13 +72,8 @@ public sealed class CoordinationTests
         await chain.PutAsync(Key, Bytes("v4"));
         await chain.PutAsync(Key, Bytes("v5"));
 
-        // Kill the group's tail: the one server outside the chain joins it as the new tail from a snapshot
-        // (each key's latest version only) sent by the server that became tail at the failover.
-        var tail = view.Chains[g][^1];
-        var spare = cluster.RunningServers.Single(s => !view.Chains[g].Contains(s));
-        cluster.KillServer(tail);
-        await WaitForViewAsync(chain, v => v.Joining[g] < 0 && v.Chains[g].Count == 3 && v.Chains[g][^1] == spare,
-            $"server {spare} to join group {g} as its tail after server {tail} was killed");
+        // The group's tail dies; the spare joins as the new tail from a snapshot.
+        var spare = await ReplaceTailWithSpareAsync(cluster, chain, view, g);
         await chain.PutAsync(Key, Bytes("v6")); // after the switch-over: through the chain, no longer the feed
 
         // A watch that knew version 1 resumes at the joiner: it must get 2-6 in order, none flagged compacted.
@@ -99,11 +95,7 @@ public sealed class CoordinationTests
         for (var v = 1; v <= versions; v++)
             await chain.PutAsync(Key, Bytes("v" + v));
 
-        var tail = view.Chains[g][^1];
-        var spare = cluster.RunningServers.Single(s => !view.Chains[g].Contains(s));
-        cluster.KillServer(tail);
-        await WaitForViewAsync(chain, v => v.Joining[g] < 0 && v.Chains[g].Count == 3 && v.Chains[g][^1] == spare,
-            $"server {spare} to join group {g} as its tail after server {tail} was killed");
+        var spare = await ReplaceTailWithSpareAsync(cluster, chain, view, g);
 
         // The joiner got the last SnapshotHistoryDepth changes: a watch that missed fewer resumes version by
         // version, one that missed more gets the current value flagged compacted (2), never a silent gap.
@@ -112,6 +104,20 @@ public sealed class CoordinationTests
         Assert.Equal(Enumerable.Range(within + 1, 10).Select(v => ((long)v, (string?)("v" + v), 0)), replayed.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
         var beyond = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: 1, untilVersion: versions);
         Assert.Equal([((long)versions, (string?)("v" + versions), 2)], beyond.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
+    }
+
+    /// <summary>
+    /// Kills group <paramref name="g"/>'s tail and waits until the one server outside the chain (four servers,
+    /// f = 2) has joined it as the new tail, from a snapshot sent by the server that became tail at the failover.
+    /// </summary>
+    private static async Task<int> ReplaceTailWithSpareAsync(LocalChainCluster cluster, ChainClient chain, ChainClusterView view, int g)
+    {
+        var tail = view.Chains[g][^1];
+        var spare = cluster.RunningServers.Single(s => !view.Chains[g].Contains(s));
+        cluster.KillServer(tail);
+        await WaitForViewAsync(chain, v => v.Joining[g] < 0 && v.Chains[g].Count == 3 && v.Chains[g][^1] == spare,
+            $"server {spare} to join group {g} as its tail after server {tail} was killed");
+        return spare;
     }
 
     /// <summary>

@@ -108,6 +108,9 @@ internal sealed class FramedConnection : IAsyncDisposable
         _writeLoop = Task.Run(WriteLoopAsync);
     }
 
+    /// <summary>The batch the read loop writes through, while it writes inline.</summary>
+    private SendBatch? InlineBatch => _inlineStopped ? null : _readBatch;
+
     /// <summary>From the next frame on, what handling this connection's frames sends goes to the writers, as if
     /// it had been started without <c>writeInline</c>.</summary>
     public void StopWritingInline() => _inlineStopped = true;
@@ -149,13 +152,7 @@ internal sealed class FramedConnection : IAsyncDisposable
             _inBatch = false;
             if (_writing || _sendClosed || _outgoing.Count == 0)
                 return;
-            while (_outgoing.TryPeek(out var frame) && used + frame.Length <= buffer.Length)
-            {
-                _outgoing.Dequeue();
-                frame.Buffer.AsSpan(0, frame.Length).CopyTo(buffer.AsSpan(used));
-                used += frame.Length;
-                frame.Return();
-            }
+            used = TakeQueued(buffer);
             _writing = true;
         }
         var sent = 0;
@@ -189,6 +186,21 @@ internal sealed class FramedConnection : IAsyncDisposable
             }
         }
         _wakeWriter.Writer.TryWrite(0);
+    }
+
+    /// <summary>Called under <see cref="_sendGate"/>: moves the queued frames that fit into <paramref name="buffer"/>,
+    /// in order, stopping at the first that does not; returns the bytes taken.</summary>
+    private int TakeQueued(byte[] buffer)
+    {
+        var used = 0;
+        while (_outgoing.TryPeek(out var frame) && used + frame.Length <= buffer.Length)
+        {
+            _outgoing.Dequeue();
+            frame.Buffer.AsSpan(0, frame.Length).CopyTo(buffer.AsSpan(used));
+            used += frame.Length;
+            frame.Return();
+        }
+        return used;
     }
 
     public ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
@@ -297,17 +309,9 @@ internal sealed class FramedConnection : IAsyncDisposable
                     var payload = buffer.AsSpan(start + 4 + ChainLimits.HeaderBytes, length - ChainLimits.HeaderBytes).ToArray();
                     start += 4 + length;
                     dispatched = true;
-                    var batch = _inlineStopped ? null : _readBatch;
-                    var previous = batch?.Enter();
                     ValueTask dispatch;
-                    try
-                    {
+                    using (SendBatch.Open(InlineBatch))
                         dispatch = DispatchAsync(new Frame(op, requestId, payload));
-                    }
-                    finally
-                    {
-                        batch?.Exit(previous);
-                    }
                     if (!dispatch.IsCompletedSuccessfully)
                         await dispatch.ConfigureAwait(false);
                 }
@@ -347,16 +351,8 @@ internal sealed class FramedConnection : IAsyncDisposable
     {
         if (_batchEnd is { } batchEnd)
         {
-            var batch = _inlineStopped ? null : _readBatch;
-            var previous = batch?.Enter();
-            try
-            {
+            using (SendBatch.Open(InlineBatch))
                 batchEnd(this);
-            }
-            finally
-            {
-                batch?.Exit(previous);
-            }
         }
         _readBatch?.Flush();
     }
@@ -417,38 +413,25 @@ internal sealed class FramedConnection : IAsyncDisposable
                         await SendAllAsync(carry).ConfigureAwait(false);
                     while (true)
                     {
-                        var used = 0;
+                        int used;
                         OutFrame large = default;
                         lock (_sendGate)
                         {
-                            while (_outgoing.TryPeek(out var frame))
-                            {
-                                if (frame.Length > batch.Length)
-                                {
-                                    if (used == 0)
-                                        large = _outgoing.Dequeue();
-                                    break;
-                                }
-                                if (used + frame.Length > batch.Length)
-                                    break;
-                                _outgoing.Dequeue();
-                                frame.Buffer.AsSpan(0, frame.Length).CopyTo(batch.AsSpan(used));
-                                used += frame.Length;
-                                frame.Return();
-                            }
-                            if (used == 0 && large.Buffer is null)
+                            used = TakeQueued(batch);
+                            if (used == 0 && !_outgoing.TryDequeue(out large))
                             {
                                 _writing = false;
                                 break;
                             }
                         }
-                        if (large.Buffer is not null)
+                        if (used > 0)
+                            await SendAllAsync(batch.AsMemory(0, used)).ConfigureAwait(false);
+                        else
                         {
+                            // A frame larger than the batch buffer goes out on its own.
                             await SendAllAsync(large.Buffer.AsMemory(0, large.Length)).ConfigureAwait(false);
                             large.Return();
                         }
-                        else
-                            await SendAllAsync(batch.AsMemory(0, used)).ConfigureAwait(false);
                     }
                 }
             }

@@ -17,16 +17,21 @@ internal sealed class SendBatch
     /// <summary>The batch open on the calling thread, if any.</summary>
     public static SendBatch? Current => _threadCurrent;
 
-    /// <summary>Opens this batch on the calling thread; returns the one it replaces (give it to <see cref="Exit"/>).</summary>
-    public SendBatch? Enter()
+    /// <summary>Opens <paramref name="batch"/> on the calling thread until the scope is disposed, which restores the
+    /// batch it replaced; a null batch opens nothing. Disposing writes nothing (see <see cref="Flush"/>).</summary>
+    public static Scope Open(SendBatch? batch)
     {
         var previous = _threadCurrent;
-        _threadCurrent = this;
-        return previous;
+        if (batch is not null)
+            _threadCurrent = batch;
+        return new Scope(previous);
     }
 
-    /// <summary>Closes this batch on the calling thread, restoring <paramref name="previous"/>; writes nothing.</summary>
-    public void Exit(SendBatch? previous) => _threadCurrent = previous;
+    /// <summary>What <see cref="Open"/> replaced, restored on dispose.</summary>
+    public readonly struct Scope(SendBatch? previous) : IDisposable
+    {
+        public void Dispose() => _threadCurrent = previous;
+    }
 
     /// <summary>Notes a connection with frames queued in this batch (once per connection per flush). Only the
     /// thread the batch is open on calls this.</summary>
