@@ -191,6 +191,7 @@ internal sealed class ChainBenchmark : IBenchmark
         var rewirings = positions.ToDictionary(p => p.Item2, _ => new List<double>());
         var restores = positions.ToDictionary(p => p.Item2, _ => new List<double>());
         var exits = positions.ToDictionary(p => p.Item2, _ => new List<double>());
+        var configurations = positions.ToDictionary(p => p.Item2, _ => new List<double>());
         // One kill is one noisy sample (teardown time of the killed process varies); several rounds give
         // a max and a median per position.
         var rounds = quick ? 3 : 5;
@@ -222,7 +223,10 @@ internal sealed class ChainBenchmark : IBenchmark
                 }
                 var now = await chain.GetClusterViewAsync(cancellationToken);
                 if (now.IsFullyReplicatedOn(cluster.RunningServers))
+                {
+                    configurations[label].Add(now.Epoch - view.Epoch);
                     break;
+                }
                 await Task.Delay(1, cancellationToken);
             }
             var restore = Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds;
@@ -252,11 +256,12 @@ internal sealed class ChainBenchmark : IBenchmark
             report.Add($"chain_kill_{label}_failover_ms", "ms", Median(rewirings[label]));
             report.Add($"chain_kill_{label}_restore_ms", "ms", Median(restores[label]));
             report.Add($"chain_kill_{label}_exit_ms", "ms", Median(exits[label]));
+            report.Add($"chain_kill_{label}_configs", "configurations", Median(configurations[label]));
             report.Note($"Kill {label}, per kill: stall {string.Join(" / ", stalls[label].Select(v => v.ToString("0.0")))} ms; " +
                 $"exit {string.Join(" / ", exits[label].Select(v => v.ToString("0.0")))} ms; rewired {string.Join(" / ", rewirings[label].Select(v => v.ToString("0.0")))} ms.");
         }
         report.Add("chain_kill_max_stall_ms", "ms", stalls.Values.SelectMany(s => s).Max());
-        report.Note($"Failover: {rounds} kills per position; stall_ms is the max, stall_median_ms the median; exit_ms (the killed process reaped, so its sockets closed), failover_ms (chain rewired) and restore_ms (f + 1 replicas again) are medians from the kill.");
+        report.Note($"Failover: {rounds} kills per position; stall_ms is the max, stall_median_ms the median; exit_ms (the killed process reaped, so its sockets closed), failover_ms (chain rewired) and restore_ms (f + 1 replicas again) are medians from the kill; configs is the median number of configurations from the kill to f + 1 replicas.");
     }
 
     private static double Median(List<double> samples)

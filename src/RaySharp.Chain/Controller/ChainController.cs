@@ -26,6 +26,10 @@ public sealed class ChainController : IAsyncDisposable
     private readonly HashSet<int> _dead = [];
     private readonly HashSet<int> _leaving = [];
     private readonly Dictionary<int, long> _joinEpoch = [];
+    /// <summary>Groups whose joiner reported its snapshot complete (server, snapshot epoch), not yet switched in.</summary>
+    private readonly Dictionary<int, (int Server, long Epoch)> _synced = [];
+    /// <summary>A <see cref="SwitchSyncedJoiners"/> call is queued.</summary>
+    private bool _switchScheduled;
     /// <summary>Configurations to push, in commit order; a null configuration asks the push loop to reconcile.</summary>
     private readonly Channel<(ChainConfig? Config, int[] Departing)> _pushes = Channel.CreateUnbounded<(ChainConfig?, int[])>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
@@ -106,7 +110,8 @@ public sealed class ChainController : IAsyncDisposable
             await _monitor.ConfigureAwait(false);
         if (_pusher is not null)
             await _pusher.ConfigureAwait(false);
-        _log?.Dispose();
+        lock (_gate)
+            _log?.Dispose(); // under the lock: a queued SwitchSyncedJoiners checks _stop under it before committing
         _stop.Dispose();
     }
 
@@ -160,16 +165,12 @@ public sealed class ChainController : IAsyncDisposable
                         reader.End();
                         lock (_gate)
                         {
-                            // A SyncDone from an earlier join of the same server is stale: the snapshot must
-                            // have been taken at or after the epoch that made the server the joiner.
-                            if (g < _config.GroupCount && _config.Joining[g] == id && !_dead.Contains(id) && epoch >= _joinEpoch.GetValueOrDefault(g))
+                            if (g < _config.GroupCount)
+                                _synced[g] = (id, epoch);
+                            if (!_switchScheduled)
                             {
-                                var chains = CopyChains();
-                                var joining = (int[])_config.Joining.Clone();
-                                chains[g] = [.. chains[g], id];
-                                joining[g] = ChainConfig.NoJoiner;
-                                Commit(chains, joining, []);
-                                Reconcile();
+                                _switchScheduled = true;
+                                ThreadPool.UnsafeQueueUserWorkItem(_ => SwitchSyncedJoiners(), null);
                             }
                         }
                         break;
@@ -507,6 +508,41 @@ public sealed class ChainController : IAsyncDisposable
         }
         if (changed)
             Commit(chains, joining, [.. departing]);
+    }
+
+    /// <summary>
+    /// Switches in, as one configuration, every joiner whose pre-synchronisation finished since the last switch.
+    /// A recovery or a rebalance syncs dozens of groups at once and their SyncDone reports arrive within a few
+    /// milliseconds; switching each in a configuration of its own made every server adopt, and every client
+    /// refresh to, dozens of configurations while the chains carried the load. Reports that arrive while this
+    /// commit is logged (fsync, under the lock) wait for it and are switched by the next call: a group commit.
+    /// </summary>
+    private void SwitchSyncedJoiners()
+    {
+        lock (_gate)
+        {
+            _switchScheduled = false;
+            if (_stop.IsCancellationRequested)
+                return; // disposed: the log is (or is about to be) closed
+            int[][]? chains = null;
+            int[]? joining = null;
+            foreach (var (g, (id, epoch)) in _synced)
+            {
+                // A SyncDone from an earlier join of the same server is stale: the snapshot must have been taken
+                // at or after the epoch that made the server the joiner.
+                if (_config.Joining[g] != id || _dead.Contains(id) || epoch < _joinEpoch.GetValueOrDefault(g))
+                    continue;
+                chains ??= CopyChains();
+                joining ??= (int[])_config.Joining.Clone();
+                chains[g] = [.. chains[g], id];
+                joining[g] = ChainConfig.NoJoiner;
+            }
+            _synced.Clear();
+            if (chains is null)
+                return;
+            Commit(chains, joining!, []);
+            Reconcile();
+        }
     }
 
     private int[][] CopyChains() => [.. _config.Chains.Select(c => (int[])c.Clone())];
