@@ -106,6 +106,39 @@ public sealed class CoordinationTests
         Assert.Equal([((long)versions, (string?)("v" + versions), 2)], beyond.Select(e => (e.Version, Text(e.Value), (int)e.Flags)));
     }
 
+    [Fact]
+    public async Task A_watch_resumed_at_a_joined_tail_after_values_of_the_largest_size_replays_within_the_history_byte_bound()
+    {
+        await using var cluster = await StartAsync(servers: 4);
+        await using var chain = await ClientAsync(cluster);
+        var view = await WaitSettledAsync(chain, cluster);
+        const string Key = "large/a";
+        var g = Placement.GroupOf(Key, view.Chains.Count);
+        var neighbour = Enumerable.Range(0, 1000).Select(i => $"large/b{i}").First(k => Placement.GroupOf(k, view.Chains.Count) == g);
+        // Versions of the largest size, each after an 8 KiB change of the same group: a SnapshotHistory frame holding
+        // one of those must not take a large one as well, which would pass the frame limit. Together they take more
+        // than HistoryBytes, so the tail keeps only the most recent of them.
+        static byte[] Large(int version) => Enumerable.Repeat((byte)version, ChainLimits.MaxValueBytes).ToArray();
+        var record = WatchHistory.RecordOverhead + Key.Length + ChainLimits.MaxValueBytes;
+        var versions = Coordination.HistoryBytes / record + 2;
+        for (var v = 1; v <= versions; v++)
+        {
+            await chain.PutAsync(neighbour, new byte[8 * 1024]);
+            await chain.PutAsync(Key, Large(v));
+        }
+
+        var spare = await ReplaceTailWithSpareAsync(cluster, chain, view, g);
+
+        var within = versions - 5;
+        var replayed = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: within, untilVersion: versions);
+        Assert.Equal(Enumerable.Range(within + 1, 5).Select(v => ((long)v, 0)), replayed.Select(e => (e.Version, (int)e.Flags)));
+        for (var i = 0; i < replayed.Count; i++)
+            Assert.True(Large(within + 1 + i).AsSpan().SequenceEqual(replayed[i].Value), $"Version {replayed[i].Version} came back with a different value.");
+        // Version 2's change was dropped at the tail (the byte bound), so it was never sent: the watch is told compacted.
+        var beyond = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: 1, untilVersion: versions);
+        Assert.Equal([((long)versions, 2)], beyond.Select(e => (e.Version, (int)e.Flags)));
+    }
+
     /// <summary>
     /// Kills group <paramref name="g"/>'s tail and waits until the one server outside the chain (four servers,
     /// f = 2) has joined it as the new tail, from a snapshot sent by the server that became tail at the failover.

@@ -159,6 +159,15 @@ internal sealed class FrameBuilder
         return this;
     }
 
+    /// <summary>Bytes already encoded as fields (records copied from <see cref="Server.WatchHistory"/>), as they are.</summary>
+    public FrameBuilder Raw(ReadOnlySpan<byte> encoded)
+    {
+        Ensure(encoded.Length);
+        encoded.CopyTo(_buffer.AsSpan(_length));
+        _length += encoded.Length;
+        return this;
+    }
+
     /// <summary>A short UTF-8 text (error messages): u16 length then bytes, truncated to 4 KiB.</summary>
     public FrameBuilder Text(string text)
     {

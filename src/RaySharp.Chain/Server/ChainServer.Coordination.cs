@@ -16,8 +16,13 @@ internal sealed record Watcher(FramedConnection Connection, ulong WatchId, strin
 internal static class Coordination
 {
     public const string LeasePrefix = "\0lease/";
-    /// <summary>Changes kept per group for resuming watches.</summary>
+    /// <summary>Changes kept per group for resuming watches (<see cref="WatchHistory"/>).</summary>
     public const int HistoryDepth = 4096;
+
+    /// <summary>Encoded bytes of changes kept per group for resuming watches (4 MiB): fewer than
+    /// <see cref="HistoryDepth"/> changes are kept when their values are large (4096 values of 256 KiB would
+    /// be 1 GiB). The newest change is always kept.</summary>
+    public const int HistoryBytes = 4 * 1024 * 1024;
 
     /// <summary>The most recent changes per group a joiner receives with its snapshot for resuming watches.
     /// Fewer than <see cref="HistoryDepth"/>: every failure recovery snapshots each of the failed server's groups
@@ -84,13 +89,6 @@ public sealed partial class ChainServer
 
     // ---- watches ----
 
-    private static void RecordHistory(GroupState state, string key, Entry entry)
-    {
-        state.History.Enqueue((key, entry));
-        if (state.History.Count > Coordination.HistoryDepth)
-            state.History.Dequeue();
-    }
-
     private void HandleWatch(FramedConnection connection, Frame frame)
     {
         var reader = frame.Reader();
@@ -116,7 +114,7 @@ public sealed partial class ChainServer
         {
             SendEvent(watcher, key, state.Data.GetValueOrDefault(key), 1);
         }
-        var history = resume ? state.History.Where(h => watcher.Matches(h.Key)).ToLookup(h => h.Key, h => h.Entry, StringComparer.Ordinal) : null;
+        var history = resume ? state.History.Versions(watcher.Matches) : null;
         foreach (var (k, entry) in state.Data)
         {
             if (!watcher.Matches(k) || (!resume && !watcher.Prefix))

@@ -37,8 +37,8 @@ internal sealed class GroupState(int id)
     /// <summary>Log position after each key's latest record: what an acknowledgement of it depends on.</summary>
     public Dictionary<string, long> RecordEnd { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The group's last committed changes (a bounded ring), so a watch can resume without a gap.</summary>
-    public Queue<(string Key, Entry Entry)> History { get; } = new();
+    /// <summary>The group's last committed changes (a bounded ring in one buffer), so a watch can resume without a gap.</summary>
+    public WatchHistory History { get; } = new(Coordination.HistoryDepth, Coordination.HistoryBytes);
 
     /// <summary>As a tail: watches registered on this group.</summary>
     public List<Watcher> Watchers { get; } = [];
@@ -298,7 +298,7 @@ public sealed partial class ChainServer
         state.Data[key] = new Entry(seq, value);
         _log?.Append(g, value is null ? ServerLog.KindTombstone : ServerLog.KindValue, seq, key, value);
         state.RecordEnd[key] = LogEnd;
-        RecordHistory(state, key, new Entry(seq, value));
+        state.History.Append(key, seq, value);
         if (state.FeedJoiner >= 0)
             SendTo(state.FeedJoiner, ReplicateFrame(OpCode.Replicate, g, key, seq, value));
         var successor = _config!.Successor(g, Me);
@@ -390,28 +390,29 @@ public sealed partial class ChainServer
         SendTo(successor, new FrameBuilder(OpCode.Activate, 0).I64(_config!.Epoch).U16((ushort)g).Build());
     }
 
-    /// <summary>A SnapshotHistory frame is closed and a new one started past this size.</summary>
+    /// <summary>A SnapshotHistory frame holds records up to this size (or one record, when larger).</summary>
     private const int HistoryFrameBytes = 32 * 1024;
 
     /// <summary>
     /// Pre-synchronises a joiner: SnapshotBegin, the group's most recent changes (the last
     /// <see cref="Coordination.SnapshotHistoryDepth"/> of <see cref="GroupState.History"/>, oldest first, many per
-    /// frame, so a watch resuming at the joiner once it is tail gets the versions it missed), each key's latest
-    /// version, SnapshotEnd. Every new write follows on the feed.
+    /// frame, copied as they are stored, so a watch resuming at the joiner once it is tail gets the versions it
+    /// missed), each key's latest version, SnapshotEnd. Every new write follows on the feed.
     /// </summary>
     private void SendSnapshot(int g, GroupState state, int joiner)
     {
         SendTo(joiner, new FrameBuilder(OpCode.SnapshotBegin, 0).I64(_config!.Epoch).U16((ushort)g).Build());
         FrameBuilder? history = null;
-        foreach (var (key, entry) in state.History.Skip(Math.Max(0, state.History.Count - Coordination.SnapshotHistoryDepth)))
+        for (var i = Math.Max(0, state.History.Count - Coordination.SnapshotHistoryDepth); i < state.History.Count; i++)
         {
-            if (history is { Length: > HistoryFrameBytes })
+            var record = state.History.Record(i);
+            if (history is not null && history.Length + record.Length > HistoryFrameBytes)
             {
                 SendTo(joiner, history.Build());
                 history = null;
             }
-            history ??= new FrameBuilder(OpCode.SnapshotHistory, 0, HistoryFrameBytes + 1024).I64(_config.Epoch).U16((ushort)g);
-            history.U8(entry.Value is null ? ServerLog.KindTombstone : ServerLog.KindValue).I64(entry.Seq).Key(key).Bytes(entry.Value ?? []);
+            history ??= new FrameBuilder(OpCode.SnapshotHistory, 0, HistoryFrameBytes).I64(_config.Epoch).U16((ushort)g);
+            history.Raw(record);
         }
         if (history is not null)
             SendTo(joiner, history.Build());
@@ -460,7 +461,7 @@ public sealed partial class ChainServer
             if (asJoiner && _groups.TryGetValue(g, out var joining) && !joining.SyncComplete)
             {
                 foreach (var (key, entry) in entries)
-                    RecordHistory(joining, key, entry);
+                    joining.History.Append(key, entry.Seq, entry.Value);
             }
             return;
         }
@@ -479,7 +480,7 @@ public sealed partial class ChainServer
                     // A snapshot entry is no change: SnapshotHistory brought its version if the tail still kept it
                     // (recording it again would repeat it to a resuming watch), and the tail did not keep it otherwise.
                     if (frame.Op == OpCode.Replicate)
-                        RecordHistory(state, key, new Entry(seq, stored));
+                        state.History.Append(key, seq, stored);
                     _log?.Append(g, kind, seq, key, stored);
                     state.RecordEnd[key] = LogEnd;
                 }
