@@ -72,17 +72,19 @@ public sealed partial class ChainServer : IAsyncDisposable
     }
 
     /// <summary>Starts listening, replays the log and registers with the controller.</summary>
-    public static Task<ChainServer> StartAsync(ChainServerOptions options, CancellationToken cancellationToken = default)
+    public static async Task<ChainServer> StartAsync(ChainServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         ChainTrace.SetRole($"server-{options.ServerId}");
+        // Before serving: the first reconnect to a successor that just died would otherwise pay for it.
+        await FramedConnection.WarmUpRefusedConnectAsync().ConfigureAwait(false);
         var server = new ChainServer(options);
         server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted);
         server._controllerLoop = Task.Run(server.ControllerLoopAsync);
         server._leaseLoop = Task.Run(server.LeaseLoopAsync);
-        return Task.FromResult(server);
+        return server;
     }
 
     /// <summary>Stops serving and closes every connection.</summary>
