@@ -74,6 +74,26 @@ public sealed class ReconfigurationTests : IDisposable
         await AssertAllKeysAsync(chain, 300, "r");
     }
 
+    [Fact]
+    public async Task A_joining_server_is_switched_into_its_groups_together_not_one_configuration_per_group()
+    {
+        await using var cluster = await StartAsync(servers: 3, replicas: 3);
+        await using var chain = await ClientAsync(cluster);
+        var before = await WaitFullyReplicatedAsync(chain, cluster);
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => chain.PutAsync($"j{i}", Bytes($"value-{i}"))));
+
+        await cluster.StartServerAsync(3);
+        int[] all = [0, 1, 2, 3];
+        var after = await WaitForViewAsync(chain, v => Settled(v, all), "groups to settle on the consistent-hashing placement over servers 0-3");
+
+        // Server 3 joins about three quarters of the groups (f + 1 = 3 of 4 servers per chain). Switching each joiner
+        // in with a configuration of its own, then dropping each surplus server with another, took two per group.
+        var joined = after.Chains.Count(c => c.Contains(3));
+        Assert.True(joined >= after.Chains.Count / 2, $"server 3 joined only {joined} of {after.Chains.Count} groups");
+        Assert.True(after.Epoch - before.Epoch < joined, $"the rebalance took {after.Epoch - before.Epoch} configurations to move {joined} groups");
+        await AssertAllKeysAsync(chain, 300, "j");
+    }
+
     /// <summary>Every chain holds exactly the f + 1 distinct servers consistent hashing picks, and no join is running.</summary>
     private static bool Settled(Client.ChainClusterView view, int[] servers) =>
         view.Joining.All(j => j < 0) &&
