@@ -25,6 +25,9 @@ internal sealed class FramedConnection : IAsyncDisposable
 {
     private const int WriteBatchBytes = 64 * 1024;
 
+    /// <summary>The process's <see cref="WarmUpRefusedConnectAsync"/>, once started.</summary>
+    private static Task? _refusedConnectWarmUp;
+
     /// <summary>Scratch space for a batch's socket write, one per thread.</summary>
     [ThreadStatic]
     private static byte[]? _threadWriteBuffer;
@@ -98,9 +101,11 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// Runs <see cref="ConnectAsync"/> once against a port that is bound but does not listen, so it is refused:
     /// a process pays for its first refused connect (the first <see cref="SocketException"/> thrown, its message
     /// and the exception machinery: 9 ms on an idle machine, up to 38 ms traced during a failover) at start,
-    /// not when a server it talks to has just died and every millisecond counts.
+    /// not when a server it talks to has just died and every millisecond counts. Once per process.
     /// </summary>
-    public static async Task WarmUpRefusedConnectAsync()
+    public static Task WarmUpRefusedConnectAsync() => LazyInitializer.EnsureInitialized(ref _refusedConnectWarmUp, RefuseOnceAsync);
+
+    private static async Task RefuseOnceAsync()
     {
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
