@@ -62,7 +62,7 @@ public sealed class CoordinationTests
         var view = await WaitSettledAsync(chain, cluster);
         const string Key = "resume/a";
         var g = Placement.GroupOf(Key, view.Chains.Count);
-        var neighbour = Enumerable.Range(0, 1000).Select(i => $"resume/b{i}").First(k => k != Key && Placement.GroupOf(k, view.Chains.Count) == g);
+        var neighbour = KeyInGroup("resume/b", g, view.Chains.Count);
         // Versions 1-5 of the key, one a delete (a tombstone), interleaved with another key of its group.
         await chain.PutAsync(Key, Bytes("v1"));
         await chain.PutAsync(neighbour, Bytes("n1"));
@@ -114,7 +114,7 @@ public sealed class CoordinationTests
         var view = await WaitSettledAsync(chain, cluster);
         const string Key = "large/a";
         var g = Placement.GroupOf(Key, view.Chains.Count);
-        var neighbour = Enumerable.Range(0, 1000).Select(i => $"large/b{i}").First(k => Placement.GroupOf(k, view.Chains.Count) == g);
+        var neighbour = KeyInGroup("large/b", g, view.Chains.Count);
         // Versions of the largest size, each after an 8 KiB change of the same group: a SnapshotHistory frame holding
         // one of those must not take a large one as well, which would pass the frame limit. Together they take more
         // than HistoryBytes, so the tail keeps only the most recent of them.
@@ -138,6 +138,10 @@ public sealed class CoordinationTests
         var beyond = await ResumeWatchAsync(cluster.ServerEndPoint(spare), g, Key, knownVersion: 1, untilVersion: versions);
         Assert.Equal([((long)versions, 2)], beyond.Select(e => (e.Version, (int)e.Flags)));
     }
+
+    /// <summary>The first key <paramref name="prefix"/>N (N = 0, 1, …) that hashes to group <paramref name="g"/>.</summary>
+    private static string KeyInGroup(string prefix, int g, int groups) =>
+        Enumerable.Range(0, 1000).Select(i => $"{prefix}{i}").First(k => Placement.GroupOf(k, groups) == g);
 
     /// <summary>
     /// Kills group <paramref name="g"/>'s tail and waits until the one server outside the chain (four servers,

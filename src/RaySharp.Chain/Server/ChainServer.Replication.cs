@@ -423,19 +423,6 @@ public sealed partial class ChainServer
 
     // ---- frames from the predecessor (or, for a joiner, from the tail feeding it) ----
 
-    /// <summary>Reads one <c>u8 kind, i64 version, key, value</c> record of a replication frame; a tombstone's
-    /// entry has no value. A kind other than value or tombstone, or a version ≤ 0, is malformed.</summary>
-    private static (byte Kind, string Key, Entry Entry) ReadRecord(ref WireReader reader)
-    {
-        var kind = reader.U8();
-        var seq = reader.I64();
-        var key = reader.Key();
-        var value = reader.Bytes();
-        if (kind is not (ServerLog.KindValue or ServerLog.KindTombstone) || seq <= 0)
-            throw new ProtocolException(ErrorCode.Malformed, $"Replicated record with kind {kind} and sequence {seq} is invalid.");
-        return (kind, key, new Entry(seq, kind == ServerLog.KindValue ? value : null));
-    }
-
     private void HandleReplication(FramedConnection connection, int sender, Frame frame)
     {
         var reader = frame.Reader();
@@ -454,7 +441,7 @@ public sealed partial class ChainServer
             var entries = new List<(string Key, Entry Entry)>();
             do
             {
-                var (_, key, entry) = ReadRecord(ref reader);
+                var (_, key, entry) = WatchHistory.ReadRecord(ref reader);
                 entries.Add((key, entry));
             }
             while (reader.Remaining > 0);
@@ -467,7 +454,7 @@ public sealed partial class ChainServer
         }
         if (frame.Op is OpCode.Replicate or OpCode.SnapshotEntry)
         {
-            var (kind, key, (seq, stored)) = ReadRecord(ref reader);
+            var (kind, key, (seq, stored)) = WatchHistory.ReadRecord(ref reader);
             reader.End();
             if ((!asJoiner && !asMember) || !_groups.TryGetValue(g, out var state))
                 return; // from a server that is not (or no longer) upstream of us: stale, dropped

@@ -223,7 +223,7 @@ public sealed partial class ChainServer : IAsyncDisposable
                         connection.IncomingDelay = RandomFaultDelay;
                     break;
                 }
-            case OpCode.Replicate or OpCode.SnapshotBegin or OpCode.SnapshotHistory or OpCode.SnapshotEntry or OpCode.SnapshotEnd or OpCode.Activate:
+            case var op when IsReplication(op):
                 if (connection.Tag is not int sender)
                     throw new ProtocolException(ErrorCode.Malformed, $"{frame.Op} from a connection that did not say Hello; only servers replicate.");
                 if (_config is null || _deferred.ContainsKey(connection) || PeekEpoch(frame) > _config.Epoch)

@@ -123,11 +123,21 @@ internal sealed class WatchHistory
     public (string Key, Entry Entry) Decode(int index)
     {
         var reader = new WireReader(Record(index));
+        var (_, key, entry) = ReadRecord(ref reader);
+        return (key, entry);
+    }
+
+    /// <summary>Reads one record in the encoding this history and the replication frames share; a tombstone's
+    /// entry has no value. A kind other than value or tombstone, or a version ≤ 0, is malformed.</summary>
+    public static (byte Kind, string Key, Entry Entry) ReadRecord(ref WireReader reader)
+    {
         var kind = reader.U8();
         var seq = reader.I64();
         var key = reader.Key();
         var value = reader.Bytes();
-        return (key, new Entry(seq, kind == ServerLog.KindValue ? value : null));
+        if (kind is not (ServerLog.KindValue or ServerLog.KindTombstone) || seq <= 0)
+            throw new ProtocolException(ErrorCode.Malformed, $"Replicated record with kind {kind} and sequence {seq} is invalid.");
+        return (kind, key, new Entry(seq, kind == ServerLog.KindValue ? value : null));
     }
 
     /// <summary>The kept versions of every key that <paramref name="matches"/> accepts, each key's oldest first
