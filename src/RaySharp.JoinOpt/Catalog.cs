@@ -27,13 +27,15 @@ public sealed class Catalog
     public IEnumerable<string> Tables => _tables.Keys;
 
     /// <summary>
-    /// Loads <c>schema.sql</c> and the <c>stats/</c> files from a data directory laid out like
-    /// <c>shared/data/job</c>.
+    /// Loads <c>schema.sql</c> and the <c>stats/</c> files from a data directory laid out like the
+    /// repository's <c>data/job</c>.
     /// </summary>
     /// <exception cref="MissingStatisticsException">A file is missing or a line cannot be read.</exception>
     public static Catalog Load(string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(dataDirectory);
+        if (!Directory.Exists(dataDirectory))
+            throw new MissingStatisticsException($"The data directory '{dataDirectory}' does not exist; give a directory laid out like the repository's data/job (schema.sql and stats/).");
         var tables = ReadSchema(Required(dataDirectory, "schema.sql"));
         foreach (var line in Lines(Required(dataDirectory, "stats/imdb_tables.txt")))
         {
@@ -77,31 +79,55 @@ public sealed class Catalog
         return new Catalog(tables, pairs, predicates);
     }
 
+    /// <summary>The environment variable that overrides where <see cref="FindDataDirectory"/> looks.</summary>
+    public const string DataVariable = "RAYSHARP_DATA";
+
     /// <summary>
-    /// The JOB data directory: <c>RAYSHARP_DATA</c> (a directory holding <c>job/</c>, or the
-    /// <c>job</c> directory itself) when set, else the first <c>shared/data/job</c> found walking up
-    /// from <paramref name="start"/> (default: the application's base directory).
+    /// The JOB data directory. <c>RAYSHARP_DATA</c> (a directory holding <c>job/</c>, or the <c>job</c>
+    /// directory itself) when set; else the repository's <c>data/job</c>, found by walking up from
+    /// <paramref name="start"/> to the folder that holds <c>RaySharp.slnx</c>. Without a
+    /// <paramref name="start"/> the walk begins at the application's base directory (so a test, the
+    /// benchmark or <c>dotnet run</c> finds it from any working directory) and then at the working
+    /// directory (a binary copied out of the repository, run inside a checkout).
     /// </summary>
-    /// <exception cref="DirectoryNotFoundException">No data directory was found.</exception>
-    public static string FindDataDirectory(string? start = null)
+    /// <exception cref="DirectoryNotFoundException">No data directory was found; the message says where it looked.</exception>
+    public static string FindDataDirectory(string? start = null) =>
+        LocateDataDirectory(start, Environment.GetEnvironmentVariable(DataVariable));
+
+    /// <summary><see cref="FindDataDirectory(string?)"/> with the value of <c>RAYSHARP_DATA</c> passed in (tests).</summary>
+    internal static string LocateDataDirectory(string? start, string? overrideDirectory)
     {
-        var env = Environment.GetEnvironmentVariable("RAYSHARP_DATA");
-        if (!string.IsNullOrEmpty(env))
+        if (!string.IsNullOrEmpty(overrideDirectory))
         {
-            foreach (var candidate in new[] { Path.Combine(env, "job"), env })
+            foreach (var candidate in new[] { Path.Combine(overrideDirectory, "job"), overrideDirectory })
             {
                 if (File.Exists(Path.Combine(candidate, "schema.sql")))
                     return Path.GetFullPath(candidate);
             }
-            throw new DirectoryNotFoundException($"RAYSHARP_DATA is '{env}', but neither it nor its job/ folder holds schema.sql; point it at the directory that holds job/.");
+            throw new DirectoryNotFoundException($"{DataVariable} is '{overrideDirectory}', but neither it nor its job/ folder holds schema.sql; point it at the directory that holds job/ (the repository's data/), or unset it.");
         }
-        for (var dir = new DirectoryInfo(start ?? AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        var starts = start is not null ? new[] { start } : new[] { AppContext.BaseDirectory, Environment.CurrentDirectory };
+        foreach (var from in starts)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "job");
-            if (File.Exists(Path.Combine(candidate, "schema.sql")))
-                return candidate;
+            if (RepositoryRoot(from) is { } root)
+            {
+                var candidate = Path.Combine(root, "data", "job");
+                return File.Exists(Path.Combine(candidate, "schema.sql"))
+                    ? candidate
+                    : throw new DirectoryNotFoundException($"The repository at '{root}' has no data/job/schema.sql; restore data/job from git, or set {DataVariable} to a directory that holds job/.");
+            }
         }
-        throw new DirectoryNotFoundException($"No shared/data/job folder above '{start ?? AppContext.BaseDirectory}'; set RAYSHARP_DATA to the directory that holds job/.");
+        throw new DirectoryNotFoundException($"No RaySharp.slnx (the repository root, which holds data/job) above '{string.Join("' or '", starts)}'; pass the data directory (--data DIR) or set {DataVariable} to a directory that holds job/.");
+    }
+
+    private static string? RepositoryRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "RaySharp.slnx")))
+                return dir.FullName;
+        }
+        return null;
     }
 
     internal bool TryGetTable(string name, out TableInfo table) => _tables.TryGetValue(name, out table!);

@@ -88,8 +88,15 @@ public sealed class QueryGraph
         QueryGraphBuilder.Build(SqlParser.Parse(sql, name), catalog, name);
 
     /// <summary>Loads a <c>.sql</c> file; the graph is named after the file.</summary>
-    public static QueryGraph FromFile(string path, Catalog catalog) =>
-        FromSql(File.ReadAllText(path), catalog, Path.GetFileNameWithoutExtension(path));
+    /// <exception cref="JoinOptException"><paramref name="path"/> is a directory (or any error of <see cref="FromSql"/>).</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    public static QueryGraph FromFile(string path, Catalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new JoinOptException($"'{path}' is a directory, not a .sql file; load its queries one file at a time (Directory.EnumerateFiles(path, \"*.sql\")).");
+        return FromSql(File.ReadAllText(path), catalog, Path.GetFileNameWithoutExtension(path));
+    }
 
     /// <summary>Selectivity of the edges between relations <paramref name="a"/> and <paramref name="b"/> (1 if none).</summary>
     public double Selectivity(int a, int b) => _selectivity[a, b];

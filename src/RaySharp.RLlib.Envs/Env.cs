@@ -5,22 +5,26 @@ namespace RaySharp.RLlib.Envs;
 /// <summary>What one step returned, without the observation (written into a caller's buffer).</summary>
 /// <param name="Reward">The reward for the transition.</param>
 /// <param name="Terminated">The episode reached a terminal state of the task (no bootstrapping past it).</param>
-/// <param name="Truncated">The episode was cut by the time limit (bootstrapping from the final observation is valid).</param>
+/// <param name="Truncated">
+/// The step reached the time limit (as Gymnasium's <c>TimeLimit</c>: also on a step that terminates, so both
+/// can be true; bootstrapping from the final observation is valid only when <paramref name="Terminated"/> is false).
+/// </param>
 public readonly record struct StepOutcome(double Reward, bool Terminated, bool Truncated);
 
 /// <summary>Gymnasium's step tuple: observation, reward, terminated, truncated, info.</summary>
 /// <param name="Observation">The observation after the step.</param>
 /// <param name="Reward">The reward for the transition.</param>
 /// <param name="Terminated">The episode reached a terminal state of the task.</param>
-/// <param name="Truncated">The episode was cut by the time limit.</param>
+/// <param name="Truncated">The step reached the time limit (also on a step that terminates, as in Gymnasium).</param>
 /// <param name="Info">Extra diagnostics (empty for the classic-control set).</param>
 public readonly record struct StepResult(float[] Observation, double Reward, bool Terminated, bool Truncated, IReadOnlyDictionary<string, object> Info);
 
 /// <summary>
 /// A Gymnasium-style environment with its <c>TimeLimit</c> built in: <see cref="Reset(ulong?)"/> starts an
 /// episode (optionally reseeding), a step returns the next observation, the reward and whether the
-/// episode terminated or was truncated after <see cref="MaxEpisodeSteps"/> steps. Stepping a finished
-/// episode throws: call <see cref="Reset(ulong?)"/>. Not thread-safe.
+/// episode terminated or was truncated after <see cref="MaxEpisodeSteps"/> steps. As in Gymnasium, the
+/// step that reaches the limit is truncated even when it also terminates. Stepping a finished episode
+/// throws: call <see cref="Reset(ulong?)"/>. Not thread-safe.
 /// </summary>
 public abstract class Env
 {
@@ -40,8 +44,21 @@ public abstract class Env
     /// <summary>Steps after which an episode is truncated (Gymnasium's registered <c>max_episode_steps</c>).</summary>
     public abstract int MaxEpisodeSteps { get; }
 
-    /// <summary>Steps taken in the current episode.</summary>
-    public int ElapsedSteps { get; private set; }
+    /// <summary>
+    /// Steps taken in the current episode (Gymnasium's <c>TimeLimit._elapsed_steps</c>). Setting it, with
+    /// <see cref="SetState"/>, restores an episode part-way through: the step that brings it to
+    /// <see cref="MaxEpisodeSteps"/> is truncated. Setting it neither starts nor ends an episode.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int ElapsedSteps
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
+    }
 
     /// <summary>The environment's random generator (reset distributions).</summary>
     protected Rng Random => _rng ??= new Rng((ulong)System.Random.Shared.NextInt64());
@@ -80,8 +97,8 @@ public abstract class Env
     public abstract void GetState(Span<double> state);
 
     /// <summary>
-    /// Overwrites the physical state (tests, model-based planning). The episode's step count and
-    /// status are unchanged.
+    /// Overwrites the physical state (tests, model-based planning). The episode's step count
+    /// (<see cref="ElapsedSteps"/>, which has its own setter) and status are unchanged.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="state"/> does not have <see cref="StateSize"/> values.</exception>
     public void SetState(ReadOnlySpan<double> state)
@@ -100,14 +117,15 @@ public abstract class Env
     /// <summary>Writes the observation of the current state.</summary>
     protected abstract void Observe(Span<float> observation);
 
-    /// <summary>Checks the episode is running, advances the step counter and applies the time limit.</summary>
+    /// <summary>Applies the time limit as Gymnasium's <c>TimeLimit</c> does: whether or not the step terminated.</summary>
     private protected StepOutcome Finish(double reward, bool terminated)
     {
-        var truncated = !terminated && ElapsedSteps >= MaxEpisodeSteps;
+        var truncated = ElapsedSteps >= MaxEpisodeSteps;
         if (terminated || truncated) _needsReset = true;
         return new StepOutcome(reward, terminated, truncated);
     }
 
+    /// <summary>Checks the episode is running and advances the step counter.</summary>
     private protected void BeginStep()
     {
         if (_needsReset)
@@ -156,7 +174,11 @@ public abstract class DiscreteEnv : Env
     protected abstract (double Reward, bool Terminated) Transition(int action);
 }
 
-/// <summary>An environment with a <see cref="Box"/> action space.</summary>
+/// <summary>
+/// An environment with a <see cref="Box"/> action space. Actions are taken as <c>double</c> (the physics
+/// runs in double, as Gymnasium's does for a float64 action) or <c>float</c> (widened exactly), so a
+/// policy's actions need not be rounded to either.
+/// </summary>
 public abstract class ContinuousEnv : Env
 {
     /// <summary>The number of action elements.</summary>
@@ -165,6 +187,14 @@ public abstract class ContinuousEnv : Env
     /// <summary>Takes <paramref name="action"/> and returns Gymnasium's step tuple.</summary>
     /// <exception cref="ArgumentException">The action has the wrong length or is NaN.</exception>
     /// <exception cref="InvalidOperationException">The episode has ended; call <see cref="Env.Reset(ulong?)"/>.</exception>
+    public StepResult Step(ReadOnlySpan<double> action)
+    {
+        var obs = new float[ObservationSpace.Size];
+        var o = Step(action, obs);
+        return new StepResult(obs, o.Reward, o.Terminated, o.Truncated, Info);
+    }
+
+    /// <inheritdoc cref="Step(ReadOnlySpan{double})"/>
     public StepResult Step(ReadOnlySpan<float> action)
     {
         var obs = new float[ObservationSpace.Size];
@@ -175,12 +205,12 @@ public abstract class ContinuousEnv : Env
     /// <summary>Takes <paramref name="action"/>, writing the next observation into <paramref name="observation"/> (no allocation).</summary>
     /// <exception cref="ArgumentException">The action has the wrong length or is NaN.</exception>
     /// <exception cref="InvalidOperationException">The episode has ended; call <see cref="Env.Reset(ulong?)"/>.</exception>
-    public StepOutcome Step(ReadOnlySpan<float> action, Span<float> observation)
+    public StepOutcome Step(ReadOnlySpan<double> action, Span<float> observation)
     {
         if (action.Length != ActionSize)
             throw new ArgumentException($"{Id} takes actions of {ActionSize} element(s), got {action.Length}.", nameof(action));
         foreach (var a in action)
-            if (float.IsNaN(a))
+            if (double.IsNaN(a))
                 throw new ArgumentException($"{Id} was given a NaN action.", nameof(action));
         CheckBuffer(observation);
         BeginStep();
@@ -189,9 +219,18 @@ public abstract class ContinuousEnv : Env
         return Finish(reward, terminated);
     }
 
+    /// <inheritdoc cref="Step(ReadOnlySpan{double}, Span{float})"/>
+    public StepOutcome Step(ReadOnlySpan<float> action, Span<float> observation)
+    {
+        Span<double> wide = action.Length <= 16 ? stackalloc double[action.Length] : new double[action.Length];
+        for (var i = 0; i < action.Length; i++)
+            wide[i] = action[i];
+        return Step(wide, observation);
+    }
+
     /// <summary>
     /// Advances the state by one action (out-of-range values are clipped as Gymnasium does); returns the
     /// reward and whether the state is terminal.
     /// </summary>
-    protected abstract (double Reward, bool Terminated) Transition(ReadOnlySpan<float> action);
+    protected abstract (double Reward, bool Terminated) Transition(ReadOnlySpan<double> action);
 }

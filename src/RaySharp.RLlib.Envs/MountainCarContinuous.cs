@@ -76,9 +76,9 @@ public sealed class MountainCarContinuous : ContinuousEnv
     }
 
     /// <inheritdoc/>
-    protected override (double Reward, bool Terminated) Transition(ReadOnlySpan<float> action)
+    protected override (double Reward, bool Terminated) Transition(ReadOnlySpan<double> action)
     {
-        double a = action[0];
+        var a = action[0];
         var force = Math.Min(Math.Max(a, -1.0), 1.0);
         var (x, v) = MountainCarTrack.Step(_position, _velocity, force * Power);
         var terminated = x >= GoalPosition && v >= GoalVelocity;

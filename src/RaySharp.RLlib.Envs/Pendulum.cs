@@ -84,9 +84,9 @@ public sealed class Pendulum : ContinuousEnv
     }
 
     /// <inheritdoc/>
-    protected override (double Reward, bool Terminated) Transition(ReadOnlySpan<float> action)
+    protected override (double Reward, bool Terminated) Transition(ReadOnlySpan<double> action)
     {
-        double u = Math.Clamp(action[0], (float)-MaxTorque, (float)MaxTorque);
+        var u = Math.Clamp(action[0], -MaxTorque, MaxTorque);
         var th = _theta;
         var thDot = _thetaDot;
         var norm = AngleNormalize(th);

@@ -13,7 +13,7 @@ public sealed class VectorEnv
     private readonly int _obsSize;
     private readonly int _threads;
     private int[] _discreteActions = [];
-    private float[] _continuousActions = [];
+    private double[] _continuousActions = [];
 
     /// <summary>
     /// Creates <paramref name="count"/> copies with <paramref name="factory"/>, stepped on
@@ -91,7 +91,7 @@ public sealed class VectorEnv
         if (actions.Length != _envs.Length)
             throw new ArgumentException($"{_envs.Length} copies need {_envs.Length} actions, got {actions.Length}.", nameof(actions));
         if (_envs[0] is not DiscreteEnv)
-            throw new ArgumentException($"{_envs[0].Id} has continuous actions; pass a float span of [{_envs.Length} × action size].", nameof(actions));
+            throw new ArgumentException($"{_envs[0].Id} has continuous actions; pass a double or float span of [{_envs.Length} × action size].", nameof(actions));
         if (_discreteActions.Length != actions.Length) _discreteActions = new int[actions.Length];
         actions.CopyTo(_discreteActions);
         ForBlocks(StepDiscrete);
@@ -99,16 +99,30 @@ public sealed class VectorEnv
 
     /// <summary>Steps every copy of a continuous-action environment; <paramref name="actions"/> is [Count, action size] row-major.</summary>
     /// <exception cref="ArgumentException">The action length is wrong, or the environment is discrete.</exception>
-    public void Step(ReadOnlySpan<float> actions)
+    public void Step(ReadOnlySpan<double> actions)
     {
-        if (_envs[0] is not ContinuousEnv first)
-            throw new ArgumentException($"{_envs[0].Id} has discrete actions; pass an int span of {_envs.Length} actions.", nameof(actions));
-        var size = first.ActionSize;
-        if (actions.Length != _envs.Length * size)
-            throw new ArgumentException($"{_envs.Length} copies with {size}-element actions need {_envs.Length * size} floats, got {actions.Length}.", nameof(actions));
-        if (_continuousActions.Length != actions.Length) _continuousActions = new float[actions.Length];
+        CheckContinuous(actions.Length);
         actions.CopyTo(_continuousActions);
         ForBlocks(StepContinuous);
+    }
+
+    /// <inheritdoc cref="Step(ReadOnlySpan{double})"/>
+    public void Step(ReadOnlySpan<float> actions)
+    {
+        CheckContinuous(actions.Length);
+        for (var i = 0; i < actions.Length; i++)
+            _continuousActions[i] = actions[i];
+        ForBlocks(StepContinuous);
+    }
+
+    private void CheckContinuous(int length)
+    {
+        if (_envs[0] is not ContinuousEnv first)
+            throw new ArgumentException($"{_envs[0].Id} has discrete actions; pass an int span of {_envs.Length} actions.", "actions");
+        var size = first.ActionSize;
+        if (length != _envs.Length * size)
+            throw new ArgumentException($"{_envs.Length} copies with {size}-element actions need {_envs.Length * size} values, got {length}.", "actions");
+        if (_continuousActions.Length != length) _continuousActions = new double[length];
     }
 
     private void StepDiscrete(int start, int end)

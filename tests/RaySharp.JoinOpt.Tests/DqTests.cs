@@ -141,6 +141,79 @@ public sealed class DqTests
     }
 
     [Fact]
+    public void A_query_file_given_as_a_model_is_refused_as_not_a_safetensors_file()
+    {
+        var sql = TestData.JobQueryFiles.First();
+        var error = Assert.Throws<JoinOptException>(() => DqOptimizer.Load(sql));
+        Assert.Contains($"'{sql}' is not a DQ model: it is not a readable safetensors file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_model_is_refused_as_not_a_safetensors_file()
+    {
+        WithSavedModel(path =>
+        {
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+            var error = Assert.Throws<JoinOptException>(() => DqOptimizer.Load(path));
+            Assert.Contains("not a readable safetensors file", error.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void A_directory_or_a_missing_file_given_as_a_model_is_named()
+    {
+        var directory = Path.GetTempPath();
+        Assert.Contains("is a directory", Assert.Throws<JoinOptException>(() => DqOptimizer.Load(directory)).Message, StringComparison.Ordinal);
+        var missing = Path.Combine(directory, $"no-dq-{Guid.NewGuid():N}.safetensors");
+        Assert.Contains($"'{missing}' does not exist", Assert.Throws<FileNotFoundException>(() => DqOptimizer.Load(missing)).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("hidden", "32,x", "metadata 'hidden' is '32,x', expected comma-separated positive layer sizes")]
+    [InlineData("hidden", "32,0", "metadata 'hidden' is '32,0'")]
+    [InlineData("trained_for", "CM9", "metadata 'trained_for' is 'CM9', expected one of Cout, CM1, CM2, CM3")]
+    [InlineData("label_std", "0", "metadata 'label_std' is '0', expected a positive number")]
+    [InlineData("label_mean", "NaN", "metadata 'label_mean' is 'NaN', expected a finite number")]
+    [InlineData("tables", "title,,name", "metadata 'tables' is 'title,,name'")]
+    [InlineData("tables", null, "its metadata has no 'tables'")]
+    [InlineData("hidden", "16,8", "its weights do not fit the network its metadata describes")]
+    public void A_model_with_damaged_metadata_names_what_is_wrong(string key, string? value, string expected)
+    {
+        WithSavedModel(path =>
+        {
+            var metadata = RaySharp.Nn.Safetensors.ReadMetadata(path);
+            var tensors = RaySharp.Nn.Safetensors.Load(path);
+            if (value is null)
+                metadata.Remove(key);
+            else
+                metadata[key] = value;
+            RaySharp.Nn.Safetensors.Save(path, tensors.Select(t => (t.Key, t.Value)), metadata);
+            var error = Assert.Throws<JoinOptException>(() => DqOptimizer.Load(path));
+            Assert.Contains("is a damaged DQ model", error.Message, StringComparison.Ordinal);
+            Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        });
+    }
+
+    /// <summary>Saves the shared Cout model (trained once per test run) to <paramref name="path"/>.</summary>
+    internal static void SaveModel(string path) => CoutModel.Value.Save(path);
+
+    /// <summary>Saves the shared Cout model to a temporary file, runs <paramref name="body"/> on it, deletes it.</summary>
+    private static void WithSavedModel(Action<string> body)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"dq-{Environment.ProcessId}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SaveModel(path);
+            body(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Fine_tuning_switches_the_model_to_the_second_cost_model()
     {
         var queries = Queries.Value.Where((_, i) => i % 6 == 0).ToList();

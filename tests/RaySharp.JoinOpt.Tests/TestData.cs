@@ -10,7 +10,9 @@ internal static class TestData
 
     public static Catalog Job => JobCatalog.Value;
 
-    public static string JobQueries => Path.Combine(Catalog.FindDataDirectory(), "queries");
+    public static string DataDirectory => Catalog.FindDataDirectory();
+
+    public static string JobQueries => Path.Combine(DataDirectory, "queries");
 
     public static IEnumerable<string> JobQueryFiles => Directory.EnumerateFiles(JobQueries, "*.sql").Order(StringComparer.Ordinal);
 

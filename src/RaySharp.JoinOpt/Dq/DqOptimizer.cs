@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using RaySharp.JoinOpt.Enumerators;
 using RaySharp.Nn;
 
@@ -230,22 +231,77 @@ public sealed class DqOptimizer : JoinEnumerator
         Safetensors.Save(path, _network.NamedParameters(), metadata);
     }
 
-    /// <summary>Loads an optimiser written by <see cref="Save"/>.</summary>
-    /// <exception cref="JoinOptException">The file is not a DQ model.</exception>
+    /// <summary>Loads an optimiser written by <see cref="Save"/>, checking that the file is one.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="JoinOptException">
+    /// The path is a directory, the file is not a safetensors file, not a DQ model, or a damaged one; the
+    /// message says which and what is wrong.
+    /// </exception>
     public static DqOptimizer Load(string path, DqOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var metadata = Safetensors.ReadMetadata(path);
+        if (Directory.Exists(path))
+            throw new JoinOptException($"'{path}' is a directory, not a DQ model; give the .safetensors file that 'joinopt train' or DqOptimizer.Save wrote.");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The DQ model '{path}' does not exist; make one with 'joinopt train' or DqOptimizer.Save.", path);
+        Dictionary<string, string> metadata;
+        try
+        {
+            // Load checks the framing, header and tensor offsets that ReadMetadata takes on trust.
+            _ = Safetensors.Load(path);
+            metadata = Safetensors.ReadMetadata(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException or OverflowException or ArgumentException)
+        {
+            throw new JoinOptException($"'{path}' is not a DQ model: it is not a readable safetensors file ({e.Message}). Make one with 'joinopt train' or DqOptimizer.Save.", e);
+        }
         if (metadata.GetValueOrDefault("format") != Format)
             throw new JoinOptException($"'{path}' is not a DQ model (its metadata has no format={Format}); save one with DqOptimizer.Save.");
-        var featurizer = new Featurizer(metadata["tables"].Split(','));
-        var hidden = metadata["hidden"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+        var tables = Metadata(metadata, path, "tables", "a comma-separated list of table names").Split(',');
+        if (tables.Any(string.IsNullOrWhiteSpace))
+            throw Damaged(path, "tables", metadata["tables"], "a comma-separated list of table names");
+        var hidden = Metadata(metadata, path, "hidden", "comma-separated positive layer sizes").Split(',')
+            .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0 ? size : -1)
+            .ToArray();
+        if (hidden.Contains(-1))
+            throw Damaged(path, "hidden", metadata["hidden"], "comma-separated positive layer sizes");
+        var trainedFor = Metadata(metadata, path, "trained_for", "a cost model name");
+        if (!CostModel.All.Any(m => m.Name == trainedFor))
+            throw Damaged(path, "trained_for", trainedFor, $"one of {string.Join(", ", CostModel.All.Select(m => m.Name))}");
+        var labelMean = Number(metadata, path, "label_mean", positive: false);
+        var labelStd = Number(metadata, path, "label_std", positive: true);
+
+        var featurizer = new Featurizer(tables);
         options = (options ?? new DqOptions()) with { HiddenSizes = hidden };
         var network = new Mlp(featurizer.Size, hidden, 1, Activation.ReLU, rng: new Rng(0));
-        network.Load(path);
-        return new DqOptimizer(featurizer, options, network, metadata["trained_for"],
-            double.Parse(metadata["label_mean"], CultureInfo.InvariantCulture), double.Parse(metadata["label_std"], CultureInfo.InvariantCulture));
+        try
+        {
+            network.Load(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new JoinOptException($"'{path}' is a damaged DQ model: its weights do not fit the network its metadata describes ({e.Message}).", e);
+        }
+        return new DqOptimizer(featurizer, options, network, trainedFor, labelMean, labelStd);
     }
+
+    private static string Metadata(Dictionary<string, string> metadata, string path, string key, string expected) =>
+        metadata.TryGetValue(key, out var value) && value.Length > 0
+            ? value
+            : throw new JoinOptException($"'{path}' is a damaged DQ model: its metadata has no '{key}' ({expected}).");
+
+    private static double Number(Dictionary<string, string> metadata, string path, string key, bool positive)
+    {
+        var expected = positive ? "a positive number" : "a finite number";
+        var text = Metadata(metadata, path, key, expected);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && (!positive || value > 0)
+            ? value
+            : throw Damaged(path, key, text, expected);
+    }
+
+    private static JoinOptException Damaged(string path, string key, string value, string expected) =>
+        new($"'{path}' is a damaged DQ model: its metadata '{key}' is '{value}', expected {expected}.");
 
     /// <summary>The normalised prediction for joining <paramref name="left"/> with <paramref name="right"/> as the first step of planning <paramref name="graph"/>.</summary>
     internal float PredictFirstStep(QueryGraph graph, CostModel model, int left, int right)
