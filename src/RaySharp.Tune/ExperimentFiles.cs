@@ -20,10 +20,10 @@ internal sealed class ExperimentFiles : IDisposable
     private readonly Dictionary<string, TrialFiles> _open = new(StringComparer.Ordinal);
 
     /// <summary>UTF-8 without a byte-order mark: how every text file of the experiment is written.</summary>
-    internal static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     /// <summary>The file in a trial's folder that collects its failures.</summary>
-    public const string ErrorFile = "error.txt";
+    private const string ErrorFile = "error.txt";
 
     public ExperimentFiles(string directory, string metric, TuneMode mode, int? keepCheckpoints)
     {

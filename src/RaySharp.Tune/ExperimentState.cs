@@ -141,14 +141,16 @@ internal sealed class ExperimentState
             var status = Enum.Parse<TrialStatus>(t["status"]!.GetValue<string>());
             var trialDir = Path.Combine(directory, "trials", id);
             var results = ReadResults(trialDir, id).ToList();
-            if (!restore || status is TrialStatus.Terminated or TrialStatus.Error)
+            var finished = status is TrialStatus.Terminated or TrialStatus.Error;
+            if (!restore || finished)
             {
                 // As it is on disk. A finished trial keeps the checkpoint the state names (its file is not
-                // touched again), else the latest its results reach; its bytes are read when first used.
+                // touched again), else (or an unfinished one, opened) the latest its results reach; the
+                // bytes are read when first used.
                 foreach (var result in results)
                     trial.AddResult(result);
                 trial.Status = status;
-                trial.LatestCheckpoint = t["latest_checkpoint"]?.GetValue<int>() is int saved && File.Exists(CheckpointFile(trialDir, saved))
+                trial.LatestCheckpoint = finished && t["latest_checkpoint"]?.GetValue<int>() is int saved && File.Exists(CheckpointFile(trialDir, saved))
                     ? Checkpoint.FromFile(CheckpointFile(trialDir, saved), saved)
                     : LatestCheckpoint(trialDir, ContiguousResults(results), lazy: true);
                 trials.Add(trial);
