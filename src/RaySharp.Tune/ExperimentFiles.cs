@@ -6,9 +6,10 @@ using System.Text.Json.Nodes;
 namespace RaySharp.Tune;
 
 /// <summary>
-/// The experiment directory: per trial <c>params.json</c>, <c>progress.csv</c>, <c>result.jsonl</c> and its
-/// best checkpoints; for the experiment <c>experiment_state.json</c> (trials, statuses, searcher state)
-/// and, at the end, <c>results.csv</c>.
+/// The experiment directory: per trial <c>params.json</c>, <c>progress.csv</c>, <c>result.jsonl</c>,
+/// <c>error.txt</c> (its failures) and its best checkpoints; for the experiment <c>experiment_state.json</c>
+/// (trials, statuses, searcher state) and, at the end, <c>results.csv</c>. Text is UTF-8 without a
+/// byte-order mark, so other tools (Python's <c>json.loads</c>, pandas) read every line as written.
 /// </summary>
 internal sealed class ExperimentFiles : IDisposable
 {
@@ -17,6 +18,12 @@ internal sealed class ExperimentFiles : IDisposable
     private readonly string _metric;
     private readonly TuneMode _mode;
     private readonly Dictionary<string, TrialFiles> _open = new(StringComparer.Ordinal);
+
+    /// <summary>UTF-8 without a byte-order mark: how every text file of the experiment is written.</summary>
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>The file in a trial's folder that collects its failures.</summary>
+    private const string ErrorFile = "error.txt";
 
     public ExperimentFiles(string directory, string metric, TuneMode mode, int? keepCheckpoints)
     {
@@ -33,7 +40,7 @@ internal sealed class ExperimentFiles : IDisposable
     {
         var dir = TrialDirectory(trial.Id);
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "params.json"), trial.Config.ToJson().ToJsonString(Indented));
+        File.WriteAllText(Path.Combine(dir, "params.json"), trial.Config.ToJson().ToJsonString(Indented), Utf8);
     }
 
     public void Result(Trial trial, TrialResult result)
@@ -111,8 +118,7 @@ internal sealed class ExperimentFiles : IDisposable
         File.Delete(RestorePath(trialId));
     }
 
-    public string CheckpointPath(string trialId, int iteration) =>
-        Path.Combine(TrialDirectory(trialId), $"checkpoint_{iteration:D6}.bin");
+    public string CheckpointPath(string trialId, int iteration) => ExperimentState.CheckpointFile(TrialDirectory(trialId), iteration);
 
     public void TrialEnded(Trial trial)
     {
@@ -125,7 +131,7 @@ internal sealed class ExperimentFiles : IDisposable
     /// <paramref name="exploited"/> (PBT gave it another trial's checkpoint and it has not checkpointed
     /// since) gets that checkpoint saved as <c>restore.bin</c>, which a restore resumes it from.
     /// </summary>
-    public void SaveState(IReadOnlyList<Trial> trials, ISearcher searcher, ITrialScheduler scheduler, string metric, TuneMode mode, IReadOnlyDictionary<string, Checkpoint> exploited)
+    public void SaveState(IReadOnlyList<Trial> trials, ISearcher searcher, ITrialScheduler scheduler, string metric, TuneMode mode, IReadOnlyDictionary<string, Checkpoint> exploited, TimeSpan elapsed)
     {
         foreach (var (id, checkpoint) in exploited)
             File.WriteAllBytes(RestorePath(id), checkpoint.Bytes);
@@ -135,13 +141,19 @@ internal sealed class ExperimentFiles : IDisposable
             ["metric"] = metric,
             ["mode"] = mode == TuneMode.Min ? "min" : "max",
             ["version"] = ExperimentState.Version,
+            ["elapsed_s"] = elapsed.TotalSeconds,
             ["trials"] = new JsonArray(trials.Select(t => (JsonNode?)new JsonObject
             {
                 ["id"] = t.Id,
                 ["status"] = t.Status.ToString(),
                 ["iteration"] = t.Iteration,
                 ["failures"] = t.Failures,
-                ["error"] = t.Error,
+                ["error"] = t.Error is { } error ? new JsonObject
+                {
+                    ["type"] = error.Type,
+                    ["message"] = error.Message,
+                    ["details"] = error.Details,
+                } : null,
                 ["config"] = ExperimentState.SaveConfig(t.Config),
                 ["last_result"] = t.LastResult is { } r ? new JsonObject(r.Metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))) : null,
                 ["latest_checkpoint"] = t.LatestCheckpoint?.Iteration,
@@ -158,11 +170,25 @@ internal sealed class ExperimentFiles : IDisposable
             files.Flush();
         var path = Path.Combine(_directory, "experiment_state.json");
         var temp = path + ".tmp";
-        File.WriteAllText(temp, state.ToJsonString(Indented));
+        File.WriteAllText(temp, state.ToJsonString(Indented), Utf8);
         File.Move(temp, path, overwrite: true);
     }
 
-    public void WriteSummary(string table) => File.WriteAllText(Path.Combine(_directory, "results.csv"), table);
+    public void WriteSummary(string table) => File.WriteAllText(Path.Combine(_directory, "results.csv"), table, Utf8);
+
+    /// <summary>
+    /// Appends the trial's latest failure (<see cref="Trial.Error"/>, its <see cref="Trial.Failures"/>-th) to
+    /// <c>error.txt</c> in its folder, as Ray Tune does: a header line, then the full error text.
+    /// </summary>
+    public void TrialFailed(Trial trial)
+    {
+        var error = trial.Error ?? throw new InvalidOperationException($"Trial {trial.Id} has no error to write.");
+        var dir = TrialDirectory(trial.Id);
+        Directory.CreateDirectory(dir);
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"Failure {trial.Failures} of trial {trial.Id} after iteration {trial.Iteration} ({DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC):{Environment.NewLine}{error.Details}{Environment.NewLine}{Environment.NewLine}");
+        File.AppendAllText(Path.Combine(dir, ErrorFile), text, Utf8);
+    }
 
     public void Dispose()
     {
@@ -184,8 +210,8 @@ internal sealed class ExperimentFiles : IDisposable
             _columns = columns;
             var csvPath = Path.Combine(directory, "progress.csv");
             var exists = File.Exists(csvPath);
-            _csv = new StreamWriter(csvPath, append: true, Encoding.UTF8);
-            _json = new StreamWriter(Path.Combine(directory, "result.jsonl"), append: true, Encoding.UTF8);
+            _csv = new StreamWriter(csvPath, append: true, Utf8);
+            _json = new StreamWriter(Path.Combine(directory, "result.jsonl"), append: true, Utf8);
             if (!exists)
                 _csv.WriteLine("iteration,time_s," + string.Join(",", columns.Select(Csv.Escape)));
         }

@@ -27,6 +27,7 @@ internal sealed class ExperimentLoop : ITrialRunner
     private readonly HashSet<string> _reset = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Checkpoint> _exploited = new(StringComparer.Ordinal); // PBT restore points not yet superseded by the trial's own checkpoint
     private ExperimentFiles? _files;
+    private TimeSpan _elapsedBefore; // wall-clock time of the runs before a restore
     private long _runNumber;
     private int _outstanding; // runs started whose TrialEnded has not been read
     private bool _stopExperiment;
@@ -64,6 +65,7 @@ internal sealed class ExperimentLoop : ITrialRunner
         {
             throw new ArgumentException($"The saved searcher state does not fit this searcher and space: {e.Message}", e);
         }
+        _elapsedBefore = state.Elapsed;
         foreach (var trial in state.Trials)
         {
             _trials.Add(trial);
@@ -102,6 +104,7 @@ internal sealed class ExperimentLoop : ITrialRunner
     public async Task<ResultGrid> RunAsync(string directory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        TimeSpan Elapsed() => _elapsedBefore + clock.Elapsed;
         using var files = new ExperimentFiles(directory, _options.Metric, _options.Mode, _options.KeepCheckpoints);
         _files = files;
         foreach (var trial in _trials.Where(t => t.Status is TrialStatus.Pending or TrialStatus.Paused))
@@ -137,12 +140,12 @@ internal sealed class ExperimentLoop : ITrialRunner
                 Handle(next);
                 if (clock.Elapsed - lastSave >= _options.StateSaveInterval)
                 {
-                    files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited);
+                    files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited, Elapsed());
                     lastSave = clock.Elapsed;
                 }
                 if (progress is not null && clock.Elapsed - lastProgress >= _options.ProgressInterval)
                 {
-                    progress.Update(Snapshot(directory, clock.Elapsed), Status(directory, clock.Elapsed));
+                    progress.Update(Snapshot(directory, Elapsed()), Status(directory, Elapsed()));
                     lastProgress = clock.Elapsed;
                 }
             }
@@ -159,7 +162,7 @@ internal sealed class ExperimentLoop : ITrialRunner
         {
             if (!interrupted)
             {
-                Complete(trial, TrialStatus.Terminated, error: null);
+                Complete(trial, TrialStatus.Terminated);
             }
             else if (trial.Status == TrialStatus.Running)
             {
@@ -178,14 +181,17 @@ internal sealed class ExperimentLoop : ITrialRunner
                 _outstanding--;
         }
         await _executor.DisposeAsync().ConfigureAwait(false);
-        files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited);
-        var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, clock.Elapsed);
+        var elapsed = Elapsed();
+        files.SaveState(_trials, _searcher, _scheduler, _options.Metric, _options.Mode, _exploited, elapsed);
+        var grid = new ResultGrid(_trials, _options.Metric, _options.Mode, directory, elapsed);
         files.WriteSummary(grid.ToCsv());
-        progress?.Complete(grid, Status(directory, clock.Elapsed));
+        progress?.Complete(grid, Status(directory, elapsed));
         if (failure is not null)
             ExceptionDispatchInfo.Capture(failure).Throw();
         if (interrupted)
             throw new OperationCanceledException($"The experiment was cancelled; its state is saved in {directory}. Continue it with Tuner.Restore.", cancellationToken);
+        if (_trials.Count > 0 && _trials.All(t => t.Status == TrialStatus.Error))
+            throw new AllTrialsFailedException(grid, _options.MaxFailures);
         return grid;
     }
 
@@ -319,7 +325,7 @@ internal sealed class ExperimentLoop : ITrialRunner
                     trial.RestoreFrom = trial.LatestCheckpoint;
                 break;
             case TrialDecision.Stop:
-                Complete(trial, TrialStatus.Terminated, error: null);
+                Complete(trial, TrialStatus.Terminated);
                 break;
         }
         return decision;
@@ -330,21 +336,22 @@ internal sealed class ExperimentLoop : ITrialRunner
         _runs.Remove(trial.Id);
         if (ended.Error is null)
         {
-            Complete(trial, TrialStatus.Terminated, error: null);
+            Complete(trial, TrialStatus.Terminated);
             return;
         }
         trial.Failures++;
-        trial.Error = $"{ended.Error.GetType().Name}: {ended.Error.Message}";
+        trial.Error = ended.Error;
+        _files!.TrialFailed(trial);
         if (trial.Failures <= _options.MaxFailures)
         {
             trial.RestoreFrom = trial.LatestCheckpoint;
             Launch(trial); // retried at once from its latest checkpoint
             return;
         }
-        Complete(trial, TrialStatus.Error, trial.Error);
+        Complete(trial, TrialStatus.Error);
     }
 
-    private void Complete(Trial trial, TrialStatus status, string? error)
+    private void Complete(Trial trial, TrialStatus status)
     {
         if (trial.Status is TrialStatus.Terminated or TrialStatus.Error)
             return;
@@ -352,8 +359,6 @@ internal sealed class ExperimentLoop : ITrialRunner
             run.Cancellation.Cancel();
         trial.Status = status;
         _exploited.Remove(trial.Id);
-        if (error is not null)
-            trial.Error = error;
         _files?.TrialEnded(trial);
         _searcher.OnTrialComplete(trial.Id, trial.LastResult, failed: status == TrialStatus.Error);
         _scheduler.OnTrialComplete(this, trial);
@@ -362,7 +367,7 @@ internal sealed class ExperimentLoop : ITrialRunner
     void ITrialRunner.StopTrial(Trial trial)
     {
         ArgumentNullException.ThrowIfNull(trial);
-        Complete(trial, TrialStatus.Terminated, error: null);
+        Complete(trial, TrialStatus.Terminated);
     }
 
     void ITrialRunner.ResetTrial(Trial trial, TrialConfig config, Checkpoint? checkpoint)

@@ -5,18 +5,21 @@ using System.Text.Json.Nodes;
 namespace RaySharp.Tune;
 
 /// <summary>
-/// Reads an experiment directory back for <c>Tuner.Restore</c>:
-/// the trials listed in <c>experiment_state.json</c> with their configs (typed), statuses and results
-/// (from <c>result.jsonl</c>), the latest checkpoint of each unfinished trial, and the searcher state.
+/// Reads an experiment directory back for <c>Tuner.Restore</c> and <see cref="ResultGrid.Open"/>:
+/// the trials listed in <c>experiment_state.json</c> with their configs (typed), statuses, errors and results
+/// (from <c>result.jsonl</c>), the latest checkpoint of each trial, and the searcher and scheduler state.
 /// </summary>
 internal sealed class ExperimentState
 {
-    public const int Version = 2; // 2 added the scheduler state, paused statuses and PBT restore points
+    public const int Version = 3; // 2 added the scheduler state, paused statuses and PBT restore points; 3 errors with their stack traces, elapsed time
     private const string StateFile = "experiment_state.json";
 
-    private ExperimentState(List<Trial> trials, JsonObject searcher, string? schedulerType, JsonObject? scheduler, HashSet<string> exploited)
+    private ExperimentState(List<Trial> trials, string metric, TuneMode mode, TimeSpan elapsed, JsonObject searcher, string? schedulerType, JsonObject? scheduler, HashSet<string> exploited)
     {
         Trials = trials;
+        Metric = metric;
+        Mode = mode;
+        Elapsed = elapsed;
         Searcher = searcher;
         SchedulerType = schedulerType;
         Scheduler = scheduler;
@@ -24,6 +27,14 @@ internal sealed class ExperimentState
     }
 
     public IReadOnlyList<Trial> Trials { get; }
+
+    /// <summary>The metric the experiment optimises.</summary>
+    public string Metric { get; }
+
+    public TuneMode Mode { get; }
+
+    /// <summary>Wall-clock time the experiment has run so far, over all its runs (zero for states before version 3).</summary>
+    public TimeSpan Elapsed { get; }
 
     public JsonObject Searcher { get; }
 
@@ -71,20 +82,50 @@ internal sealed class ExperimentState
         return new KeyValuePair<string, object?>(path, value);
     }));
 
-    /// <summary>Loads <paramref name="directory"/>, checking it was written for <paramref name="metric"/> and <paramref name="mode"/>.</summary>
+    /// <summary>
+    /// Loads <paramref name="directory"/> to continue it, checking it was written for <paramref name="metric"/>
+    /// and <paramref name="mode"/>: unfinished trials keep the results up to the checkpoint they resume from,
+    /// and folders of trials the state does not list yet are deleted (they will be created again).
+    /// </summary>
     public static ExperimentState Load(string directory, string metric, TuneMode mode)
+    {
+        var state = Read(directory, restore: true);
+        if (state.Metric != metric || state.Mode != mode)
+            throw new ArgumentException(
+                $"The experiment in {directory} optimises '{state.Metric}' ({Name(state.Mode)}), not '{metric}' ({Name(mode)}); restore it with the options it was started with.");
+
+        // Trials created after the last save are not in the state; they will be created again.
+        var known = state.Trials.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        var trialsDir = Path.Combine(directory, "trials");
+        if (Directory.Exists(trialsDir))
+        {
+            foreach (var dir in Directory.GetDirectories(trialsDir).Where(d => !known.Contains(Path.GetFileName(d))))
+                Directory.Delete(dir, recursive: true);
+        }
+        return state;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="directory"/> without changing it (<see cref="ResultGrid.Open"/>): every trial the
+    /// state lists, with its saved status, every result on disk and its latest checkpoint (read when used).
+    /// </summary>
+    public static ExperimentState Open(string directory) => Read(directory, restore: false);
+
+    private static ExperimentState Read(string directory, bool restore)
     {
         var path = Path.Combine(directory, StateFile);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"No experiment to restore in {directory}: {StateFile} is missing.", path);
+            throw new FileNotFoundException($"No experiment in {directory}: {StateFile} is missing.", path);
         var state = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw Corrupt("not a JSON object");
-        if (state["version"]?.GetValue<int>() is not (1 or Version))
-            throw Corrupt($"version {state["version"]} is not 1 or {Version}");
-        var savedMetric = state["metric"]?.GetValue<string>();
-        var savedMode = state["mode"]?.GetValue<string>();
-        if (savedMetric != metric || savedMode != (mode == TuneMode.Min ? "min" : "max"))
-            throw new ArgumentException(
-                $"The experiment in {directory} optimises '{savedMetric}' ({savedMode}), not '{metric}' ({(mode == TuneMode.Min ? "min" : "max")}); restore it with the options it was started with.");
+        if (state["version"]?.GetValue<int>() is not (1 or 2 or Version))
+            throw Corrupt($"version {state["version"]} is not 1 to {Version}");
+        var metric = state["metric"]?.GetValue<string>() ?? throw Corrupt("no metric");
+        var mode = state["mode"]?.GetValue<string>() switch
+        {
+            "min" => TuneMode.Min,
+            "max" => TuneMode.Max,
+            var other => throw Corrupt($"the mode '{other}' is not min or max"),
+        };
 
         var trials = new List<Trial>();
         var exploited = new HashSet<string>(StringComparer.Ordinal);
@@ -95,49 +136,68 @@ internal sealed class ExperimentState
             var trial = new Trial(id, LoadConfig(t["config"] as JsonArray ?? throw Corrupt($"trial {id} has no config")))
             {
                 Failures = t["failures"]?.GetValue<int>() ?? 0,
-                Error = t["error"]?.GetValue<string>(),
+                Error = LoadError(t["error"]),
             };
             var status = Enum.Parse<TrialStatus>(t["status"]!.GetValue<string>());
             var trialDir = Path.Combine(directory, "trials", id);
-            var finished = status is TrialStatus.Terminated or TrialStatus.Error;
             var results = ReadResults(trialDir, id).ToList();
-            var checkpoint = finished ? null : LatestCheckpoint(trialDir, ContiguousResults(results));
-            if (!finished && t["restore_from"]?.GetValue<int>() is int restoreFrom && File.Exists(Path.Combine(trialDir, "restore.bin")))
+            var finished = status is TrialStatus.Terminated or TrialStatus.Error;
+            if (!restore || finished)
+            {
+                // As it is on disk. A finished trial keeps the checkpoint the state names (its file is not
+                // touched again), else (or an unfinished one, opened) the latest its results reach; the
+                // bytes are read when first used.
+                foreach (var result in results)
+                    trial.AddResult(result);
+                trial.Status = status;
+                trial.LatestCheckpoint = finished && t["latest_checkpoint"]?.GetValue<int>() is int saved && File.Exists(CheckpointFile(trialDir, saved))
+                    ? Checkpoint.FromFile(CheckpointFile(trialDir, saved), saved)
+                    : LatestCheckpoint(trialDir, ContiguousResults(results), lazy: true);
+                trials.Add(trial);
+                continue;
+            }
+
+            // Interrupted: resumes from its latest checkpoint on disk (or from the start). A trial a
+            // scheduler had paused stays paused, for the restored scheduler to resume when it chooses.
+            var checkpoint = LatestCheckpoint(trialDir, ContiguousResults(results), lazy: false);
+            if (t["restore_from"]?.GetValue<int>() is int restoreFrom && File.Exists(Path.Combine(trialDir, "restore.bin")))
             {
                 checkpoint = Checkpoint.Load(File.ReadAllBytes(Path.Combine(trialDir, "restore.bin")), restoreFrom);
                 exploited.Add(id);
             }
-            var upTo = status is TrialStatus.Terminated or TrialStatus.Error ? int.MaxValue : checkpoint?.Iteration ?? 0;
+            var upTo = checkpoint?.Iteration ?? 0;
             foreach (var result in results.Where(r => r.Iteration <= upTo))
                 trial.AddResult(result);
-            if (status is TrialStatus.Terminated or TrialStatus.Error)
-            {
-                trial.Status = status;
-            }
-            else
-            {
-                // Interrupted: resumes from its latest checkpoint on disk (or from the start). A trial a
-                // scheduler had paused stays paused, for the restored scheduler to resume when it chooses.
-                trial.Status = status == TrialStatus.Paused ? TrialStatus.Paused : TrialStatus.Pending;
-                trial.LatestCheckpoint = checkpoint;
-                trial.RestoreFrom = checkpoint;
-                trial.Iteration = checkpoint?.Iteration ?? 0;
-            }
+            trial.Status = status == TrialStatus.Paused ? TrialStatus.Paused : TrialStatus.Pending;
+            trial.LatestCheckpoint = checkpoint;
+            trial.RestoreFrom = checkpoint;
+            trial.Iteration = upTo;
             trials.Add(trial);
         }
 
-        // Trials created after the last save are not in the state; they will be created again.
-        var known = trials.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
-        var trialsDir = Path.Combine(directory, "trials");
-        if (Directory.Exists(trialsDir))
-        {
-            foreach (var dir in Directory.GetDirectories(trialsDir).Where(d => !known.Contains(Path.GetFileName(d))))
-                Directory.Delete(dir, recursive: true);
-        }
         var scheduler = state["scheduler"] as JsonObject;
-        return new ExperimentState(trials, state["searcher"] as JsonObject ?? throw Corrupt("no searcher state"),
+        return new ExperimentState(trials, metric, mode, TimeSpan.FromSeconds(state["elapsed_s"]?.GetValue<double>() ?? 0),
+            state["searcher"] as JsonObject ?? throw Corrupt("no searcher state"),
             scheduler?["type"]?.GetValue<string>(), scheduler?["state"] as JsonObject, exploited);
     }
+
+    /// <summary>A saved error: an object (version 3), or a "Type: message" line (versions 1 and 2).</summary>
+    private static TrialError? LoadError(JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                return null;
+            case JsonObject error:
+                return new TrialError(error["type"]!.GetValue<string>(), error["message"]?.GetValue<string>() ?? "", error["details"]?.GetValue<string>() ?? "");
+            default:
+                var line = node.GetValue<string>();
+                var colon = line.IndexOf(": ", StringComparison.Ordinal);
+                return colon < 0 ? new TrialError("Exception", line, line) : new TrialError(line[..colon], line[(colon + 2)..], line);
+        }
+    }
+
+    private static string Name(TuneMode mode) => mode == TuneMode.Min ? "min" : "max";
 
     /// <summary>The last iteration n such that results 1..n are all on disk.</summary>
     private static int ContiguousResults(List<TrialResult> results)
@@ -156,7 +216,7 @@ internal sealed class ExperimentState
     /// The trial's latest checkpoint that its results on disk reach (a checkpoint past them would resume
     /// the trial with a hole in its results), or null.
     /// </summary>
-    private static Checkpoint? LatestCheckpoint(string trialDir, int resultsUpTo)
+    private static Checkpoint? LatestCheckpoint(string trialDir, int resultsUpTo, bool lazy)
     {
         if (!Directory.Exists(trialDir))
             return null;
@@ -165,8 +225,14 @@ internal sealed class ExperimentState
             .Where(c => c.Iteration > 0 && c.Iteration <= resultsUpTo)
             .OrderByDescending(c => c.Iteration)
             .FirstOrDefault();
-        return latest.File is null ? null : Checkpoint.Load(File.ReadAllBytes(latest.File), latest.Iteration);
+        if (latest.File is null)
+            return null;
+        return lazy ? Checkpoint.FromFile(latest.File, latest.Iteration) : Checkpoint.Load(File.ReadAllBytes(latest.File), latest.Iteration);
     }
+
+    /// <summary>The file of a trial's checkpoint of <paramref name="iteration"/>.</summary>
+    public static string CheckpointFile(string trialDir, int iteration) =>
+        Path.Combine(trialDir, string.Create(CultureInfo.InvariantCulture, $"checkpoint_{iteration:D6}.bin"));
 
     /// <summary>The iteration in a <c>checkpoint_NNNNNN.bin</c> file name, or −1.</summary>
     public static int CheckpointIteration(string path) =>

@@ -3,7 +3,11 @@ using System.Text;
 
 namespace RaySharp.Tune;
 
-/// <summary>The outcome of an experiment: every trial, the best one, and a table.</summary>
+/// <summary>
+/// The outcome of an experiment: every trial, the best one, checkpoints, rows and a table. Returned by
+/// <see cref="Tuner.FitAsync"/>, or read from an experiment directory with <see cref="Open"/> (Ray's
+/// <c>ExperimentAnalysis</c>) without running anything.
+/// </summary>
 public sealed class ResultGrid
 {
     internal ResultGrid(IReadOnlyList<Trial> trials, string metric, TuneMode mode, string directory, TimeSpan elapsed)
@@ -13,6 +17,27 @@ public sealed class ResultGrid
         Mode = mode;
         ExperimentDirectory = directory;
         Elapsed = elapsed;
+    }
+
+    /// <summary>
+    /// Reads the experiment in <paramref name="experimentDirectory"/> (finished, interrupted, or still
+    /// running elsewhere) without changing it: every trial its <c>experiment_state.json</c> lists, with the
+    /// status, error and metric/mode saved there, every result in the trial's <c>result.jsonl</c>, and its
+    /// latest checkpoint (bytes read when first used). Trials created after the state was last saved are not
+    /// listed.
+    /// <code>
+    /// var grid = ResultGrid.Open("tune_results/lr_search");
+    /// var model = grid.BestCheckpoint!.ToObject&lt;MyWeights&gt;();
+    /// </code>
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The directory holds no <c>experiment_state.json</c>.</exception>
+    /// <exception cref="InvalidDataException">The state file was not written by RaySharp.Tune.</exception>
+    public static ResultGrid Open(string experimentDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(experimentDirectory);
+        var directory = Path.GetFullPath(experimentDirectory);
+        var state = ExperimentState.Open(directory);
+        return new ResultGrid(state.Trials, state.Metric, state.Mode, directory, state.Elapsed);
     }
 
     /// <summary>Every trial, in creation order.</summary>
@@ -27,7 +52,7 @@ public sealed class ResultGrid
     /// <summary>Where results and checkpoints were written.</summary>
     public string ExperimentDirectory { get; }
 
-    /// <summary>Wall-clock duration of the experiment.</summary>
+    /// <summary>Wall-clock duration of the experiment (over all its runs when it was restored; as last saved when opened).</summary>
     public TimeSpan Elapsed { get; }
 
     /// <summary>Trials that ended with an error.</summary>
@@ -69,6 +94,83 @@ public sealed class ResultGrid
 
     /// <summary>The latest checkpoint of <see cref="GetBestTrial"/>, or null if it reported none.</summary>
     public Checkpoint? BestCheckpoint => GetBestTrial().LatestCheckpoint;
+
+    /// <summary>
+    /// The checkpoints of <paramref name="trial"/> still in its folder (with <see cref="TuneOptions.KeepCheckpoints"/>:
+    /// the best few and the latest), oldest first; each one's bytes are read when first used.
+    /// </summary>
+    public IReadOnlyList<Checkpoint> GetCheckpoints(Trial trial)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        var dir = Path.Combine(ExperimentDirectory, "trials", trial.Id);
+        if (!Directory.Exists(dir))
+            return [];
+        return Directory.GetFiles(dir, "checkpoint_*.bin")
+            .Select(f => (File: f, Iteration: ExperimentState.CheckpointIteration(f)))
+            .Where(c => c.Iteration > 0)
+            .OrderBy(c => c.Iteration)
+            .Select(c => Checkpoint.FromFile(c.File, c.Iteration))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// The checkpoint of <paramref name="trial"/> (among <see cref="GetCheckpoints"/>) whose iteration's result
+    /// is best by <paramref name="metric"/> (default: the experiment's) and <paramref name="mode"/>; null if none
+    /// of its checkpoints has a result with that metric.
+    /// </summary>
+    public Checkpoint? GetBestCheckpoint(Trial trial, string? metric = null, TuneMode? mode = null)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        metric ??= Metric;
+        var m = mode ?? Mode;
+        TuneModes.Validate(m);
+        Checkpoint? best = null;
+        var bestValue = 0.0;
+        foreach (var checkpoint in GetCheckpoints(trial))
+        {
+            // After a retry the same iteration can appear twice; the checkpoint belongs to the later result.
+            var value = trial.Results.LastOrDefault(r => r.Iteration == checkpoint.Iteration)?.TryGet(metric);
+            if (value is not { } v || double.IsNaN(v))
+                continue;
+            if (best is null || m.IsBetter(v, bestValue))
+                (best, bestValue) = (checkpoint, v);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// The results as rows of a table (Ray's <c>dataframe()</c>): one per trial (its last result) or, with
+    /// <paramref name="allResults"/>, one per result. Columns: <c>trial_id</c>, <c>status</c>,
+    /// <c>training_iteration</c>, <c>time_total_s</c>, every reported metric (double; missing: absent), and
+    /// <c>config/&lt;path&gt;</c> for every parameter. A trial with no result yet gives one row without metrics.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, object?>> ToRows(bool allResults = false)
+    {
+        var rows = new List<IReadOnlyDictionary<string, object?>>();
+        foreach (var trial in Trials)
+        {
+            TrialResult?[] results = allResults && trial.Results.Count > 0 ? [.. trial.Results] : [trial.LastResult];
+            foreach (var result in results)
+            {
+                var row = new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["trial_id"] = trial.Id,
+                    ["status"] = trial.Status.ToString(),
+                    ["training_iteration"] = result?.Iteration ?? 0,
+                    ["time_total_s"] = result?.Elapsed.TotalSeconds ?? 0.0,
+                };
+                if (result is not null)
+                {
+                    foreach (var (name, value) in result.Metrics)
+                        row[name] = value;
+                }
+                foreach (var path in trial.Config.Paths)
+                    row["config/" + path] = trial.Config[path];
+                rows.Add(row);
+            }
+        }
+        return rows;
+    }
 
     /// <summary>
     /// Writes <c>learning_curves.png</c> (the metric against the iteration, one line per trial) and

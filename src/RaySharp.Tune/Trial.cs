@@ -48,7 +48,10 @@ public sealed class Trial
     /// <summary>Iteration reached by the current run: the last result's, or where the next run will start.</summary>
     public int Iteration { get; internal set; }
 
-    /// <summary>The most recent checkpoint the trial reported, or null.</summary>
+    /// <summary>
+    /// The most recent checkpoint the trial reported, or null. After <c>Tuner.Restore</c> or
+    /// <see cref="ResultGrid.Open"/> it is read from the trial's folder (a finished trial's bytes when first used).
+    /// </summary>
     public Checkpoint? LatestCheckpoint { get; internal set; }
 
     /// <summary>The checkpoint the next run restores from (normally the latest one; PBT sets a better trial's).</summary>
@@ -57,8 +60,11 @@ public sealed class Trial
     /// <summary>Failures so far (each retried from the latest checkpoint while under the experiment's limit).</summary>
     public int Failures { get; internal set; }
 
-    /// <summary>The last error, or null.</summary>
-    public string? Error { get; internal set; }
+    /// <summary>
+    /// The last failure (the trainable's exception with its full stack trace, also on the runtime), or null.
+    /// Every failure is appended to <c>error.txt</c> in the trial's folder.
+    /// </summary>
+    public TrialError? Error { get; internal set; }
 
     internal void AddResult(TrialResult result)
     {

@@ -103,6 +103,7 @@ public sealed class Tuner
     /// saved with them as unfinished, and <see cref="OperationCanceledException"/> is thrown; continue it
     /// with <see cref="Restore(string, TrainableFunction, SearchSpace, TuneOptions)"/>.
     /// </summary>
+    /// <exception cref="AllTrialsFailedException">Every trial ended with an error; the message lists the first failures, the results stay on disk.</exception>
     /// <exception cref="InvalidOperationException">A trial never reported the metric, or the experiment could not continue.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<ResultGrid> FitAsync(CancellationToken cancellationToken = default)

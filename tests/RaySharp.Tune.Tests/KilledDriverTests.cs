@@ -58,6 +58,8 @@ public sealed class KilledDriverTests : TempDirectoryTest
         Assert.All(results.Trials, t => Assert.Equal(TrialStatus.Terminated, t.Status));
         Assert.All(results.Trials, t => Assert.Equal(Enumerable.Range(1, KillableExperiment.Iterations), t.Results.Select(r => r.Iteration)));
         Assert.Equal(reference.GetBestTrial().Id, results.GetBestTrial().Id);
+        Assert.All(results.Trials, t => Assert.Equal(KillableExperiment.Iterations, t.LatestCheckpoint!.ToObject<int>())); // finished before the kill too
+        Assert.Equal(KillableExperiment.Iterations, results.BestCheckpoint!.ToObject<int>());
         foreach (var trial in results.Trials) // and on disk: every iteration once, in order
         {
             var lines = File.ReadAllLines(Path.Combine(dir, "trials", trial.Id, "result.jsonl"));

@@ -50,6 +50,59 @@ public sealed class RestoreTests : TempDirectoryTest
     }
 
     [Fact]
+    public async Task After_a_restore_finished_trials_keep_their_checkpoints_so_the_best_model_can_be_deployed()
+    {
+        var dir = Path.Combine(Root, "deploy");
+        using var cancel = new CancellationTokenSource();
+        var interrupted = new Tuner(Train([], total => { if (total == 75) cancel.Cancel(); }), Space2(), Options(dir));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => interrupted.FitAsync(cancel.Token).WaitAsync(Timeout));
+        var saved = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "experiment_state.json")))!["trials"]!.AsArray();
+        var finished = saved.Where(t => t!["status"]!.GetValue<string>() == "Terminated").Select(t => t!["id"]!.GetValue<string>()).ToList();
+        Assert.NotEmpty(finished);
+
+        // Resume, then deploy the best model: every trial, also those finished before the interruption, has
+        // its last checkpoint (iteration 20), read from the file on disk.
+        var results = await Tuner.Restore(dir, Train([]), Space2(), Options(dir)).FitAsync().WaitAsync(Timeout);
+        Assert.All(results.Trials, t => Assert.Equal(20, t.LatestCheckpoint!.Iteration));
+        Assert.All(results.Trials, t => Assert.Equal(20, t.LatestCheckpoint!.ToObject<int>()));
+        var best = results.GetBestTrial();
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "trials", best.Id, "checkpoint_000020.bin")), results.BestCheckpoint!.Data.ToArray());
+
+        // Restoring the finished experiment once more runs nothing and still has every checkpoint.
+        var starts = new ConcurrentBag<(string Trial, int From)>();
+        var again = await Tuner.Restore(dir, Train(starts), Space2(), Options(dir)).FitAsync().WaitAsync(Timeout);
+        Assert.Empty(starts);
+        Assert.Equal(best.Id, again.GetBestTrial().Id);
+        Assert.Equal(20, again.BestCheckpoint!.ToObject<int>());
+        Assert.All(again.Trials, t => Assert.Equal(20, t.LatestCheckpoint!.ToObject<int>()));
+    }
+
+    [Fact]
+    public async Task A_restored_trial_that_stopped_between_checkpoints_keeps_its_latest_checkpoint()
+    {
+        // Stopped at iteration 5 with checkpoints every other step: its latest checkpoint is iteration 4.
+        var dir = Path.Combine(Root, "named");
+        var options = new TuneOptions
+        {
+            Metric = "acc",
+            Mode = TuneMode.Max,
+            Searcher = new RandomSearcher(11),
+            Stopper = new MaxIterationStopper(5),
+            ExperimentDirectory = dir,
+        };
+        await new Tuner(Train([]), Space2(), options).FitAsync().WaitAsync(Timeout);
+        var trialDir = Path.Combine(dir, "trials", "00001");
+        Assert.Equal(["checkpoint_000002.bin", "checkpoint_000004.bin"], Directory.GetFiles(trialDir, "checkpoint_*.bin").Select(Path.GetFileName).Order());
+
+        var restored = await Tuner.Restore(dir, Train([]), Space2(), options).FitAsync().WaitAsync(Timeout);
+        var trial = Assert.Single(restored.Trials);
+        Assert.Equal(TrialStatus.Terminated, trial.Status);
+        Assert.Equal(5, trial.Iteration);
+        Assert.Equal(4, trial.LatestCheckpoint!.Iteration);
+        Assert.Equal(4, trial.LatestCheckpoint.ToObject<int>());
+    }
+
+    [Fact]
     public async Task A_killed_experiment_whose_state_still_says_running_resumes_from_the_checkpoints_on_disk()
     {
         var dir = Path.Combine(Root, "killed");

@@ -43,6 +43,16 @@ internal static class RemoteTrainables
             }, Checkpoint.FromObject(i));
         }
     }
+
+    /// <summary>Reports once; with seed 2 then throws from a nested method, in the worker process.</summary>
+    public static async Task FailsInWorker(TrialContext trial, CancellationToken ct)
+    {
+        await trial.ReportAsync("score", trial.Config.Get<int>("seed"));
+        if (trial.Config.Get<int>("seed") == 2)
+            ThrowFromWorker();
+    }
+
+    private static void ThrowFromWorker() => throw new ArgumentOutOfRangeException("seed", $"seed 2 is out of range in process {Environment.ProcessId}");
 }
 
 /// <summary>A class trainable that counts how often its instance was reused through ResetConfig.</summary>
@@ -152,6 +162,26 @@ public sealed class RuntimeTests(ClusterFixture cluster) : TempDirectoryTest, IC
         Assert.Equal(6, Last(trial, "i"));
         Assert.Equal(3, Last(trial, "restored_from"));
         Assert.NotEqual(killed, (int)Last(trial, "pid"));
+    }
+
+    [Fact]
+    public async Task A_trial_failing_in_a_worker_process_keeps_the_remote_stack_trace_and_writes_error_txt()
+    {
+        var space = new SearchSpace { ["seed"] = Space.Grid(1, 2) };
+        var results = await Fit(new Tuner(RemoteTrainables.FailsInWorker, space, Options("remote-error", "score")));
+
+        var failed = Assert.Single(results.Errors);
+        Assert.Equal(2, failed.Config.Get<int>("seed"));
+        var error = failed.Error!;
+        Assert.Equal("System.ArgumentOutOfRangeException", error.Type);
+        Assert.StartsWith("seed 2 is out of range in process ", error.Message, StringComparison.Ordinal);
+        var pid = int.Parse(System.Text.RegularExpressions.Regex.Match(error.Message, @"in process (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(Environment.ProcessId, pid);
+        Assert.Contains("ThrowFromWorker", error.Details, StringComparison.Ordinal); // the worker's stack trace
+        Assert.Contains(nameof(RemoteTrainables.FailsInWorker), error.Details, StringComparison.Ordinal);
+        Assert.Contains($"thrown in worker process {pid}", error.Details, StringComparison.Ordinal);
+        var text = File.ReadAllText(Path.Combine(Root, "remote-error", "trials", failed.Id, "error.txt"));
+        Assert.Contains("ThrowFromWorker", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -129,6 +129,45 @@ public sealed class SearchSpaceTests
     }
 
     [Fact]
+    public void A_sampled_double_reads_as_a_float_or_decimal_rounded_to_the_nearest_value()
+    {
+        var config = Sample(new SearchSpace { ["lr"] = Space.LogUniform(1e-4, 1e-1) }, 1)[0];
+        var lr = config.Get<double>("lr");
+        Assert.Equal((float)lr, config.Get<float>("lr"));
+        Assert.Equal((decimal)lr, config.Get<decimal>("lr"));
+
+        var exact = new TrialConfig([new("d", 0.1), new("i", 7), new("l", 1L << 40), new("m", 2.5m), new("f", 0.5f)]);
+        Assert.Equal(0.1f, exact.Get<float>("d"));
+        Assert.Equal(7L, exact.Get<long>("i"));
+        Assert.Equal(7f, exact.Get<float>("i"));
+        Assert.Equal(7m, exact.Get<decimal>("i"));
+        Assert.Equal((double)(1L << 40), exact.Get<double>("l"));
+        Assert.Equal(2.5, exact.Get<double>("m"));
+        Assert.Equal(0.5, exact.Get<double>("f"));
+    }
+
+    [Fact]
+    public void A_number_read_as_an_integer_type_must_be_whole_and_in_range_never_truncated()
+    {
+        var config = new TrialConfig([new("whole", 3.0), new("half", 2.5), new("big", 3e10), new("huge", 1e300), new("negative", -1), new("nan", double.NaN), new("m", 2.5m), new("l", 1L << 40)]);
+        Assert.Equal(3, config.Get<int>("whole"));
+        Assert.Equal(3L, config.Get<long>("whole"));
+        Assert.Equal((byte)3, config.Get<byte>("whole"));
+        Assert.Equal(30_000_000_000L, config.Get<long>("big"));
+
+        var half = Assert.Throws<InvalidCastException>(() => config.Get<int>("half"));
+        Assert.Equal("Parameter 'half' is the Double 2.5, which has a fractional part; Get<Int32> never truncates: read it with Get<Double> and round it yourself (Math.Round) if a whole number is meant.", half.Message);
+        Assert.Contains("fractional part", Assert.Throws<InvalidCastException>(() => config.Get<long>("m")).Message, StringComparison.Ordinal);
+        Assert.Contains("outside the range of Int32", Assert.Throws<InvalidCastException>(() => config.Get<int>("big")).Message, StringComparison.Ordinal);
+        Assert.Contains("outside the range of Int32", Assert.Throws<InvalidCastException>(() => config.Get<int>("l")).Message, StringComparison.Ordinal);
+        Assert.Contains("outside the range of Byte", Assert.Throws<InvalidCastException>(() => config.Get<byte>("negative")).Message, StringComparison.Ordinal);
+        Assert.Contains("outside the range of Single", Assert.Throws<InvalidCastException>(() => config.Get<float>("huge")).Message, StringComparison.Ordinal);
+        Assert.Contains("which no Decimal holds", Assert.Throws<InvalidCastException>(() => config.Get<decimal>("nan")).Message, StringComparison.Ordinal);
+        Assert.Contains("which no Int32 holds", Assert.Throws<InvalidCastException>(() => config.Get<int>("nan")).Message, StringComparison.Ordinal);
+        Assert.True(float.IsNaN(config.Get<float>("nan"))); // NaN is a float too
+    }
+
+    [Fact]
     public void An_empty_search_space_is_rejected_before_any_trial()
     {
         var e = Assert.Throws<ArgumentException>(() => new RandomSearcher().Initialize(new SearchSpace(), "loss", TuneMode.Min));

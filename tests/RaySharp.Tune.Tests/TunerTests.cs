@@ -262,7 +262,7 @@ public sealed class TunerTests : TempDirectoryTest
         }));
         var failed = Assert.Single(results.Errors);
         Assert.Equal(3, failed.Failures);
-        Assert.Contains("bad config", failed.Error, StringComparison.Ordinal);
+        Assert.Contains("bad config", failed.Error!.Message, StringComparison.Ordinal);
         Assert.Equal(TrialStatus.Terminated, results.Trials.Single(t => t != failed).Status);
     }
 

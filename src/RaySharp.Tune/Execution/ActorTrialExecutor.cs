@@ -45,7 +45,7 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
 
     private async Task RunAsync(TrialRun run, ChannelWriter<TrialEvent> events)
     {
-        Exception? error = null;
+        TrialError? error = null;
         ActorHandle<TrialActor>? actor = null;
         string? key = null;
         var healthy = false;
@@ -86,21 +86,21 @@ internal sealed class ActorTrialExecutor : ITrialExecutor
                     : await actor.Call(a => a.NextAsync(false));
             }
             healthy = true;
-            if (message.Error is not null)
-                error = new InvalidOperationException($"Trial {run.TrialId} failed in its actor (process {message.ProcessId}): {message.Error}");
+            if (message.ErrorType is not null)
+            {
+                error = new TrialError(message.ErrorType, message.ErrorMessage ?? "",
+                    $"{message.ErrorDetails}{Environment.NewLine}--- thrown in worker process {message.ProcessId} (the trial's actor) ---");
+            }
         }
         catch (OperationCanceledException) when (actor is null && run.Cancellation.IsCancellationRequested)
         {
             // Stopped while waiting for an actor: the run ends without having started.
         }
-        catch (RayException e)
-        {
-            // The actor's process died (killed, crashed, out of memory) or the cluster could not place it.
-            error = e;
-        }
         catch (Exception e)
         {
-            error = e;
+            // A RayException: the actor's process died (killed, crashed, out of memory) or the cluster could
+            // not place it; a RayTaskException keeps the remote type, message and stack.
+            error = TrialError.From(e);
         }
         if (actor is not null && key is not null)
         {

@@ -47,4 +47,4 @@ internal sealed record TrialReported(
     TaskCompletionSource<TrialDecision> Decision) : TrialEvent(Run);
 
 /// <summary>The run ended: returned (<paramref name="Error"/> null), or threw, or acknowledged a stop.</summary>
-internal sealed record TrialEnded(TrialRun Run, Exception? Error) : TrialEvent(Run);
+internal sealed record TrialEnded(TrialRun Run, TrialError? Error) : TrialEvent(Run);

@@ -25,7 +25,7 @@ internal sealed class InProcessTrialExecutor(TrainableFunction trainable, Action
     private async Task RunAsync(TrialRun run, ChannelWriter<TrialEvent> events)
     {
         var clock = Stopwatch.StartNew();
-        Exception? error = null;
+        TrialError? error = null;
         try
         {
             var context = new TrialContext(run, async (metrics, checkpoint) =>
@@ -43,7 +43,7 @@ internal sealed class InProcessTrialExecutor(TrainableFunction trainable, Action
         }
         catch (Exception e)
         {
-            error = e;
+            error = TrialError.From(e);
         }
         // The loop drains its channel until every run has ended, so this write is always read.
         await events.WriteAsync(new TrialEnded(run, error), CancellationToken.None).ConfigureAwait(false);

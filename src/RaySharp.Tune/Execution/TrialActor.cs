@@ -11,7 +11,13 @@ internal sealed class TrialMessage
 {
     public bool Ended { get; set; }
 
-    public string? Error { get; set; }
+    /// <summary>Full name of the exception type the trainable threw, or null.</summary>
+    public string? ErrorType { get; set; }
+
+    public string? ErrorMessage { get; set; }
+
+    /// <summary>The exception's full text in the worker process (type, message, inner exceptions, stack traces).</summary>
+    public string? ErrorDetails { get; set; }
 
     public Dictionary<string, double>? Metrics { get; set; }
 
@@ -122,7 +128,9 @@ internal sealed class TrialActor
                 return new TrialMessage
                 {
                     Ended = true,
-                    Error = ended.Error is null ? null : $"{ended.Error.GetType().Name}: {ended.Error.Message}",
+                    ErrorType = ended.Error?.Type,
+                    ErrorMessage = ended.Error?.Message,
+                    ErrorDetails = ended.Error?.Details,
                     ProcessId = Environment.ProcessId,
                 };
             default:

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -40,24 +41,31 @@ public sealed class TrialConfig
     public bool Contains(string path) => _values.ContainsKey(path);
 
     /// <summary>
-    /// The value at <paramref name="path"/> as a <typeparamref name="T"/>; numbers convert between
-    /// numeric types when no precision is lost (an <c>int</c> reads as <c>double</c>, <c>3.0</c> as <c>int</c>).
+    /// The value at <paramref name="path"/> as a <typeparamref name="T"/>. Numbers convert between the numeric
+    /// types (<c>int</c>, <c>long</c>, <c>float</c>, <c>double</c>, <c>decimal</c> and the other integer types):
+    /// to <c>float</c>, <c>double</c> or <c>decimal</c> by rounding to the nearest value the type holds
+    /// (<c>Get&lt;float&gt;("lr")</c> on a sampled double); to an integer type only when the value is a whole
+    /// number in the type's range (<c>3.0</c> reads as <c>int</c> 3, <c>2.5</c> is an error, never truncated).
     /// </summary>
     /// <exception cref="KeyNotFoundException">No such parameter.</exception>
-    /// <exception cref="InvalidCastException">The value is not a <typeparamref name="T"/>.</exception>
+    /// <exception cref="InvalidCastException">
+    /// The value is not a <typeparamref name="T"/> and not a number convertible to it: a fractional number read
+    /// as an integer type, a number outside the type's range, or a value of another kind.
+    /// </exception>
     public T Get<T>(string path)
     {
         var value = this[path];
         if (value is T typed)
             return typed;
-        if (value is IConvertible && IsNumeric(value) && IsNumeric(typeof(T)))
+        if (value is not null && NumericConversions.TryGetValue(typeof(T), out var convert) && IsNumeric(value))
         {
-            var converted = (T)Convert.ChangeType(value, typeof(T), CultureInfo.InvariantCulture);
-            if (Convert.ToDouble(converted, CultureInfo.InvariantCulture) == Convert.ToDouble(value, CultureInfo.InvariantCulture))
-                return converted;
+            var (converted, problem) = convert(value);
+            if (problem is null)
+                return (T)converted!;
+            throw new InvalidCastException($"Parameter '{path}' is the {value.GetType().Name} {Format(value)}, {problem}");
         }
         throw new InvalidCastException(
-            $"Parameter '{path}' is {(value is null ? "null" : $"the {value.GetType().Name} {value}")}, not a {typeof(T).Name}.");
+            $"Parameter '{path}' is {(value is null ? "null" : $"the {value.GetType().Name} {Format(value)}")}, not a {typeof(T).Name}.");
     }
 
     /// <summary>The parameters under <paramref name="prefix"/> (a nested dictionary), with the prefix removed.</summary>
@@ -117,9 +125,61 @@ public sealed class TrialConfig
         _ => value.ToString() ?? "",
     };
 
-    private static bool IsNumeric(object value) => IsNumeric(value.GetType());
-
-    private static bool IsNumeric(Type type) => Type.GetTypeCode(type) is TypeCode.Byte or TypeCode.SByte or TypeCode.Int16
-        or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64 or TypeCode.UInt64
+    private static bool IsNumeric(object value) => Type.GetTypeCode(value.GetType()) is TypeCode.Byte or TypeCode.SByte
+        or TypeCode.Int16 or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64 or TypeCode.UInt64
         or TypeCode.Single or TypeCode.Double or TypeCode.Decimal;
+
+    /// <summary>Target type → conversion of a numeric value to it: (value, null), or (null, what is wrong).</summary>
+    private static readonly Dictionary<Type, Func<object, (object? Value, string? Problem)>> NumericConversions = new()
+    {
+        [typeof(byte)] = v => ToNumber<byte>(v, integral: true),
+        [typeof(sbyte)] = v => ToNumber<sbyte>(v, integral: true),
+        [typeof(short)] = v => ToNumber<short>(v, integral: true),
+        [typeof(ushort)] = v => ToNumber<ushort>(v, integral: true),
+        [typeof(int)] = v => ToNumber<int>(v, integral: true),
+        [typeof(uint)] = v => ToNumber<uint>(v, integral: true),
+        [typeof(long)] = v => ToNumber<long>(v, integral: true),
+        [typeof(ulong)] = v => ToNumber<ulong>(v, integral: true),
+        [typeof(float)] = v => ToNumber<float>(v, integral: false),
+        [typeof(double)] = v => ToNumber<double>(v, integral: false),
+        [typeof(decimal)] = v => ToNumber<decimal>(v, integral: false),
+    };
+
+    private static (object? Value, string? Problem) ToNumber<TTarget>(object value, bool integral)
+        where TTarget : INumber<TTarget>
+    {
+        var name = typeof(TTarget).Name;
+        var (isFinite, isWhole) = value switch
+        {
+            double d => (double.IsFinite(d), double.IsInteger(d)),
+            float f => (float.IsFinite(f), float.IsInteger(f)),
+            decimal m => (true, decimal.IsInteger(m)),
+            _ => (true, true),
+        };
+        if (integral && !isWhole)
+        {
+            return (null, isFinite
+                ? $"which has a fractional part; Get<{name}> never truncates: read it with Get<Double> and round it yourself (Math.Round) if a whole number is meant."
+                : $"which no {name} holds.");
+        }
+        try
+        {
+            var converted = value switch
+            {
+                double d => TTarget.CreateChecked(d),
+                float f => TTarget.CreateChecked(f),
+                decimal m => TTarget.CreateChecked(m),
+                long l => TTarget.CreateChecked(l),
+                ulong u => TTarget.CreateChecked(u),
+                _ => TTarget.CreateChecked(Convert.ToInt64(value, CultureInfo.InvariantCulture)), // int, uint, short, ushort, byte, sbyte
+            };
+            if (isFinite && !TTarget.IsFinite(converted))
+                return (null, $"outside the range of {name}.");
+            return (converted, null);
+        }
+        catch (OverflowException)
+        {
+            return (null, isFinite ? $"outside the range of {name}." : $"which no {name} holds.");
+        }
+    }
 }
