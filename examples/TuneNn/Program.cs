@@ -55,7 +55,7 @@ internal static class Spirals
         var hidden = Enumerable.Repeat(config.Get<int>("hidden"), config.Get<int>("layers")).ToArray();
         var activation = config.Get<string>("activation") == "tanh" ? Activation.Tanh : Activation.ReLU;
         var net = new Mlp(2, hidden, 2, activation, rng: new Rng((ulong)config.Get<int>("seed")));
-        var optimizer = new Adam(net.Parameters(), learningRate: (float)config.Get<double>("lr"));
+        var optimizer = new Adam(net.Parameters(), learningRate: config.Get<float>("lr"));
         for (var epoch = 1; epoch <= Epochs; epoch++)
         {
             for (var s = 0; s < StepsPerEpoch; s++)
