@@ -71,6 +71,11 @@ internal static class Commands
                 return 1;
             }
             AnsiConsole.MarkupLine($"[green]Node started[/] (pid {started.Pid}); control service on {Markup.Escape(string.Join(" and ", started.Addresses))}.");
+            if (result.GetValue(host) is "0.0.0.0" or "::" && started.Addresses.Length > 1)
+            {
+                var port = started.Addresses[1][(started.Addresses[1].LastIndexOf(':') + 1)..];
+                Console.WriteLine($"It listens on all interfaces (port {port}): from other machines use {string.Join(" or ", started.Addresses.Skip(1))}; on this one, also 127.0.0.1:{port}.");
+            }
             Console.WriteLine("Attach drivers with:");
             Console.WriteLine($"RAYSHARP_ADDRESS={started.Address}");
             return 0;

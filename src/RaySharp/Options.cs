@@ -10,7 +10,11 @@ public sealed class RayOptions
     /// <c>127.0.0.1:6379</c> (printed by <c>raysharp start --head</c>, or <see cref="Ray.Address"/> of another
     /// driver). The driver must run on the node's machine. Null: use the
     /// <c>RAYSHARP_ADDRESS</c> environment variable, or start an embedded single-node cluster owned by
-    /// this process when that is unset too.
+    /// this process when that is unset too. When attaching, the options that describe a node
+    /// (<see cref="NumCpus"/>, <see cref="MemoryBytes"/>, <see cref="Resources"/>, <see cref="ObjectStoreBytes"/>,
+    /// <see cref="PreallocateObjectStore"/>, <see cref="WorkerStartTimeout"/>, <see cref="ControlPort"/>,
+    /// <see cref="ControlHost"/>) cannot apply — the node was started with its own — and setting any of them
+    /// logs a warning naming them (to <see cref="LoggerFactory"/>, or to standard error without one).
     /// </summary>
     public string? Address { get; init; }
 
@@ -61,6 +65,22 @@ public sealed class RayOptions
 
     /// <summary>Where the runtime logs; default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The node options set to something other than their defaults: they apply only to a node this process starts.</summary>
+    internal IReadOnlyList<string> NodeOptionsSet()
+    {
+        var defaults = new RayOptions();
+        var set = new List<string>();
+        if (NumCpus is not null) set.Add(nameof(NumCpus));
+        if (MemoryBytes != defaults.MemoryBytes) set.Add(nameof(MemoryBytes));
+        if (Resources is not null) set.Add(nameof(Resources));
+        if (ObjectStoreBytes != defaults.ObjectStoreBytes) set.Add(nameof(ObjectStoreBytes));
+        if (PreallocateObjectStore) set.Add(nameof(PreallocateObjectStore));
+        if (WorkerStartTimeout != defaults.WorkerStartTimeout) set.Add(nameof(WorkerStartTimeout));
+        if (ControlPort is not null) set.Add(nameof(ControlPort));
+        if (ControlHost is not null) set.Add(nameof(ControlHost));
+        return set;
+    }
 
     internal void Validate()
     {

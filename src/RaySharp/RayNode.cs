@@ -30,7 +30,12 @@ public sealed class RayNode : IAsyncDisposable
     /// <summary>The address drivers attach to: the control service's socket, <c>unix:/tmp/raysharp/session-…/control.sock</c>.</summary>
     public string Address => _head.Address!;
 
-    /// <summary>Every address the control service listens on: the Unix socket, then <c>host:port</c> when <see cref="RayOptions.ControlPort"/> is set.</summary>
+    /// <summary>
+    /// Every address the control service listens on: the Unix socket, then <c>host:port</c> when
+    /// <see cref="RayOptions.ControlPort"/> is set. Bound to every interface (<see cref="RayOptions.ControlHost"/>
+    /// <c>0.0.0.0</c>), the TCP entries are this machine's own addresses (not loopback), one per address, so any
+    /// of them can be handed to a tool on another machine; the host name when the machine has none.
+    /// </summary>
     public IReadOnlyList<string> ControlAddresses => [.. _head.NodeInfo().ControlAddresses];
 
     /// <summary>Completes when a client asked the node to stop (the control service's Shutdown, <c>raysharp stop</c>).</summary>
@@ -64,9 +69,10 @@ public sealed class RayNode : IAsyncDisposable
     /// <param name="options">The node's resources; Address and LocalMode must be unset.</param>
     public static RayNode Start(RayOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
 
-    /// <summary>The node's state (resources, workers, tasks, actors, objects, store) as JSON.</summary>
+    /// <summary>The node's state: resources total and available, object store usage, workers and counts.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public ValueTask<string> StatusAsync(CancellationToken cancellationToken = default) => _head.StatusAsync(false, cancellationToken);
+    public async ValueTask<RayStatus> StatusAsync(CancellationToken cancellationToken = default) =>
+        RayStatus.From(await _head.StatusAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>Stops the node and every worker it started.</summary>
     public ValueTask DisposeAsync() => _head.DisposeAsync();

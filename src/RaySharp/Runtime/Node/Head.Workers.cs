@@ -294,72 +294,22 @@ internal sealed partial class Head
         }
     }
 
-    public ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken)
+    public ValueTask<Control.ClusterStatus> StatusAsync(CancellationToken cancellationToken) => ValueTask.FromResult(ClusterStatus());
+
+    public ValueTask<string> TimelineAsync(CancellationToken cancellationToken)
     {
-        lock (_lock)
+        var events = Timeline.Select(e => new
         {
-            if (timeline)
-            {
-                var events = _timeline.Snapshot().Select(e => new
-                {
-                    name = e.Name,
-                    cat = e.Failed ? "failed" : "task",
-                    ph = "X",
-                    ts = Stopwatch.GetElapsedTime(0, e.StartTimestamp).TotalMicroseconds,
-                    dur = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
-                    pid = Node.ToString(),
-                    tid = e.Pid,
-                    args = new { task = e.Task.ToString() },
-                }).ToArray();
-                return ValueTask.FromResult(JsonSerializer.Serialize(new { traceEvents = events }));
-            }
-            long bytes = 0;
-            foreach (var o in _objects.Values)
-                bytes += o.Data?.Length ?? 0;
-            var status = new
-            {
-                node = Node.ToString(),
-                address = Address,
-                job = Job.ToString(),
-                resources_total = _scheduler.Total.Amounts,
-                resources_available = _scheduler.Available.Amounts,
-                workers = _workers.Values.Select(w => new
-                {
-                    id = w.Id,
-                    pid = w.Link?.Pid ?? w.Process?.Id ?? 0,
-                    kind = w.Actor is null ? "task" : "actor",
-                    state = w.Registered ? (w.Running.Count > 0 ? "busy" : "idle") : "starting",
-                    running = w.Running.Values.Select(t => t.Spec.DisplayName).Take(16).ToArray(),
-                }).ToArray(),
-                tasks = _tasks.Values.Where(t => t.Spec.Kind == TaskKind.Normal).Select(t => new
-                {
-                    id = t.Spec.Id.ToString(),
-                    name = t.Spec.DisplayName,
-                    state = t.Worker is not null ? "running" : t.PendingDeps > 0 ? "waiting for arguments" : "queued",
-                }).Take(1000).ToArray(),
-                actors = _actors.Values.Select(a => new
-                {
-                    id = a.Id.ToString(),
-                    name = a.Name,
-                    type = a.TypeName,
-                    state = a.State.ToString(),
-                    restarts = a.Restarts,
-                    pid = a.Worker?.Link?.Pid ?? 0,
-                }).ToArray(),
-                objects = new { count = _objects.Count, inline_bytes = bytes },
-                object_store = ObjectStore.GetStats(),
-                objects_list = _objects.Take(1000).Select(p => new
-                {
-                    id = p.Key.ToString(),
-                    state = !p.Value.Ready ? "pending" : p.Value.Error is null ? "ready" : "error",
-                    bytes = p.Value.Data?.Length ?? 0,
-                    location = p.Value.Location.ToString(),
-                }).ToArray(),
-                timeline_events = _timeline.Count,
-                control_store = new { nodes = ControlStore.Scan(Tables.Nodes).Count, jobs = ControlStore.Scan(Tables.Jobs).Count, actors = ControlStore.Scan(Tables.Actors).Count },
-            };
-            return ValueTask.FromResult(JsonSerializer.Serialize(status));
-        }
+            name = e.Name,
+            cat = e.Failed ? "failed" : "task",
+            ph = "X",
+            ts = UnixMicroseconds(e.StartTimestamp),
+            dur = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
+            pid = Node.ToString(),
+            tid = e.Pid,
+            args = new { task = e.Task.ToString() },
+        }).ToArray();
+        return ValueTask.FromResult(JsonSerializer.Serialize(new { traceEvents = events }));
     }
 
     public async ValueTask DisposeAsync()
