@@ -128,9 +128,18 @@ public sealed record TaskOptions
     }
 }
 
-/// <summary>Options of an actor. Defaults: no name, no restarts, one call at a time, no resources held.</summary>
+/// <summary>
+/// Options of an actor. Defaults: no name, no restarts, one call at a time, no resources held, and a
+/// <see cref="ActorLifetime.JobScoped"/> lifetime (it ends with the driver that created it).
+/// </summary>
 public sealed record ActorOptions
 {
+    /// <summary>
+    /// How long the actor lives. Default <see cref="ActorLifetime.JobScoped"/>: it is killed when the driver
+    /// that created it disconnects. <see cref="ActorLifetime.Detached"/>: it lives until killed or its node stops.
+    /// </summary>
+    public ActorLifetime Lifetime { get; init; }
+
     /// <summary>A name other drivers and tasks can find the actor by (<see cref="Ray.GetActorAsync{T}"/>). Default none.</summary>
     public string? Name { get; init; }
 
@@ -160,5 +169,7 @@ public sealed record ActorOptions
             throw new ArgumentOutOfRangeException(nameof(ActorOptions), MaxConcurrency, "MaxConcurrency must be at least 1.");
         if (Name is { Length: 0 })
             throw new ArgumentException("An actor name cannot be empty.", nameof(ActorOptions));
+        if (!Enum.IsDefined(Lifetime))
+            throw new ArgumentOutOfRangeException(nameof(ActorOptions), Lifetime, "Lifetime must be ActorLifetime.JobScoped or ActorLifetime.Detached.");
     }
 }

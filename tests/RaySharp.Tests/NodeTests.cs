@@ -31,6 +31,44 @@ public class NodeTests
     }
 }
 
+/// <summary>Detached actors: they outlive the driver that created them, on a standalone node.</summary>
+public class DetachedActorTests
+{
+    [Fact]
+    public async Task A_detached_named_actor_outlives_its_creator_and_a_later_driver_calls_it_until_it_is_killed()
+    {
+        await using var node = await RayNode.StartAsync(new RayOptions { NumCpus = 1 });
+        await using (var creator = await Ray.InitAsync(new RayOptions { Address = node.Address }))
+        {
+            var service = creator.Actor(() => new Counter(10)).WithName("detached-service").WithLifetime(ActorLifetime.Detached).Remote();
+            var scoped = creator.Actor(() => new Counter(0)).WithName("job-scoped-beside-it").Remote();
+            Assert.Equal(11, await Within.Await(service.Call(c => c.Add(1)).GetAsync(), "a call from the creator"));
+            Assert.Equal(0, await Within.Await(scoped.Call(c => c.Value()).GetAsync(), "the job-scoped actor"));
+        }
+
+        await using var later = await Ray.InitAsync(new RayOptions { Address = node.Address });
+        await Within.Until(() => later.StatusAsync().AsTask().Result.Nodes.Single().ActorCount == 1, "the creator's job-scoped actor to end with its job");
+        var gone = await Assert.ThrowsAsync<ArgumentException>(async () => await later.GetActorAsync<Counter>("job-scoped-beside-it"));
+        Assert.Contains("No live actor", gone.Message);
+
+        var found = await Within.Await(later.GetActorAsync<Counter>("detached-service"), "the lookup of the detached actor");
+        Assert.Equal(13, await Within.Await(found.Call(c => c.Add(2)).GetAsync(), "a call from the later driver"));
+        Assert.Equal(13, await Within.Await(later.Task(Work.Add, 6, 7).Remote().GetAsync(), "a task of the later driver"));
+
+        later.Kill(found);
+        await Assert.ThrowsAsync<ActorDiedException>(async () => await found.Call(c => c.Add(1)).GetAsync().AsTask().WaitAsync(Within.Timeout));
+        var killed = await Assert.ThrowsAsync<ArgumentException>(async () => await later.GetActorAsync<Counter>("detached-service"));
+        Assert.Contains("No live actor", killed.Message);
+    }
+
+    [Fact]
+    public void The_default_lifetime_is_job_scoped_and_an_undefined_one_is_refused()
+    {
+        Assert.Equal(ActorLifetime.JobScoped, new ActorOptions().Lifetime);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ActorBuilder<Counter>(null!, () => new Counter(0)).WithLifetime((ActorLifetime)7));
+    }
+}
+
 /// <summary>Drivers in separate processes attached to one node by its address.</summary>
 public class MultiDriverTests
 {

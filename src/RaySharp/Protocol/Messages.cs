@@ -108,6 +108,8 @@ internal sealed class TaskSpec
     [Key(8)] public int MaxRestarts { get; set; }
     [Key(9)] public int MaxConcurrency { get; set; } = 1;
     [Key(10)] public string? ActorTypeName { get; set; }
+    /// <summary>An actor creation with <see cref="ActorLifetime.Detached"/>: the actor outlives its job.</summary>
+    [Key(11)] public bool Detached { get; set; }
 
     [IgnoreMember] public string DisplayName => Name ?? Function.Name;
 }

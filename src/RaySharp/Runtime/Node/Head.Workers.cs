@@ -240,23 +240,37 @@ internal sealed partial class Head
     }
 
     /// <summary>
-    /// An attached driver disconnected: its job is over. Its actors are killed, its task workers stopped,
-    /// its queued tasks failed and its objects freed (as Ray does for a job's non-detached state).
+    /// An attached driver disconnected: its job is over. Its job-scoped actors are killed, its task workers
+    /// stopped, its queued tasks failed and its objects freed (as Ray does for a job's non-detached state).
+    /// Its detached actors live on: the job keeps its worker command (to restart them or run the tasks they
+    /// submit) and its objects are left to reference counting, since a detached actor may hold them.
     /// </summary>
     internal void OnDriverExited(JobId job)
     {
         lock (_lock)
         {
-            if (_shutDown || !_jobs.Remove(job))
+            if (_shutDown || !_jobs.TryGetValue(job, out var command))
                 return;
+            _jobs.Remove(job);
+            var detached = false;
             foreach (var actor in _actors.Values.Where(a => a.Id.Job == job && a.State != ActorState.Dead).ToList())
             {
+                if (actor.Creation.Detached)
+                {
+                    detached = true;
+                    continue;
+                }
                 MarkDead(actor, $"its driver (job {job}) exited");
                 actor.Worker?.Link?.Kill();
             }
             foreach (var worker in _taskWorkers.Where(w => w.Job == job).ToList())
                 worker.Link?.Kill();
             FailEverythingQueued(job, $"its driver (job {job}) exited");
+            if (detached)
+            {
+                _jobs[job] = command;
+                return;
+            }
             foreach (var (id, entry) in _objects.Where(p => p.Key.Task.Job == job && p.Value.Ready).ToList())
             {
                 _objects.Remove(id);
