@@ -6,7 +6,7 @@ namespace RaySharp;
 public sealed class RayOptions
 {
     /// <summary>
-    /// The node to join: its control service, e.g. <c>unix:/tmp/raysharp/session-…/control.sock</c> or
+    /// The node to join: its control service, e.g. <c>unix:/tmp/raysharp-&lt;uid&gt;/session-…/control.sock</c> or
     /// <c>127.0.0.1:6379</c> (printed by <c>raysharp start --head</c>, or <see cref="Ray.Address"/> of another
     /// driver). The driver must run on the node's machine. Null: use the
     /// <c>RAYSHARP_ADDRESS</c> environment variable, or start an embedded single-node cluster owned by

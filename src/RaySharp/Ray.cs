@@ -100,9 +100,9 @@ public sealed partial class Ray : IAsyncDisposable
         {
             var head = new Head(options, options.LocalMode);
             ray = new Ray(head, head);
-            head.Start(ray);
             try
             {
+                head.Start(ray);
                 await head.ControlReady.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch

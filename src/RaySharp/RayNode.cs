@@ -27,7 +27,7 @@ public sealed class RayNode : IAsyncDisposable
         head.ShutdownRequested = () => _shutdown.TrySetResult();
     }
 
-    /// <summary>The address drivers attach to: the control service's socket, <c>unix:/tmp/raysharp/session-…/control.sock</c>.</summary>
+    /// <summary>The address drivers attach to: the control service's socket, <c>unix:/tmp/raysharp-&lt;uid&gt;/session-…/control.sock</c>.</summary>
     public string Address => _head.Address!;
 
     /// <summary>
@@ -52,9 +52,9 @@ public sealed class RayNode : IAsyncDisposable
         if (options.LocalMode || options.Address is not null)
             throw new ArgumentException("A standalone node listens on its own socket; LocalMode and Address do not apply.", nameof(options));
         var head = new Head(options, localMode: false);
-        head.Start(driver: null);
         try
         {
+            head.Start(driver: null);
             await head.ControlReady.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -64,6 +64,16 @@ public sealed class RayNode : IAsyncDisposable
         }
         return new RayNode(head);
     }
+
+    /// <summary>
+    /// The per-user folder where nodes (standalone or embedded in a driver) keep their session folders
+    /// (sockets) and the <c>raysharp</c> CLI its head records and logs: <c>$RAYSHARP_HOME</c> when set, else
+    /// <c>$XDG_RUNTIME_DIR/raysharp</c> when that is a folder of this user, else <c>/tmp/raysharp-&lt;uid&gt;</c>.
+    /// Created with mode 0700; an existing one must be a folder owned by this user (it is set to 0700).
+    /// A node that starts removes the session folders of nodes and drivers whose process is gone.
+    /// </summary>
+    /// <exception cref="RaySystemException">The folder is not usable (another user's, a link, not writable); the message says which and what to do.</exception>
+    public static string RuntimeDirectory => Runtime.RuntimeDirectory.Resolve();
 
     /// <summary>Blocking form of <see cref="StartAsync"/>.</summary>
     /// <param name="options">The node's resources; Address and LocalMode must be unset.</param>

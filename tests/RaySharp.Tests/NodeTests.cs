@@ -31,6 +31,31 @@ public class NodeTests
     }
 }
 
+/// <summary>The per-user runtime folder that holds session folders.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class RuntimeFolderTests
+{
+    [Fact]
+    public async Task Sessions_live_in_a_private_per_user_folder_and_a_dead_drivers_session_is_removed_at_the_next_start()
+    {
+        var root = RayNode.RuntimeDirectory;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(root));
+        int deadPid;
+        using (var gone = System.Diagnostics.Process.Start("true")!)
+        {
+            await gone.WaitForExitAsync();
+            deadPid = gone.Id;
+        }
+        var stale = Path.Combine(root, $"session-{deadPid}-0000beef");
+        Directory.CreateDirectory(stale);
+        File.WriteAllText(Path.Combine(stale, "node.sock"), "");
+
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1 });
+        Assert.StartsWith($"unix:{root}/session-{Environment.ProcessId}-", ray.Address);
+        Assert.False(Directory.Exists(stale), $"the session folder of dead process {deadPid} is still there");
+    }
+}
+
 /// <summary>Detached actors: they outlive the driver that created them, on a standalone node.</summary>
 public class DetachedActorTests
 {

@@ -30,8 +30,11 @@ internal sealed partial class Head
         _inProcessRay = driver;
         if (!LocalMode)
         {
-            _sessionDirectory = Path.Combine(Path.GetTempPath(), "raysharp", $"session-{Environment.ProcessId}-{Node.Value:x8}");
-            Directory.CreateDirectory(_sessionDirectory);
+            var root = RuntimeDirectory.Resolve();
+            foreach (var stale in RuntimeDirectory.RemoveStaleSessions(root))
+                LogStaleSessionRemoved(_log, stale);
+            _sessionDirectory = Path.Combine(root, RuntimeDirectory.SessionName(Environment.ProcessId, Node.Value));
+            Directory.CreateDirectory(_sessionDirectory); // private: inside the 0700 runtime folder
             _server = new NodeServer(this, Path.Combine(_sessionDirectory, "node.sock"), _log);
             _server.Start();
         }
@@ -385,6 +388,9 @@ internal sealed partial class Head
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pid {Pid} died: {Reason}")]
     private static partial void LogWorkerDied(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the session folder {Folder} of a node or driver that is gone")]
+    private static partial void LogStaleSessionRemoved(ILogger logger, string folder);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a worker process: {Reason}")]
     private static partial void LogWorkerStartFailed(ILogger logger, string reason);
