@@ -136,14 +136,19 @@ internal static class Session
         return null;
     }
 
+    /// <summary>
+    /// True while process <paramref name="pid"/> runs: it exists and is not a zombie. A node started by
+    /// <c>start</c> is re-parented (setsid); killed, it may stay a zombie until its new parent reaps it.
+    /// </summary>
     public static bool IsAlive(int pid)
     {
         try
         {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0]; // "pid (name) S …": the name may hold spaces and parentheses
+            return state is not ('Z' or 'X');
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
