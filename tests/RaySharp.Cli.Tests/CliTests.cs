@@ -52,7 +52,7 @@ public sealed class CliTests : IDisposable
             Assert.Equal("11", await holder.LineAsync("READY="));
             var actors = await Programs.RaySharpAsync(_home, "list", "actors");
             Assert.True(actors.ExitCode == 0, actors.ToString());
-            Assert.Matches(@"│ cli-counter\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive", actors.Out);
+            Assert.Matches(@"│ cli-counter\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive\s+│ 0\s+│ \d+\s+│ job\s+│", actors.Out);
             var call = await Programs.RaySharpAsync(_home, "submit", "--", "dotnet", Programs.Driver, "call", "cli-counter", "5");
             Assert.True(call.ExitCode == 0, call.ToString());
             Assert.Contains("RESULT=16", call.Out);
@@ -183,7 +183,7 @@ public sealed class CliTests : IDisposable
         Assert.True(call.ExitCode == 0, call.ToString());
         Assert.Contains("RESULT=16", call.Out);
         var actors = await Programs.RaySharpAsync(_home, "list", "actors");
-        Assert.Matches(@"│ cli-service\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive", actors.Out);
+        Assert.Matches(@"│ cli-service\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive\s+│ 0\s+│ \d+\s+│ detached\s+│", actors.Out);
 
         var stop = await Programs.RaySharpAsync(_home, "stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());

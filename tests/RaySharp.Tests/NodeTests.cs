@@ -79,6 +79,12 @@ public class DetachedActorTests
         var found = await Within.Await(later.GetActorAsync<Counter>("detached-service"), "the lookup of the detached actor");
         Assert.Equal(13, await Within.Await(found.Call(c => c.Add(2)).GetAsync(), "a call from the later driver"));
         Assert.Equal(13, await Within.Await(later.Task(Work.Add, 6, 7).Remote().GetAsync(), "a task of the later driver"));
+        using (var channel = RaySharp.Control.ControlChannel.Open(node.Address))
+        {
+            var listed = await new RaySharp.Control.NodeControl.NodeControlClient(channel).ListActorsAsync(new RaySharp.Control.ListRequest());
+            Assert.True(listed.Actors.Single(a => a.Name == "detached-service").Detached);
+            Assert.False(listed.Actors.Single(a => a.Name == "job-scoped-beside-it").Detached);
+        }
 
         later.Kill(found);
         await Assert.ThrowsAsync<ActorDiedException>(async () => await found.Call(c => c.Add(1)).GetAsync().AsTask().WaitAsync(Within.Timeout));

@@ -187,6 +187,7 @@ internal sealed partial class Head
         Pid = a.Worker is { } w ? WorkerPid(w) : 0,
         JobId = a.Id.Job.ToString(),
         DeathReason = a.DeathReason ?? "",
+        Detached = a.Creation.Detached,
     };
 
     private static int WorkerPid(WorkerHandle w) => w.Link?.Pid ?? SafePid(w.Process);
