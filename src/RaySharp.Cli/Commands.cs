@@ -13,12 +13,17 @@ internal static class Commands
 {
     private static Option<string?> AddressOption() => new("--address")
     {
-        Description = "The node's control address (default: RAYSHARP_ADDRESS, else the node 'start --head' started).",
+        Description = "The node's control address (default: RAYSHARP_ADDRESS, else the node 'start --head' started; say which when several run).",
+    };
+
+    private static Option<int?> TargetPortOption() => new("--port")
+    {
+        Description = "The node serving this TCP control port (one started with 'start --head --port'), when several run.",
     };
 
     public static Command Start()
     {
-        var head = new Option<bool>("--head") { Description = "Start a head node (the only kind on one machine for now)." };
+        var head = new Option<bool>("--head") { Description = "Start a head node (several may run on one machine, each with its own address)." };
         var (cpus, resources, store, port, host) = NodeOptions();
         var command = new Command("start", "Start a node in the background and print its address.") { head, cpus, resources, store, port, host };
         command.SetAction(async (result, cancel) =>
@@ -37,40 +42,50 @@ internal static class Commands
                 Session.Error(e.Message);
                 return 2;
             }
-            if (Session.RunningHead() is { } running)
-            {
-                Session.Error($"A node is already running (pid {running.Pid}) at {running.Address}. Stop it with 'raysharp stop'.");
-                return 1;
-            }
-            var nodeArgs = new List<string> { "node" };
+            Session.RunningHeads(); // forgets the records of nodes that were killed
+            var key = Session.NewKey();
+            var nodeArgs = new List<string> { "node", "--record-key", key };
             if (result.GetValue(cpus) is { } n) nodeArgs.AddRange(["--num-cpus", n.ToString(CultureInfo.InvariantCulture)]);
             if (result.GetValue(resources) is { } r) nodeArgs.AddRange(["--resources", r]);
             if (result.GetValue(store) is { } s) nodeArgs.AddRange(["--object-store-bytes", s.ToString(CultureInfo.InvariantCulture)]);
             if (result.GetValue(port) is { } p) nodeArgs.AddRange(["--port", p.ToString(CultureInfo.InvariantCulture)]);
             if (result.GetValue(host) is { } h) nodeArgs.AddRange(["--host", h]);
-            Directory.CreateDirectory(Session.Home);
-            Session.DeleteHead();
+            string log;
+            try
+            {
+                log = Session.LogFile(key);
+            }
+            catch (RaySystemException e)
+            {
+                Session.Error(e.Message);
+                return 1;
+            }
             var line = string.Join(' ', SelfCommand().Concat(nodeArgs).Select(Quote));
-            using (var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"setsid {line} > {Quote(Session.LogFile)} 2>&1 < /dev/null &"]) { UseShellExecute = false }))
+            using (var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"setsid {line} > {Quote(log)} 2>&1 < /dev/null &"]) { UseShellExecute = false }))
                 await shell!.WaitForExitAsync(cancel);
             var deadline = DateTime.UtcNow.AddSeconds(60);
             HeadRecord? started;
-            while ((started = Session.ReadHead()) is null)
+            while ((started = Session.ReadHead(key)) is null)
             {
                 if (DateTime.UtcNow > deadline)
                 {
-                    Session.Error($"The node did not start within 60 s; see {Session.LogFile}.");
+                    Session.Error($"The node did not start within 60 s; see {log}.");
                     return 1;
                 }
                 await Task.Delay(50, cancel);
             }
             if (started.Pid == 0)
             {
-                Session.Error($"The node could not start: {started.Address}. See {Session.LogFile}.");
-                Session.DeleteHead();
+                Session.Error($"The node could not start: {started.Address}. See {log}.");
+                Session.DeleteHead(key);
                 return 1;
             }
             AnsiConsole.MarkupLine($"[green]Node started[/] (pid {started.Pid}); control service on {Markup.Escape(string.Join(" and ", started.Addresses))}.");
+            if (result.GetValue(host) is "0.0.0.0" or "::" && started.Addresses.Length > 1)
+            {
+                var port = started.Addresses[1][(started.Addresses[1].LastIndexOf(':') + 1)..];
+                Console.WriteLine($"It listens on all interfaces (port {port}): from other machines use {string.Join(" or ", started.Addresses.Skip(1))}; on this one, also 127.0.0.1:{port}.");
+            }
             Console.WriteLine("Attach drivers with:");
             Console.WriteLine($"RAYSHARP_ADDRESS={started.Address}");
             return 0;
@@ -82,10 +97,12 @@ internal static class Commands
     public static Command Node()
     {
         var (cpus, resources, store, port, host) = NodeOptions();
-        var command = new Command("node", "Run a node in the foreground (what 'start --head' runs in the background).") { cpus, resources, store, port, host };
+        var recordKey = new Option<string?>("--record-key") { Description = "The name of this node's record in the runtime folder (default: its pid); 'start' passes one.", Hidden = true };
+        var command = new Command("node", "Run a node in the foreground (what 'start --head' runs in the background).") { cpus, resources, store, port, host, recordKey };
         command.SetAction(async (result, cancel) =>
         {
             using var logging = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+            var key = result.GetValue(recordKey) ?? Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
             RayNode node;
             try
             {
@@ -102,12 +119,12 @@ internal static class Commands
             catch (Exception e) when (e is RaySystemException or ArgumentException or FormatException)
             {
                 Console.Error.WriteLine(e.Message);
-                Session.WriteHead(new HeadRecord(e.Message, [], 0));
+                TryWriteHead(key, new HeadRecord(e.Message, [], 0));
                 return 1;
             }
             await using (node)
             {
-                Session.WriteHead(new HeadRecord(node.Address, [.. node.ControlAddresses], Environment.ProcessId));
+                Session.WriteHead(key, new HeadRecord(node.Address, [.. node.ControlAddresses], Environment.ProcessId));
                 Console.WriteLine($"node listening at {string.Join(", ", node.ControlAddresses)}");
                 var signal = new TaskCompletionSource();
                 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signal.TrySetResult(); });
@@ -115,30 +132,45 @@ internal static class Commands
                 await Task.WhenAny(signal.Task, node.ShutdownRequested).WaitAsync(cancel);
                 Console.WriteLine("node stopping");
             }
-            if (Session.ReadHead()?.Pid == Environment.ProcessId)
-                Session.DeleteHead();
+            if (Session.ReadHead(key)?.Pid == Environment.ProcessId)
+                Session.DeleteHead(key);
             return 0;
         });
         return command;
     }
 
+    /// <summary>Records a node that could not start, so 'start' can say why; nothing when even the runtime folder is unusable (the log says).</summary>
+    private static void TryWriteHead(string key, HeadRecord record)
+    {
+        try
+        {
+            Session.WriteHead(key, record);
+        }
+        catch (Exception e) when (e is RaySystemException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine(e.Message);
+        }
+    }
+
     public static Command Stop()
     {
         var address = AddressOption();
-        var command = new Command("stop", "Stop the node and its workers.") { address };
+        var port = TargetPortOption();
+        var command = new Command("stop", "Stop a node and its workers (say which with --address or --port when several run).") { address, port };
         command.SetAction(async (result, cancel) =>
         {
-            var recorded = Session.RunningHead();
-            var target = result.GetValue(address) ?? Environment.GetEnvironmentVariable("RAYSHARP_ADDRESS") ?? recorded?.Address;
-            if (target is null)
+            if (result.GetValue(address) is null && result.GetValue(port) is null && Environment.GetEnvironmentVariable("RAYSHARP_ADDRESS") is not { Length: > 0 }
+                && Session.RunningHeads().Count == 0)
             {
                 AnsiConsole.MarkupLine("[yellow]No node is running.[/]");
-                Session.DeleteHead();
                 return 0;
             }
+            if (Session.ResolveAddress(result.GetValue(address), result.GetValue(port)) is not { } target)
+                return 1;
+            var recorded = Session.HeadAt(target);
             var reply = await Session.CallAsync(target, (c, o) => c.ShutdownAsync(new ShutdownRequest(), o).ResponseAsync, cancel);
-            var pid = reply?.Pid ?? recorded?.Pid;
-            if (reply is null && (recorded is null || recorded.Address != target))
+            var pid = reply?.Pid ?? recorded?.Head.Pid;
+            if (reply is null && recorded is null)
                 return 1;
             if (reply is null)
             {
@@ -151,8 +183,8 @@ internal static class Commands
                 using var process = Process.GetProcessById(pid.Value);
                 process.Kill(entireProcessTree: true);
             }
-            if (Session.ReadHead()?.Pid == pid)
-                Session.DeleteHead();
+            if (recorded is { } r && Session.ReadHead(r.Key)?.Pid == pid)
+                Session.DeleteHead(r.Key);
             AnsiConsole.MarkupLine($"[green]Stopped the node[/] (pid {pid}).");
             return 0;
         });
@@ -162,10 +194,11 @@ internal static class Commands
     public static Command Status()
     {
         var address = AddressOption();
-        var command = new Command("status", "Show the node: resources in use, object store usage, workers.") { address };
+        var port = TargetPortOption();
+        var command = new Command("status", "Show the node: resources in use, object store usage, workers.") { address, port };
         command.SetAction(async (result, cancel) =>
         {
-            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+            if (Session.ResolveAddress(result.GetValue(address), result.GetValue(port)) is not { } target)
                 return 1;
             var status = await Session.CallAsync(target, (c, o) => c.GetClusterStatusAsync(new ClusterStatusRequest(), o).ResponseAsync, cancel);
             if (status is null)
@@ -181,7 +214,8 @@ internal static class Commands
         var what = new Argument<string>("what") { Description = "tasks, actors or objects" };
         var limit = new Option<int>("--limit") { Description = "Most rows to show.", DefaultValueFactory = _ => 1000 };
         var address = AddressOption();
-        var command = new Command("list", "List the node's tasks (queued/running), actors or objects.") { what, limit, address };
+        var port = TargetPortOption();
+        var command = new Command("list", "List the node's tasks (queued/running), actors or objects.") { what, limit, address, port };
         command.SetAction(async (result, cancel) =>
         {
             var kind = result.GetValue(what);
@@ -190,7 +224,7 @@ internal static class Commands
                 Session.Error($"'{kind}' is not something to list: use tasks, actors or objects.");
                 return 2;
             }
-            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+            if (Session.ResolveAddress(result.GetValue(address), result.GetValue(port)) is not { } target)
                 return 1;
             var request = new ListRequest { Limit = Math.Max(1, result.GetValue(limit)) };
             switch (kind)
@@ -222,10 +256,11 @@ internal static class Commands
         var byId = new Option<bool>("--id") { Description = "The argument is an actor id, not a name." };
         var restart = new Option<bool>("--restart") { Description = "Restart it if it has restarts left (default: it stays dead)." };
         var address = AddressOption();
-        var command = new Command("kill", "Kill an actor: its worker process is stopped at once and calls on it fail.") { actor, byId, restart, address };
+        var port = TargetPortOption();
+        var command = new Command("kill", "Kill an actor: its worker process is stopped at once and calls on it fail.") { actor, byId, restart, address, port };
         command.SetAction(async (result, cancel) =>
         {
-            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+            if (Session.ResolveAddress(result.GetValue(address), result.GetValue(port)) is not { } target)
                 return 1;
             var request = new KillActorRequest { AllowRestart = result.GetValue(restart) };
             if (result.GetValue(byId))
@@ -245,10 +280,11 @@ internal static class Commands
     {
         var commandLine = new Argument<string[]>("command") { Description = "The driver to run (after --), e.g. dotnet run --project app", Arity = ArgumentArity.OneOrMore };
         var address = AddressOption();
-        var command = new Command("submit", "Run a driver program attached to the node (RAYSHARP_ADDRESS is set for it); exits with its exit code.") { commandLine, address };
+        var port = TargetPortOption();
+        var command = new Command("submit", "Run a driver program attached to the node (RAYSHARP_ADDRESS is set for it); exits with its exit code.") { commandLine, address, port };
         command.SetAction(async (result, cancel) =>
         {
-            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+            if (Session.ResolveAddress(result.GetValue(address), result.GetValue(port)) is not { } target)
                 return 1;
             if (await Session.CallAsync(target, (c, o) => c.GetNodeInfoAsync(new NodeInfoRequest(), o).ResponseAsync, cancel) is null)
                 return 1;
@@ -278,10 +314,11 @@ internal static class Commands
     {
         var output = new Option<string>("--output", "-o") { Description = "Where to write the Chrome-trace JSON.", DefaultValueFactory = _ => "timeline.json" };
         var address = AddressOption();
-        var command = new Command("timeline", "Write the executed tasks as Chrome-trace JSON (chrome://tracing, Perfetto).") { output, address };
+        var port = TargetPortOption();
+        var command = new Command("timeline", "Write the executed tasks as Chrome-trace JSON (chrome://tracing, Perfetto).") { output, address, port };
         command.SetAction(async (result, cancel) =>
         {
-            if (Session.ResolveAddress(result.GetValue(address)) is not { } target)
+            if (Session.ResolveAddress(result.GetValue(address), result.GetValue(port)) is not { } target)
                 return 1;
             var timeline = await Session.CallAsync(target, (c, o) => c.GetTimelineAsync(new TimelineRequest(), o).ResponseAsync, cancel);
             if (timeline is null)

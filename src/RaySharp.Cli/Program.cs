@@ -5,7 +5,7 @@ namespace RaySharp.Cli;
 /// <summary><c>raysharp start --head | stop | status | list tasks|actors|objects | submit -- cmd | timeline</c>.</summary>
 internal static class Program
 {
-    private static Task<int> Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
         if (Console.IsOutputRedirected)
             Spectre.Console.AnsiConsole.Profile.Width = 200; // scripts and logs get whole rows, not 80-column wraps
@@ -18,6 +18,20 @@ internal static class Program
         root.Subcommands.Add(Commands.Submit());
         root.Subcommands.Add(Commands.Kill());
         root.Subcommands.Add(Commands.Timeline());
-        return root.Parse(args).InvokeAsync();
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (RaySystemException e)
+        {
+            // The runtime folder is unusable (another user's, a link, …): the message says what to do.
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"raysharp failed unexpectedly: {e}");
+            return 1;
+        }
     }
 }

@@ -45,9 +45,9 @@ internal static class Render
 
     public static void Actors(ActorList list)
     {
-        var table = new Table().AddColumns("id", "name", "type", "state", "restarts", "pid");
+        var table = new Table().AddColumns("id", "name", "type", "state", "restarts", "pid", "lifetime");
         foreach (var a in list.Actors)
-            table.AddRow(a.ActorId, Markup.Escape(a.Name), Markup.Escape(a.TypeName), a.State, a.Restarts.ToString(CultureInfo.InvariantCulture), a.Pid == 0 ? "" : a.Pid.ToString(CultureInfo.InvariantCulture));
+            table.AddRow(a.ActorId, Markup.Escape(a.Name), Markup.Escape(a.TypeName), a.State, a.Restarts.ToString(CultureInfo.InvariantCulture), a.Pid == 0 ? "" : a.Pid.ToString(CultureInfo.InvariantCulture), a.Detached ? "detached" : "job");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"{list.Actors.Count} actors");
     }

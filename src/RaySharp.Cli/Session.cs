@@ -7,24 +7,31 @@ using RaySharp.Control;
 namespace RaySharp.Cli;
 
 /// <summary>
-/// Where the running node is: <c>--address</c>, else <c>RAYSHARP_ADDRESS</c>, else the record that
-/// <c>start --head</c> leaves in <c>$RAYSHARP_HOME/head.json</c> (default <c>/tmp/raysharp</c>).
+/// Where the running nodes are: <c>--address</c>, else <c>RAYSHARP_ADDRESS</c>, else <c>--port</c> (a
+/// recorded node serving that TCP port), else the one node <c>start --head</c> recorded. Each node records
+/// itself in <c>head-&lt;key&gt;.json</c> (its log is <c>node-&lt;key&gt;.log</c>) in the per-user runtime folder
+/// (<see cref="RayNode.RuntimeDirectory"/>: <c>$RAYSHARP_HOME</c>, <c>$XDG_RUNTIME_DIR/raysharp</c> or
+/// <c>/tmp/raysharp-&lt;uid&gt;</c>), so several nodes can run on one machine.
 /// </summary>
 internal static class Session
 {
-    public static string Home => Environment.GetEnvironmentVariable("RAYSHARP_HOME") is { Length: > 0 } home
-        ? home
-        : Path.Combine(Path.GetTempPath(), "raysharp");
+    private const string RecordPrefix = "head-";
 
-    public static string HeadFile => Path.Combine(Home, "head.json");
+    public static string Home => RayNode.RuntimeDirectory;
 
-    public static string LogFile => Path.Combine(Home, "node.log");
+    public static string RecordFile(string key) => Path.Combine(Home, $"{RecordPrefix}{key}.json");
 
-    public static HeadRecord? ReadHead()
+    public static string LogFile(string key) => Path.Combine(Home, $"node-{key}.log");
+
+    /// <summary>A key for a new node's record and log.</summary>
+    public static string NewKey() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    public static HeadRecord? ReadHead(string key)
     {
         try
         {
-            return File.Exists(HeadFile) ? JsonSerializer.Deserialize<HeadRecord>(File.ReadAllText(HeadFile)) : null;
+            var path = RecordFile(key);
+            return File.Exists(path) ? JsonSerializer.Deserialize<HeadRecord>(File.ReadAllText(path)) : null;
         }
         catch (Exception e) when (e is IOException or JsonException)
         {
@@ -32,35 +39,77 @@ internal static class Session
         }
     }
 
-    public static void WriteHead(HeadRecord record)
+    public static void WriteHead(string key, HeadRecord record)
     {
-        Directory.CreateDirectory(Home);
-        var temp = HeadFile + ".tmp";
+        var path = RecordFile(key);
+        var temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(record));
-        File.Move(temp, HeadFile, overwrite: true);
+        File.Move(temp, path, overwrite: true);
     }
 
-    public static void DeleteHead()
+    public static void DeleteHead(string key)
     {
-        if (File.Exists(HeadFile))
-            File.Delete(HeadFile);
+        var path = RecordFile(key);
+        if (File.Exists(path))
+            File.Delete(path);
     }
 
-    /// <summary>The recorded node if its process is alive.</summary>
-    public static HeadRecord? RunningHead() => ReadHead() is { } head && IsAlive(head.Pid) ? head : null;
+    /// <summary>The recorded nodes whose process is alive (oldest first); records of nodes that are gone are removed.</summary>
+    public static IReadOnlyList<(string Key, HeadRecord Head)> RunningHeads()
+    {
+        var running = new List<(string Key, HeadRecord Head, DateTime Written)>();
+        foreach (var path in Directory.EnumerateFiles(Home, RecordPrefix + "*.json"))
+        {
+            var key = Path.GetFileNameWithoutExtension(path)[RecordPrefix.Length..];
+            if (ReadHead(key) is not { } head)
+                continue;
+            if (head.Pid > 0 && IsAlive(head.Pid))
+                running.Add((key, head, File.GetLastWriteTimeUtc(path)));
+            else if (head.Pid > 0)
+                DeleteHead(key); // a node that was killed: its record is stale
+        }
+        return [.. running.OrderBy(r => r.Written).Select(r => (r.Key, r.Head))];
+    }
 
-    /// <summary>The control address to use, or null after printing why there is none.</summary>
-    public static string? ResolveAddress(string? option)
+    /// <summary>The running node one of whose control addresses is <paramref name="address"/>, if any.</summary>
+    public static (string Key, HeadRecord Head)? HeadAt(string address) =>
+        RunningHeads().Where(r => r.Head.Addresses.Contains(address) || r.Head.Address == address).Select(r => ((string, HeadRecord)?)r).FirstOrDefault();
+
+    /// <summary>
+    /// The control address to use, or null after printing why there is none (nothing runs, no node serves
+    /// <paramref name="port"/>, or several run and neither <c>--address</c> nor <c>--port</c> says which).
+    /// </summary>
+    public static string? ResolveAddress(string? option, int? port)
     {
         if (!string.IsNullOrWhiteSpace(option))
             return option;
         if (Environment.GetEnvironmentVariable("RAYSHARP_ADDRESS") is { Length: > 0 } env)
             return env;
-        if (RunningHead() is { } head)
-            return head.Address;
-        Error("No RaySharp node is running: start one with 'raysharp start --head' (or pass --address, or set RAYSHARP_ADDRESS).");
-        return null;
+        var heads = RunningHeads();
+        if (port is { } p)
+        {
+            var suffix = ":" + p.ToString(CultureInfo.InvariantCulture);
+            if (heads.FirstOrDefault(h => h.Head.Addresses.Any(a => !a.StartsWith("unix:", StringComparison.Ordinal) && a.EndsWith(suffix, StringComparison.Ordinal))) is { Head: { } byPort })
+                return byPort.Address;
+            Error($"No running RaySharp node serves port {p}.{(heads.Count > 0 ? " Running:" + Environment.NewLine + Describe(heads) : " Start one with 'raysharp start --head --port " + p.ToString(CultureInfo.InvariantCulture) + "'.")}");
+            return null;
+        }
+        switch (heads.Count)
+        {
+            case 1:
+                return heads[0].Head.Address;
+            case 0:
+                Error("No RaySharp node is running: start one with 'raysharp start --head' (or pass --address, or set RAYSHARP_ADDRESS).");
+                return null;
+            default:
+                Error($"{heads.Count} RaySharp nodes are running; say which with --address ADDRESS or --port PORT:{Environment.NewLine}{Describe(heads)}");
+                return null;
+        }
     }
+
+    /// <summary>One line per node: pid and control addresses.</summary>
+    public static string Describe(IEnumerable<(string Key, HeadRecord Head)> heads) =>
+        string.Join(Environment.NewLine, heads.Select(h => $"  pid {h.Head.Pid}: {string.Join(", ", h.Head.Addresses)}"));
 
     /// <summary>Runs one control call; prints a clear message and returns null when the node cannot be reached.</summary>
     public static async Task<T?> CallAsync<T>(string address, Func<NodeControl.NodeControlClient, CallOptions, Task<T>> call, CancellationToken cancel)
@@ -87,14 +136,19 @@ internal static class Session
         return null;
     }
 
+    /// <summary>
+    /// True while process <paramref name="pid"/> runs: it exists and is not a zombie. A node started by
+    /// <c>start</c> is re-parented (setsid); killed, it may stay a zombie until its new parent reaps it.
+    /// </summary>
     public static bool IsAlive(int pid)
     {
         try
         {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0]; // "pid (name) S …": the name may hold spaces and parentheses
+            return state is not ('Z' or 'X');
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }

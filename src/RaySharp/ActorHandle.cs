@@ -72,7 +72,7 @@ public sealed class ActorBuilder<T>
         _create = create;
     }
 
-    /// <summary>Applies <paramref name="options"/> (name, restarts, concurrency, resources).</summary>
+    /// <summary>Applies <paramref name="options"/> (name, restarts, concurrency, resources, lifetime).</summary>
     public ActorBuilder<T> WithOptions(ActorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -86,6 +86,19 @@ public sealed class ActorBuilder<T>
 
     /// <summary>Lets the actor be restarted (constructor re-run) up to <paramref name="maxRestarts"/> times when its process dies.</summary>
     public ActorBuilder<T> WithMaxRestarts(int maxRestarts) => WithOptions(_options with { MaxRestarts = maxRestarts });
+
+    /// <summary>
+    /// Sets how long the actor lives: <see cref="ActorLifetime.Detached"/> makes it outlive this driver (until it
+    /// is killed or its node stops); the default, <see cref="ActorLifetime.JobScoped"/>, ends it with this driver.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// ray.Actor(() => new Registry()).WithName("registry").WithLifetime(ActorLifetime.Detached).Remote();
+    /// // later, from another driver attached to the same node:
+    /// var registry = await ray.GetActorAsync&lt;Registry&gt;("registry");
+    /// </code>
+    /// </example>
+    public ActorBuilder<T> WithLifetime(ActorLifetime lifetime) => WithOptions(_options with { Lifetime = lifetime });
 
     /// <summary>Lets up to <paramref name="maxConcurrency"/> calls run at once (async actors).</summary>
     public ActorBuilder<T> WithMaxConcurrency(int maxConcurrency) => WithOptions(_options with { MaxConcurrency = maxConcurrency });
@@ -108,6 +121,7 @@ public sealed class ActorBuilder<T>
             ActorTypeName = typeof(T).FullName,
             MaxRestarts = _options.MaxRestarts,
             MaxConcurrency = _options.MaxConcurrency,
+            Detached = _options.Lifetime == ActorLifetime.Detached,
             Resources = new ResourceDemand
             {
                 Cpus = _options.NumCpus,

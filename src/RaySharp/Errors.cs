@@ -75,8 +75,36 @@ public sealed class TaskCancelledException : RayException
 }
 
 /// <summary>
-/// The cluster cannot run the request: no node has the resources it asks for, no worker process can be
-/// started, or the runtime was shut down.
+/// A task or an actor asks for resources (CPUs, memory, custom resources such as <c>GPU</c>) that no node of
+/// the cluster has in total, so it can never be scheduled (Ray calls these unschedulable). Tasks and actors
+/// get the same error: a task's ref throws it, and so do an actor's calls (the actor is never created and
+/// is listed as dead with this reason). Lower the request (<see cref="TaskOptions"/>, <see cref="ActorOptions"/>)
+/// or give the cluster more (<see cref="RayOptions.NumCpus"/>, <see cref="RayOptions.Resources"/>,
+/// <c>raysharp start --num-cpus/--resources</c>).
+/// </summary>
+public sealed class UnschedulableException : RayException
+{
+    internal UnschedulableException(string message) : base(message) { }
+}
+
+/// <summary>
+/// A value did not fit in the node's shared-memory object store: it is larger than the store's whole
+/// capacity (<see cref="NeverFits"/>), or the objects that are pinned (being read or written) plus the
+/// spill budget on disk leave no room for it now. Thrown by <see cref="Ray.Put{T}"/>, and by getting the
+/// result of a task whose large result could not be stored. Free refs you no longer need, store less at
+/// once, or start the node with a larger <see cref="RayOptions.ObjectStoreBytes"/>.
+/// </summary>
+public sealed class ObjectStoreFullException : RayException
+{
+    internal ObjectStoreFullException(string message, bool neverFits, Exception? inner = null) : base(message, inner) => NeverFits = neverFits;
+
+    /// <summary>True when the value is larger than the store's capacity, so it can never be stored on this node.</summary>
+    public bool NeverFits { get; }
+}
+
+/// <summary>
+/// The cluster cannot run the request: no worker process can be started, the node's control service
+/// cannot be reached, or the runtime was shut down.
 /// </summary>
 public sealed class RaySystemException : RayException
 {

@@ -6,11 +6,15 @@ namespace RaySharp;
 public sealed class RayOptions
 {
     /// <summary>
-    /// The node to join: its control service, e.g. <c>unix:/tmp/raysharp/session-…/control.sock</c> or
+    /// The node to join: its control service, e.g. <c>unix:/tmp/raysharp-&lt;uid&gt;/session-…/control.sock</c> or
     /// <c>127.0.0.1:6379</c> (printed by <c>raysharp start --head</c>, or <see cref="Ray.Address"/> of another
     /// driver). The driver must run on the node's machine. Null: use the
     /// <c>RAYSHARP_ADDRESS</c> environment variable, or start an embedded single-node cluster owned by
-    /// this process when that is unset too.
+    /// this process when that is unset too. When attaching, the options that describe a node
+    /// (<see cref="NumCpus"/>, <see cref="MemoryBytes"/>, <see cref="Resources"/>, <see cref="ObjectStoreBytes"/>,
+    /// <see cref="PreallocateObjectStore"/>, <see cref="WorkerStartTimeout"/>, <see cref="ControlPort"/>,
+    /// <see cref="ControlHost"/>) cannot apply — the node was started with its own — and setting any of them
+    /// logs a warning naming them (to <see cref="LoggerFactory"/>, or to standard error without one).
     /// </summary>
     public string? Address { get; init; }
 
@@ -62,6 +66,22 @@ public sealed class RayOptions
     /// <summary>Where the runtime logs; default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>The node options set to something other than their defaults: they apply only to a node this process starts.</summary>
+    internal IReadOnlyList<string> NodeOptionsSet()
+    {
+        var defaults = new RayOptions();
+        var set = new List<string>();
+        if (NumCpus is not null) set.Add(nameof(NumCpus));
+        if (MemoryBytes != defaults.MemoryBytes) set.Add(nameof(MemoryBytes));
+        if (Resources is not null) set.Add(nameof(Resources));
+        if (ObjectStoreBytes != defaults.ObjectStoreBytes) set.Add(nameof(ObjectStoreBytes));
+        if (PreallocateObjectStore) set.Add(nameof(PreallocateObjectStore));
+        if (WorkerStartTimeout != defaults.WorkerStartTimeout) set.Add(nameof(WorkerStartTimeout));
+        if (ControlPort is not null) set.Add(nameof(ControlPort));
+        if (ControlHost is not null) set.Add(nameof(ControlHost));
+        return set;
+    }
+
     internal void Validate()
     {
         if (NumCpus is < 1 or > 1024)
@@ -108,9 +128,18 @@ public sealed record TaskOptions
     }
 }
 
-/// <summary>Options of an actor. Defaults: no name, no restarts, one call at a time, no resources held.</summary>
+/// <summary>
+/// Options of an actor. Defaults: no name, no restarts, one call at a time, no resources held, and a
+/// <see cref="ActorLifetime.JobScoped"/> lifetime (it ends with the driver that created it).
+/// </summary>
 public sealed record ActorOptions
 {
+    /// <summary>
+    /// How long the actor lives. Default <see cref="ActorLifetime.JobScoped"/>: it is killed when the driver
+    /// that created it disconnects. <see cref="ActorLifetime.Detached"/>: it lives until killed or its node stops.
+    /// </summary>
+    public ActorLifetime Lifetime { get; init; }
+
     /// <summary>A name other drivers and tasks can find the actor by (<see cref="Ray.GetActorAsync{T}"/>). Default none.</summary>
     public string? Name { get; init; }
 
@@ -140,5 +169,7 @@ public sealed record ActorOptions
             throw new ArgumentOutOfRangeException(nameof(ActorOptions), MaxConcurrency, "MaxConcurrency must be at least 1.");
         if (Name is { Length: 0 })
             throw new ArgumentException("An actor name cannot be empty.", nameof(ActorOptions));
+        if (!Enum.IsDefined(Lifetime))
+            throw new ArgumentOutOfRangeException(nameof(ActorOptions), Lifetime, "Lifetime must be ActorLifetime.JobScoped or ActorLifetime.Detached.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using Microsoft.Extensions.Logging;
 using RaySharp.Protocol;
 using RaySharp.Runtime;
 using RaySharp.Runtime.Node;
@@ -90,6 +91,7 @@ public sealed partial class Ray : IAsyncDisposable
             {
                 // Not started from a build output: this driver can use actors and objects but its own tasks cannot run.
             }
+            WarnIgnoredNodeOptions(options, address.Trim());
             var node = await ControlAttach.ResolveAsync(address, cancellationToken).ConfigureAwait(false);
             var client = await RemoteClient.ConnectAsync(node.DataSocket, hello, null, cancellationToken, address.Trim()).ConfigureAwait(false);
             ray = new Ray(client, ownedHead: null);
@@ -98,9 +100,9 @@ public sealed partial class Ray : IAsyncDisposable
         {
             var head = new Head(options, options.LocalMode);
             ray = new Ray(head, head);
-            head.Start(ray);
             try
             {
+                head.Start(ray);
                 await head.ControlReady.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch
@@ -113,8 +115,31 @@ public sealed partial class Ray : IAsyncDisposable
         return ray;
     }
 
-    /// <summary>Stores <paramref name="value"/> in the cluster once, so many tasks can read it by ref.</summary>
+    /// <summary>Says which node options an attaching driver set in vain (the node it joins was started with its own).</summary>
+    private static void WarnIgnoredNodeOptions(RayOptions options, string address)
+    {
+        var ignored = options.NodeOptionsSet();
+        if (ignored.Count == 0)
+            return;
+        var names = string.Join(", ", ignored);
+        if (options.LoggerFactory is { } logging)
+            LogNodeOptionsIgnored(logging.CreateLogger("RaySharp"), names, address);
+        else
+            Console.Error.WriteLine($"RaySharp warning: RayOptions {names} do not apply when attaching to the running node at {address}; it keeps the settings it was started with. Leave them unset, or set them where the node starts (raysharp start --head …).");
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "RayOptions {Names} do not apply when attaching to the running node at {Address}; it keeps the settings it was started with. Leave them unset, or set them where the node starts (raysharp start --head …).")]
+    private static partial void LogNodeOptionsIgnored(ILogger logger, string names, string address);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> in the cluster once, so many tasks can read it by ref. Values over
+    /// 100 KiB go to the node's shared-memory object store (<see cref="RayOptions.ObjectStoreBytes"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">The value cannot be serialised.</exception>
+    /// <exception cref="ObjectStoreFullException">
+    /// The value does not fit in the object store: it is larger than the store
+    /// (<see cref="ObjectStoreFullException.NeverFits"/>), or pinned objects and the spill budget leave no room now.
+    /// </exception>
     public ObjectRef<T> Put<T>(T value)
     {
         ThrowIfDisposed();
@@ -122,7 +147,14 @@ public sealed partial class Ray : IAsyncDisposable
         var id = new ObjectId(new TaskId(JobId, UniqueIds.Next()), ObjectId.PutFlag);
         if (encoded.Large)
         {
-            ObjectValues.WriteAsync(Client.Store, id, encoded).AsTask().GetAwaiter().GetResult();
+            try
+            {
+                ObjectValues.WriteAsync(Client.Store, id, encoded).AsTask().GetAwaiter().GetResult();
+            }
+            catch (RaySharp.ObjectStore.ObjectStoreFullException e)
+            {
+                throw new ObjectStoreFullException($"Put could not store a value of {encoded.Length:N0} bytes: {e.Message}", e.Error == RaySharp.ObjectStore.ObjectStoreError.TooLarge, e);
+            }
             Client.Put(id, null, encoded.Refs);
         }
         else
@@ -258,12 +290,16 @@ public sealed partial class Ray : IAsyncDisposable
         Client.KillActor(actor.Id, noRestart);
     }
 
-    /// <summary>The node's state (resources, workers, tasks, actors, objects) as JSON.</summary>
+    /// <summary>
+    /// The cluster's state: per node, resources total and available, object store usage, workers and
+    /// task/actor/object counts (what <c>raysharp status</c> shows). Lists of tasks, actors and objects come
+    /// from the control service (<see cref="Control.NodeControl"/>, <c>raysharp list</c>).
+    /// </summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public ValueTask<string> StatusAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<RayStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Client.StatusAsync(false, cancellationToken);
+        return RayStatus.From(await Client.StatusAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The tasks and actor calls the node executed (the last 100,000) as Chrome trace JSON (<c>chrome://tracing</c>, Perfetto).</summary>
@@ -271,7 +307,7 @@ public sealed partial class Ray : IAsyncDisposable
     public ValueTask<string> TimelineAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Client.StatusAsync(true, cancellationToken);
+        return Client.TimelineAsync(cancellationToken);
     }
 
     /// <summary>Blocking read of one object: directly on the node's wake-up when this thread is a driver thread of the node's process.</summary>

@@ -27,10 +27,15 @@ public sealed class RayNode : IAsyncDisposable
         head.ShutdownRequested = () => _shutdown.TrySetResult();
     }
 
-    /// <summary>The address drivers attach to: the control service's socket, <c>unix:/tmp/raysharp/session-…/control.sock</c>.</summary>
+    /// <summary>The address drivers attach to: the control service's socket, <c>unix:/tmp/raysharp-&lt;uid&gt;/session-…/control.sock</c>.</summary>
     public string Address => _head.Address!;
 
-    /// <summary>Every address the control service listens on: the Unix socket, then <c>host:port</c> when <see cref="RayOptions.ControlPort"/> is set.</summary>
+    /// <summary>
+    /// Every address the control service listens on: the Unix socket, then <c>host:port</c> when
+    /// <see cref="RayOptions.ControlPort"/> is set. Bound to every interface (<see cref="RayOptions.ControlHost"/>
+    /// <c>0.0.0.0</c>), the TCP entries are this machine's own addresses (not loopback), one per address, so any
+    /// of them can be handed to a tool on another machine; the host name when the machine has none.
+    /// </summary>
     public IReadOnlyList<string> ControlAddresses => [.. _head.NodeInfo().ControlAddresses];
 
     /// <summary>Completes when a client asked the node to stop (the control service's Shutdown, <c>raysharp stop</c>).</summary>
@@ -47,9 +52,9 @@ public sealed class RayNode : IAsyncDisposable
         if (options.LocalMode || options.Address is not null)
             throw new ArgumentException("A standalone node listens on its own socket; LocalMode and Address do not apply.", nameof(options));
         var head = new Head(options, localMode: false);
-        head.Start(driver: null);
         try
         {
+            head.Start(driver: null);
             await head.ControlReady.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -60,13 +65,24 @@ public sealed class RayNode : IAsyncDisposable
         return new RayNode(head);
     }
 
+    /// <summary>
+    /// The per-user folder where nodes (standalone or embedded in a driver) keep their session folders
+    /// (sockets) and the <c>raysharp</c> CLI its head records and logs: <c>$RAYSHARP_HOME</c> when set, else
+    /// <c>$XDG_RUNTIME_DIR/raysharp</c> when that is a folder of this user, else <c>/tmp/raysharp-&lt;uid&gt;</c>.
+    /// Created with mode 0700; an existing one must be a folder owned by this user (it is set to 0700).
+    /// A node that starts removes the session folders of nodes and drivers whose process is gone.
+    /// </summary>
+    /// <exception cref="RaySystemException">The folder is not usable (another user's, a link, not writable); the message says which and what to do.</exception>
+    public static string RuntimeDirectory => Runtime.RuntimeDirectory.Resolve();
+
     /// <summary>Blocking form of <see cref="StartAsync"/>.</summary>
     /// <param name="options">The node's resources; Address and LocalMode must be unset.</param>
     public static RayNode Start(RayOptions? options = null) => StartAsync(options).GetAwaiter().GetResult();
 
-    /// <summary>The node's state (resources, workers, tasks, actors, objects, store) as JSON.</summary>
+    /// <summary>The node's state: resources total and available, object store usage, workers and counts.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public ValueTask<string> StatusAsync(CancellationToken cancellationToken = default) => _head.StatusAsync(false, cancellationToken);
+    public async ValueTask<RayStatus> StatusAsync(CancellationToken cancellationToken = default) =>
+        RayStatus.From(await _head.StatusAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>Stops the node and every worker it started.</summary>
     public ValueTask DisposeAsync() => _head.DisposeAsync();

@@ -73,6 +73,8 @@ internal static class TaskArgs
 {
     public static ArgSpec Value<T>(T value, Delegate function, int index)
     {
+        if (value is ObjectRef objectRef)
+            RefuseUntypedRef(objectRef, function.Method.GetParameters()[index], function.Method.Name);
         byte[] bytes;
         ObjectRef[]? refs;
         using (var scope = ContainedRefs.Collect())
@@ -88,6 +90,21 @@ internal static class TaskArgs
             }
         }
         return new ArgSpec { Inline = bytes, Contained = ContainedRefs.Ids(refs), ContainedRefs = refs };
+    }
+
+    /// <summary>
+    /// Refuses a ref passed as the whole argument to a parameter that is not an <see cref="ObjectRef"/>
+    /// (<c>object</c>, an interface): it would arrive as the ref's id bytes, neither the value nor a ref.
+    /// </summary>
+    public static void RefuseUntypedRef(ObjectRef value, System.Reflection.ParameterInfo parameter, string method)
+    {
+        if (typeof(ObjectRef).IsAssignableFrom(parameter.ParameterType))
+            return;
+        var valueType = value.GetType().IsGenericType ? value.GetType().GetGenericArguments()[0] : typeof(object);
+        throw new ArgumentException(
+            $"Argument '{parameter.Name}' of {method} is an ObjectRef<{valueType.Name}> but the parameter is of type {parameter.ParameterType.Name}, " +
+            $"so it would arrive as the ref's raw id bytes. Declare the parameter as {valueType.Name} (the ref is resolved to its value before the call runs), " +
+            $"or as ObjectRef<{valueType.Name}> (the ref itself is passed), or pass the value (await the ref first).", parameter.Name);
     }
 
     public static ArgSpec Ref<T>(ObjectRef<T> value, int index)

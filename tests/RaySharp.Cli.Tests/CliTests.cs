@@ -14,6 +14,8 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task A_daemon_runs_submitted_drivers_shows_their_work_and_stops_without_leaving_processes()
     {
+        var testStartUs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000.0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var start = await Programs.RaySharpAsync(_home, "start", "--head", "--num-cpus", "2", "--resources", "{\"GPU\": 1}", "--port", "0");
         Assert.True(start.ExitCode == 0, start.ToString());
         var address = start.Out.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("RAYSHARP_ADDRESS=", StringComparison.Ordinal))["RAYSHARP_ADDRESS=".Length..];
@@ -50,7 +52,7 @@ public sealed class CliTests : IDisposable
             Assert.Equal("11", await holder.LineAsync("READY="));
             var actors = await Programs.RaySharpAsync(_home, "list", "actors");
             Assert.True(actors.ExitCode == 0, actors.ToString());
-            Assert.Matches(@"│ cli-counter\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive", actors.Out);
+            Assert.Matches(@"│ cli-counter\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive\s+│ 0\s+│ \d+\s+│ job\s+│", actors.Out);
             var call = await Programs.RaySharpAsync(_home, "submit", "--", "dotnet", Programs.Driver, "call", "cli-counter", "5");
             Assert.True(call.ExitCode == 0, call.ToString());
             Assert.Contains("RESULT=16", call.Out);
@@ -81,13 +83,16 @@ public sealed class CliTests : IDisposable
                 var events = trace.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
                 var squares = events.Where(e => e.GetProperty("name").GetString() == "Work.Square").ToList();
                 Assert.Equal(20, squares.Count);
-                Assert.All(squares, e =>
-                {
-                    Assert.Equal("X", e.GetProperty("ph").GetString());
-                    Assert.True(e.GetProperty("dur").GetDouble() >= 0);
-                    Assert.True(e.GetProperty("ts").GetDouble() > 0);
-                });
+                Assert.All(squares, e => Assert.Equal("X", e.GetProperty("ph").GetString()));
                 Assert.Contains(events, e => e.GetProperty("name").GetString() == "Counter.Add");
+                Assert.Contains(events, e => e.GetProperty("name").GetString() == "cli-counter"); // a named actor's creation
+                // Every event (actor creations included) starts at a wall-clock time within this test and lasts no longer than it.
+                var nowUs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000.0 + 1000;
+                Assert.All(events, e =>
+                {
+                    Assert.InRange(e.GetProperty("ts").GetDouble(), testStartUs - 1000, nowUs);
+                    Assert.InRange(e.GetProperty("dur").GetDouble(), 0, clock.Elapsed.TotalMicroseconds);
+                });
             }
 
             // stop: the node and every worker (the live job's too) are gone.
@@ -102,7 +107,7 @@ public sealed class CliTests : IDisposable
             Assert.True(stop.ExitCode == 0, stop.ToString());
             Assert.False(Programs.IsAlive(nodePid), $"the node (pid {nodePid}) still runs after stop");
             await Programs.Until(() => !workerPids.Any(Programs.IsAlive), $"the workers ({string.Join(", ", workerPids)}) are gone after stop");
-            Assert.False(File.Exists(Path.Combine(_home, "head.json")));
+            Assert.Empty(Directory.GetFiles(_home, "head-*.json"));
 
             var after = await Programs.RaySharpAsync(_home, "status");
             Assert.Equal(1, after.ExitCode);
@@ -162,14 +167,59 @@ public sealed class CliTests : IDisposable
         var result = await Programs.RaySharpAsync(_home, "start", "--head", "--resources", resources);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message, result.Err);
-        Assert.False(File.Exists(Path.Combine(_home, "head.json")));
+        Assert.Empty(Directory.GetFiles(_home, "head-*.json"));
+    }
+
+    [Fact]
+    public async Task A_detached_actor_outlives_the_submitted_driver_that_created_it()
+    {
+        var start = await Programs.RaySharpAsync(_home, "start", "--head", "--num-cpus", "1");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        var creator = await Programs.RaySharpAsync(_home, "submit", "--", "dotnet", Programs.Driver, "detach", "cli-service", "10");
+        Assert.True(creator.ExitCode == 0, creator.ToString());
+        Assert.Contains("READY=11", creator.Out);
+
+        var call = await Programs.RaySharpAsync(_home, "submit", "--", "dotnet", Programs.Driver, "call", "cli-service", "5");
+        Assert.True(call.ExitCode == 0, call.ToString());
+        Assert.Contains("RESULT=16", call.Out);
+        var actors = await Programs.RaySharpAsync(_home, "list", "actors");
+        Assert.Matches(@"│ cli-service\s+│ RaySharp\.TestDriver\.Counter\s+│ Alive\s+│ 0\s+│ \d+\s+│ detached\s+│", actors.Out);
+
+        var stop = await Programs.RaySharpAsync(_home, "stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+    }
+
+    [Fact]
+    public async Task Start_on_all_interfaces_prints_this_machines_addresses_not_loopback()
+    {
+        var start = await Programs.RaySharpAsync(_home, "start", "--head", "--num-cpus", "1", "--port", "0", "--host", "0.0.0.0");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        try
+        {
+            var line = start.Out.Split('\n').Single(l => l.StartsWith("It listens on all interfaces", StringComparison.Ordinal));
+            var match = Regex.Match(line, @"^It listens on all interfaces \(port (\d+)\): from other machines use (.+); on this one, also 127\.0\.0\.1:(\d+)\.");
+            Assert.True(match.Success, start.ToString());
+            Assert.Equal(match.Groups[1].Value, match.Groups[3].Value);
+            var reachable = match.Groups[2].Value.Split(" or ");
+            Assert.All(reachable, a =>
+            {
+                Assert.DoesNotContain("127.0.0.1", a);
+                Assert.EndsWith(":" + match.Groups[1].Value, a);
+            });
+            var status = await Programs.RaySharpAsync(_home, "status", "--address", reachable[0]);
+            Assert.True(status.ExitCode == 0, status.ToString());
+        }
+        finally
+        {
+            var stop = await Programs.RaySharpAsync(_home, "stop");
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+        }
     }
 
     public void Dispose()
     {
         // A failed test may leave its node: stop it through the record it wrote.
-        var record = Path.Combine(_home, "head.json");
-        if (File.Exists(record))
+        foreach (var record in Directory.GetFiles(_home, "head-*.json"))
         {
             try
             {

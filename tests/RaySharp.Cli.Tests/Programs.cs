@@ -47,7 +47,10 @@ internal static class Programs
         return start;
     }
 
-    public static ProcessStartInfo Start(string home, params string[] args)
+    public static ProcessStartInfo Start(string home, params string[] args) => StartWith(new Dictionary<string, string?> { ["RAYSHARP_HOME"] = home }, args);
+
+    /// <summary>The CLI with these environment variables set (null: removed); RAYSHARP_HOME, RAYSHARP_ADDRESS and XDG_RUNTIME_DIR are removed unless given.</summary>
+    public static ProcessStartInfo StartWith(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -59,15 +62,23 @@ internal static class Programs
         start.ArgumentList.Add(Cli);
         foreach (var a in args)
             start.ArgumentList.Add(a);
-        start.Environment["RAYSHARP_HOME"] = home;
+        start.Environment.Remove("RAYSHARP_HOME");
         start.Environment.Remove("RAYSHARP_ADDRESS");
+        start.Environment.Remove("XDG_RUNTIME_DIR");
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         return start;
     }
 
     /// <summary>Runs <c>raysharp args…</c> to completion.</summary>
-    public static async Task<Result> RaySharpAsync(string home, params string[] args)
+    public static Task<Result> RaySharpAsync(string home, params string[] args) => RunAsync(Start(home, args), args);
+
+    /// <summary>Runs <c>raysharp args…</c> with these environment variables (see <see cref="StartWith"/>).</summary>
+    public static Task<Result> RaySharpWithAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) => RunAsync(StartWith(environment, args), args);
+
+    private static async Task<Result> RunAsync(ProcessStartInfo start, string[] args)
     {
-        using var process = new Running(Start(home, args));
+        using var process = new Running(start);
         process.Process.StandardInput.Close();
         return await process.ExitAsync($"'raysharp {string.Join(' ', args)}' to exit");
     }

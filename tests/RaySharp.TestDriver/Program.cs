@@ -8,6 +8,7 @@ namespace RaySharp.TestDriver;
 /// <list type="bullet">
 /// <item><c>tasks N [EXIT]</c>: runs Square on 0..N-1 as tasks, prints SUM=…, exits with EXIT (default 0).</item>
 /// <item><c>hold NAME START</c>: creates actor NAME = new Counter(START), prints READY=…, keeps it alive until stdin closes.</item>
+/// <item><c>detach NAME START</c>: creates the detached actor NAME = new Counter(START), calls Add(1), prints READY=… and exits (the actor lives on).</item>
 /// <item><c>call NAME DELTA</c>: finds actor NAME, calls Add(DELTA), prints RESULT=….</item>
 /// </list>
 /// </summary>
@@ -19,7 +20,7 @@ internal static class Program
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: RaySharp.TestDriver tasks N [EXIT] | hold NAME START | call NAME DELTA");
+            Console.Error.WriteLine("usage: RaySharp.TestDriver tasks N [EXIT] | hold NAME START | detach NAME START | call NAME DELTA");
             return 2;
         }
         await using var ray = await Ray.InitAsync();
@@ -45,6 +46,13 @@ internal static class Program
                     Console.WriteLine("RELEASED");
                     return 0;
                 }
+            case "detach":
+                {
+                    var start = int.Parse(args[2], CultureInfo.InvariantCulture);
+                    var counter = ray.Actor(() => new Counter(start)).WithName(args[1]).WithLifetime(ActorLifetime.Detached).Remote();
+                    Console.WriteLine($"READY={await counter.Call(c => c.Add(1)).GetAsync(Timeout)}");
+                    return 0;
+                }
             case "call":
                 {
                     var delta = int.Parse(args[2], CultureInfo.InvariantCulture);
@@ -65,7 +73,7 @@ internal static class Work
     public static long Square(long x) => x * x;
 }
 
-/// <summary>The actor of <c>hold</c> and <c>call</c>.</summary>
+/// <summary>The actor of <c>hold</c>, <c>detach</c> and <c>call</c>.</summary>
 internal sealed class Counter(int start)
 {
     private int _value = start;

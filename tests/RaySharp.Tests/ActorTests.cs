@@ -57,6 +57,21 @@ public class ActorTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task An_actor_asking_for_more_resources_than_the_node_has_fails_as_unschedulable_like_a_task()
+    {
+        var greedy = Ray.Actor(() => new Counter(0)).WithOptions(new ActorOptions { Name = "greedy", NumCpus = 64 }).Remote();
+        var first = await Assert.ThrowsAsync<UnschedulableException>(async () => await greedy.Call(c => c.Add(1)).GetAsync().AsTask().WaitAsync(Within.Timeout));
+        Assert.Contains("Actor 'greedy' (Counter) is unschedulable: it asks for {CPU: 64", first.Message);
+        Assert.Contains("Lower its ActorOptions resources", first.Message);
+        var later = await Assert.ThrowsAsync<UnschedulableException>(async () => await greedy.Call(c => c.Value()).GetAsync().AsTask().WaitAsync(Within.Timeout));
+        Assert.Contains("is unschedulable", later.Message);
+        var task = await Assert.ThrowsAsync<UnschedulableException>(async () =>
+            await Ray.Task(Work.Add, 1, 2).WithOptions(new TaskOptions { NumCpus = 64 }).Remote().GetAsync().AsTask().WaitAsync(Within.Timeout));
+        Assert.Equal(first.Message[first.Message.IndexOf(" is unschedulable", StringComparison.Ordinal)..first.Message.IndexOf("Lower", StringComparison.Ordinal)],
+            task.Message[task.Message.IndexOf(" is unschedulable", StringComparison.Ordinal)..task.Message.IndexOf("Lower", StringComparison.Ordinal)]);
+    }
+
+    [Fact]
     public async Task Void_and_async_methods_can_be_called()
     {
         var counter = Ray.Actor(() => new Counter(1)).Remote();

@@ -20,6 +20,22 @@ public class BadInputTests(ClusterFixture cluster)
     private static string Describe(Unserialisable u) => u.ToString()!;
 
     [Fact]
+    public void A_ref_passed_where_the_parameter_is_object_is_refused_at_submit_with_what_to_declare_instead()
+    {
+        var five = Ray.Put(5);
+        var error = Assert.Throws<ArgumentException>(() => Ray.Task(TypeOf, (object)five).Remote());
+        Assert.Contains("Argument 'value' of TypeOf is an ObjectRef<Int32> but the parameter is of type Object", error.Message);
+        Assert.Contains("Declare the parameter as Int32", error.Message);
+
+        var counter = Ray.Actor(() => new Counter(0)).Remote();
+        var actorError = Assert.Throws<ArgumentException>(() => counter.Call(c => c.Describe(five)));
+        Assert.Contains("Argument 'value' of Describe is an ObjectRef<Int32>", actorError.Message);
+        Ray.Kill(counter);
+    }
+
+    private static string TypeOf(object value) => value.GetType().Name;
+
+    [Fact]
     public void A_lambda_that_captures_variables_is_rejected_with_what_to_do_instead()
     {
         var offset = 3;

@@ -88,6 +88,98 @@ public class ControlTests
     }
 
     [Fact]
+    public async Task Timeline_events_of_actor_creations_calls_and_tasks_start_at_wall_clock_time_and_last_as_long_as_they_ran()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000.0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1 });
+        var counter = ray.Actor(() => new Counter(1)).Remote();
+        Assert.Equal(2, await Within.Await(counter.Call(c => c.Add(1)).GetAsync(), "an actor call"));
+        Assert.Equal(3, await Within.Await(ray.Task(Work.Add, 1, 2).Remote().GetAsync(), "a task"));
+        var elapsedUs = clock.Elapsed.TotalMicroseconds;
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000.0 + 1000;
+
+        using var trace = System.Text.Json.JsonDocument.Parse(await ray.TimelineAsync());
+        var events = trace.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Select(e => (Name: e.GetProperty("name").GetString()!, Ts: e.GetProperty("ts").GetDouble(), Dur: e.GetProperty("dur").GetDouble())).ToList();
+        Assert.Contains(events, e => e.Name == "new Counter");
+        Assert.Contains(events, e => e.Name == "Counter.Add");
+        Assert.Contains(events, e => e.Name == "Work.Add");
+        Assert.All(events, e =>
+        {
+            Assert.InRange(e.Ts, before - 1000, after);
+            Assert.InRange(e.Dur, 0, elapsedUs);
+        });
+
+        using var channel = ControlChannel.Open(ray.Address!);
+        var timeline = await new NodeControl.NodeControlClient(channel).GetTimelineAsync(new TimelineRequest());
+        Assert.Equal(events.Count, timeline.Events.Count);
+        Assert.All(timeline.Events, e =>
+        {
+            Assert.InRange(e.StartUs, before - 1000, after);
+            Assert.InRange(e.DurationUs, 0, elapsedUs);
+        });
+    }
+
+    [Fact]
+    public async Task StatusAsync_returns_the_nodes_resources_store_workers_and_counts_as_a_typed_record()
+    {
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 2, ObjectStoreBytes = 32 << 20, Resources = new Dictionary<string, double> { ["GPU"] = 1 } });
+        var holder = ray.Actor(() => new Counter(0)).WithOptions(new ActorOptions { NumCpus = 1, Resources = new Dictionary<string, double> { ["GPU"] = 1 } }).Remote();
+        await Within.Await(holder.Call(c => c.Value()).GetAsync(), "the actor");
+        var big = ray.Put(new float[1 << 20]);
+
+        var node = (await ray.StatusAsync()).Nodes.Single();
+        Assert.Equal(Environment.ProcessId, node.Pid);
+        Assert.True(node.Embedded);
+        Assert.Equal(ray.Address, node.ControlAddresses[0]);
+        Assert.Equal(2, node.ResourcesTotal["CPU"]);
+        Assert.Equal(1, node.ResourcesAvailable["CPU"]);
+        Assert.Equal(1, node.ResourcesTotal["GPU"]);
+        Assert.Equal(0, node.ResourcesAvailable["GPU"]);
+        Assert.Equal(32 << 20, node.ObjectStore.CapacityBytes);
+        Assert.Equal(1, node.ObjectStore.ObjectCount);
+        Assert.True(node.ObjectStore.UsedBytes >= 4 << 20);
+        Assert.Equal(1, node.ActorCount);
+        Assert.Contains(node.Workers, w => w.Kind == "actor" && w.Pid > 0);
+        Assert.Equal(2, node.Workers.Count(w => w.Kind == "task"));
+        Assert.Equal(0, node.TaskCount);
+        GC.KeepAlive(big);
+
+        await using var attached = await Ray.InitAsync(new RayOptions { Address = ray.Address });
+        var seen = (await attached.StatusAsync()).Nodes.Single();
+        Assert.Equal(node.NodeId, seen.NodeId);
+        Assert.Equal(1, seen.ActorCount);
+        Assert.Equal(2, seen.JobCount);
+    }
+
+    [Fact]
+    public async Task Node_options_set_by_an_attaching_driver_are_named_in_a_warning()
+    {
+        await using var node = await RayNode.StartAsync(new RayOptions { NumCpus = 1 });
+        using var logs = new CapturedLogs();
+        await using (var quiet = await Ray.InitAsync(new RayOptions { Address = node.Address, LoggerFactory = logs }))
+            Assert.Empty(logs.Warnings);
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = node.Address, NumCpus = 8, ObjectStoreBytes = 2L << 30, LoggerFactory = logs });
+        var warning = Assert.Single(logs.Warnings);
+        Assert.Contains("RayOptions NumCpus, ObjectStoreBytes do not apply when attaching to the running node at " + node.Address, warning);
+        Assert.Equal(1, (await ray.StatusAsync()).Nodes.Single().ResourcesTotal["CPU"]);
+    }
+
+    [Fact]
+    public async Task A_control_service_on_all_interfaces_lists_this_machines_reachable_addresses_not_loopback()
+    {
+        await using var node = await RayNode.StartAsync(new RayOptions { NumCpus = 1, ControlPort = 0, ControlHost = "0.0.0.0" });
+        var tcp = node.ControlAddresses.Skip(1).ToList();
+        Assert.NotEmpty(tcp);
+        Assert.DoesNotContain(tcp, a => a.StartsWith("127.", StringComparison.Ordinal));
+        var port = tcp[0][(tcp[0].LastIndexOf(':') + 1)..];
+        Assert.All(tcp, a => Assert.EndsWith(":" + port, a));
+        await using var ray = await Ray.InitAsync(new RayOptions { Address = tcp[0] });
+        Assert.Equal(3, await Within.Await(ray.Task(Work.Add, 1, 2).Remote().GetAsync(), "a task of a driver attached by the listed address"));
+    }
+
+    [Fact]
     public async Task A_control_port_that_is_taken_is_a_clear_error()
     {
         await using var first = await RayNode.StartAsync(new RayOptions { NumCpus = 1, ControlPort = 0 });
@@ -95,5 +187,41 @@ public class ControlTests
         var error = await Assert.ThrowsAsync<RaySystemException>(() => RayNode.StartAsync(new RayOptions { NumCpus = 1, ControlPort = port }));
         Assert.Contains($"127.0.0.1:{port}", error.Message);
         Assert.Contains("Pick another port", error.Message);
+    }
+}
+
+/// <summary>A logger factory that keeps what is logged (a real sink, for tests that check warnings).</summary>
+internal sealed class CapturedLogs : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+{
+    private readonly List<string> _warnings = [];
+
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            lock (_warnings)
+                return [.. _warnings];
+        }
+    }
+
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) => throw new NotSupportedException();
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (logLevel != Microsoft.Extensions.Logging.LogLevel.Warning)
+            return;
+        lock (_warnings)
+            _warnings.Add(formatter(state, exception));
+    }
+
+    public void Dispose()
+    {
     }
 }

@@ -25,9 +25,78 @@ public class NodeTests
 
         await first.DisposeAsync();
         await using var third = await Ray.InitAsync(new RayOptions { Address = node.Address });
-        await Within.Until(() => third.StatusAsync().AsTask().Result.Contains("\"state\":\"Dead\"", StringComparison.Ordinal), "the first driver's actor to end with its job");
+        await Within.Until(() => third.StatusAsync().AsTask().Result.Nodes.Single().ActorCount == 0, "the first driver's actor to end with its job");
         var gone = await Assert.ThrowsAsync<ArgumentException>(async () => await third.GetActorAsync<Counter>("job-scoped"));
         Assert.Contains("No live actor", gone.Message);
+    }
+}
+
+/// <summary>The per-user runtime folder that holds session folders.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class RuntimeFolderTests
+{
+    [Fact]
+    public async Task Sessions_live_in_a_private_per_user_folder_and_a_dead_drivers_session_is_removed_at_the_next_start()
+    {
+        var root = RayNode.RuntimeDirectory;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(root));
+        int deadPid;
+        using (var gone = System.Diagnostics.Process.Start("true")!)
+        {
+            await gone.WaitForExitAsync();
+            deadPid = gone.Id;
+        }
+        var stale = Path.Combine(root, $"session-{deadPid}-0000beef");
+        Directory.CreateDirectory(stale);
+        File.WriteAllText(Path.Combine(stale, "node.sock"), "");
+
+        await using var ray = await Ray.InitAsync(new RayOptions { NumCpus = 1 });
+        Assert.StartsWith($"unix:{root}/session-{Environment.ProcessId}-", ray.Address);
+        Assert.False(Directory.Exists(stale), $"the session folder of dead process {deadPid} is still there");
+    }
+}
+
+/// <summary>Detached actors: they outlive the driver that created them, on a standalone node.</summary>
+public class DetachedActorTests
+{
+    [Fact]
+    public async Task A_detached_named_actor_outlives_its_creator_and_a_later_driver_calls_it_until_it_is_killed()
+    {
+        await using var node = await RayNode.StartAsync(new RayOptions { NumCpus = 1 });
+        await using (var creator = await Ray.InitAsync(new RayOptions { Address = node.Address }))
+        {
+            var service = creator.Actor(() => new Counter(10)).WithName("detached-service").WithLifetime(ActorLifetime.Detached).Remote();
+            var scoped = creator.Actor(() => new Counter(0)).WithName("job-scoped-beside-it").Remote();
+            Assert.Equal(11, await Within.Await(service.Call(c => c.Add(1)).GetAsync(), "a call from the creator"));
+            Assert.Equal(0, await Within.Await(scoped.Call(c => c.Value()).GetAsync(), "the job-scoped actor"));
+        }
+
+        await using var later = await Ray.InitAsync(new RayOptions { Address = node.Address });
+        await Within.Until(() => later.StatusAsync().AsTask().Result.Nodes.Single().ActorCount == 1, "the creator's job-scoped actor to end with its job");
+        var gone = await Assert.ThrowsAsync<ArgumentException>(async () => await later.GetActorAsync<Counter>("job-scoped-beside-it"));
+        Assert.Contains("No live actor", gone.Message);
+
+        var found = await Within.Await(later.GetActorAsync<Counter>("detached-service"), "the lookup of the detached actor");
+        Assert.Equal(13, await Within.Await(found.Call(c => c.Add(2)).GetAsync(), "a call from the later driver"));
+        Assert.Equal(13, await Within.Await(later.Task(Work.Add, 6, 7).Remote().GetAsync(), "a task of the later driver"));
+        using (var channel = RaySharp.Control.ControlChannel.Open(node.Address))
+        {
+            var listed = await new RaySharp.Control.NodeControl.NodeControlClient(channel).ListActorsAsync(new RaySharp.Control.ListRequest());
+            Assert.True(listed.Actors.Single(a => a.Name == "detached-service").Detached);
+            Assert.False(listed.Actors.Single(a => a.Name == "job-scoped-beside-it").Detached);
+        }
+
+        later.Kill(found);
+        await Assert.ThrowsAsync<ActorDiedException>(async () => await found.Call(c => c.Add(1)).GetAsync().AsTask().WaitAsync(Within.Timeout));
+        var killed = await Assert.ThrowsAsync<ArgumentException>(async () => await later.GetActorAsync<Counter>("detached-service"));
+        Assert.Contains("No live actor", killed.Message);
+    }
+
+    [Fact]
+    public void The_default_lifetime_is_job_scoped_and_an_undefined_one_is_refused()
+    {
+        Assert.Equal(ActorLifetime.JobScoped, new ActorOptions().Lifetime);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ActorBuilder<Counter>(null!, () => new Counter(0)).WithLifetime((ActorLifetime)7));
     }
 }
 

@@ -76,11 +76,24 @@ public sealed class ObjectStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_value_larger_than_the_store_and_its_spill_budget_is_a_clear_error()
+    public void A_value_larger_than_the_store_is_an_ObjectStoreFullException_a_RayException_that_says_it_never_fits()
     {
-        var error = Assert.ThrowsAny<ObjectStoreException>(() => _ray.Put(new byte[100 << 20]));
-        Assert.Equal(ObjectStoreError.TooLarge, error.Error);
+        RayException error = Assert.Throws<RaySharp.ObjectStoreFullException>(() => _ray.Put(new byte[100 << 20]));
+        var full = (RaySharp.ObjectStoreFullException)error;
+        Assert.True(full.NeverFits);
+        Assert.Contains("104,857,600 bytes", full.Message);
+        Assert.Equal(ObjectStoreError.TooLarge, Assert.IsAssignableFrom<ObjectStoreException>(full.InnerException).Error);
         Assert.Equal(3, _ray.Task(Work.Add, 1, 2).Remote().Get(Within.Timeout));
+    }
+
+    [Fact]
+    public async Task A_task_result_larger_than_the_store_fails_its_ref_with_ObjectStoreFullException()
+    {
+        var huge = _ray.Task(Big.Zeros, 100 << 20).Remote();
+        var error = await Assert.ThrowsAsync<RaySharp.ObjectStoreFullException>(async () => await huge.GetAsync().AsTask().WaitAsync(Within.Timeout));
+        Assert.True(error.NeverFits);
+        Assert.Contains("Big.Zeros", error.Message);
+        Assert.Equal(3, await Within.Await(_ray.Task(Work.Add, 1, 2).Remote().GetAsync(), "a task after the failed one"));
     }
 }
 
@@ -95,6 +108,8 @@ internal static class Big
     }
 
     public static double SumArray(float[] values) => values.Sum(v => (double)v);
+
+    public static byte[] Zeros(int length) => new byte[length];
 
     public static float[] Scale(ReadOnlyMemory<float> values, float factor)
     {

@@ -82,20 +82,21 @@ public class TaskTests(ClusterFixture cluster)
     public async Task A_cancelled_running_task_reports_TaskCancelledException()
     {
         var slow = Ray.Task(Work.Sleepy, 30_000).Remote();
-        await Within.Until(() => cluster.Ray.StatusAsync().AsTask().Result.Contains("\"running\"", StringComparison.Ordinal), "the task is running");
+        await Within.Until(() => cluster.Ray.StatusAsync().AsTask().Result.Nodes.Single().Workers.Any(w => w.Running.Contains("Work.Sleepy")), "the task is running");
         Ray.Cancel(slow);
         await Assert.ThrowsAsync<TaskCancelledException>(async () => await slow.GetAsync().AsTask().WaitAsync(Within.Timeout));
         Assert.Equal(3, await Within.Await(Ray.Task(Work.Add, 1, 2).Remote().GetAsync(), "a task after the cancel"));
     }
 
     [Fact]
-    public async Task A_task_asking_for_more_resources_than_the_node_has_fails_with_a_clear_error()
+    public async Task A_task_asking_for_more_resources_than_the_node_has_fails_as_unschedulable()
     {
         var greedy = Ray.Task(Work.Add, 1, 2).WithOptions(new TaskOptions { NumCpus = 64 }).Remote();
-        var error = await Assert.ThrowsAsync<RaySystemException>(async () => await greedy.GetAsync().AsTask().WaitAsync(Within.Timeout));
-        Assert.Contains("CPU: 64", error.Message);
+        var error = await Assert.ThrowsAsync<UnschedulableException>(async () => await greedy.GetAsync().AsTask().WaitAsync(Within.Timeout));
+        Assert.Contains("Task 'Work.Add' is unschedulable: it asks for {CPU: 64", error.Message);
+        Assert.Contains("Lower its TaskOptions resources", error.Message);
         var custom = Ray.Task(Work.Add, 1, 2).WithOptions(new TaskOptions { Resources = new Dictionary<string, double> { ["GPU"] = 1 } }).Remote();
-        error = await Assert.ThrowsAsync<RaySystemException>(async () => await custom.GetAsync().AsTask().WaitAsync(Within.Timeout));
+        error = await Assert.ThrowsAsync<UnschedulableException>(async () => await custom.GetAsync().AsTask().WaitAsync(Within.Timeout));
         Assert.Contains("GPU: 1", error.Message);
     }
 

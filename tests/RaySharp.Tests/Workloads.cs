@@ -89,6 +89,8 @@ public sealed class Counter(int start)
 
     public int Pid() => Environment.ProcessId;
 
+    public string Describe(object value) => value.GetType().Name;
+
     public int HangAndWritePid(string marker)
     {
         File.WriteAllText(marker, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RaySharp;
 
 namespace RaySharp.Bench.Core;
@@ -221,8 +220,8 @@ internal sealed class RayMicrobenchmarks(BenchReport report, bool quick, int run
 
     private static async Task<long> TotalSpillsAsync(Ray ray, CancellationToken cancellationToken)
     {
-        using var status = JsonDocument.Parse(await ray.StatusAsync(cancellationToken));
-        return status.RootElement.GetProperty("object_store").GetProperty("TotalSpills").GetInt64();
+        var status = await ray.StatusAsync(cancellationToken);
+        return status.Nodes.Sum(n => n.ObjectStore.TotalSpills);
     }
 
     private static ObjectRef<byte[]>[] SubmitSmallValues(Ray ray, int count)

@@ -5,7 +5,7 @@ namespace RaySharp.Control;
 
 /// <summary>
 /// Opens gRPC channels to a node's control service (<see cref="NodeControl"/>) from the addresses a node
-/// prints: <c>unix:/tmp/raysharp/session-…/control.sock</c> (or the bare path), <c>host:port</c> or
+/// prints: <c>unix:/tmp/raysharp-&lt;uid&gt;/session-…/control.sock</c> (or the bare path), <c>host:port</c> or
 /// <c>http://host:port</c>.
 /// </summary>
 /// <example>
@@ -63,7 +63,7 @@ public static class ControlChannel
         if (colon > 0 && int.TryParse(address.AsSpan(colon + 1), out var port) && port is > 0 and <= 65535)
             return (new Uri($"http://{address}"), null);
         throw new ArgumentException(
-            $"'{address}' is not a RaySharp address: use the one 'raysharp start --head' prints, e.g. unix:/tmp/raysharp/session-…/control.sock " +
+            $"'{address}' is not a RaySharp address: use the one 'raysharp start --head' prints, e.g. unix:/tmp/raysharp-<uid>/session-…/control.sock " +
             "or 127.0.0.1:6379 (host:port of a node started with --port).", nameof(address));
     }
 }

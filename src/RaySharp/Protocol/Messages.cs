@@ -21,6 +21,10 @@ internal enum ErrorKind : byte
     ObjectLost = 4,
     Cancelled = 5,
     System = 6,
+    /// <summary>No node can ever meet the resource request (<see cref="UnschedulableException"/>).</summary>
+    Unschedulable = 7,
+    /// <summary>A value did not fit in the object store; <see cref="ErrorInfo.Type"/> is the store's reason (<c>TooLarge</c> or <c>Full</c>).</summary>
+    ObjectStoreFull = 8,
 }
 
 /// <summary>An error stored in place of a value.</summary>
@@ -52,6 +56,8 @@ internal sealed class ErrorInfo
         ErrorKind.WorkerCrashed => new WorkerCrashedException(Message),
         ErrorKind.ObjectLost => new ObjectLostException(Message),
         ErrorKind.Cancelled => new TaskCancelledException(Message),
+        ErrorKind.Unschedulable => new UnschedulableException(Message),
+        ErrorKind.ObjectStoreFull => new ObjectStoreFullException(Message, neverFits: Type == nameof(RaySharp.ObjectStore.ObjectStoreError.TooLarge)),
         _ => new RaySystemException(Message),
     };
 }
@@ -102,6 +108,8 @@ internal sealed class TaskSpec
     [Key(8)] public int MaxRestarts { get; set; }
     [Key(9)] public int MaxConcurrency { get; set; } = 1;
     [Key(10)] public string? ActorTypeName { get; set; }
+    /// <summary>An actor creation with <see cref="ActorLifetime.Detached"/>: the actor outlives its job.</summary>
+    [Key(11)] public bool Detached { get; set; }
 
     [IgnoreMember] public string DisplayName => Name ?? Function.Name;
 }
@@ -299,7 +307,11 @@ internal sealed class StatusRequest : Message
 internal sealed class StatusReply : Message, IRequestReply
 {
     [Key(0)] public long RequestId { get; set; }
+    /// <summary>The timeline's Chrome trace JSON (a timeline request).</summary>
     [Key(1)] public string Json { get; set; } = "";
+
+    /// <summary>The protobuf encoding of <see cref="Control.ClusterStatus"/> (a status request).</summary>
+    [Key(2)] public byte[] Status { get; set; } = [];
 }
 
 /// <summary>A reply that answers one request, matched to its waiter by <see cref="RequestId"/>.</summary>

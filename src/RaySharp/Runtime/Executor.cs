@@ -179,7 +179,12 @@ internal sealed class Executor : IDisposable
                 result.Value = value.Packed;
             }
         }
-        catch (ObjectStoreException e) when (work.ArgValues.Any(v => v is null) || e.Error is ObjectStoreError.Full or ObjectStoreError.TooLarge)
+        catch (RaySharp.ObjectStore.ObjectStoreFullException e)
+        {
+            result.Error = ErrorInfo.Of(ErrorKind.ObjectStoreFull, $"Task '{spec.DisplayName}' could not store its result in the node's object store: {e.Message}", spec.DisplayName);
+            result.Error.Type = e.Error.ToString();
+        }
+        catch (ObjectStoreException e) when (work.ArgValues.Any(v => v is null))
         {
             result.Error = ErrorInfo.Of(ErrorKind.System, $"Task '{spec.DisplayName}' could not use the node's object store: {e.Message}", spec.DisplayName);
         }

@@ -73,6 +73,8 @@ internal static class Functions
         for (var i = 0; i < args.Count; i++)
         {
             var value = Evaluate(args[i], self, what);
+            if (value is ObjectRef objectRef)
+                TaskArgs.RefuseUntypedRef(objectRef, parameters[i], what);
             var inline = RaySerializer.Serialize(parameters[i].ParameterType, value, $"Argument '{parameters[i].Name}' of {what}", out var refs);
             specs[i] = new ArgSpec { Inline = inline, Contained = ContainedRefs.Ids(refs), ContainedRefs = refs };
         }

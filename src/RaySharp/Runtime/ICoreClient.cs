@@ -48,6 +48,9 @@ internal interface ICoreClient : IAsyncDisposable
     /// <summary>A handle to <paramref name="id"/> in this process was disposed or finalised.</summary>
     void DropRef(ObjectId id);
 
-    /// <summary>The node's state as JSON (for tools); with <paramref name="timeline"/>, the executed tasks as Chrome trace events instead.</summary>
-    ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken);
+    /// <summary>The node's state: resources, object store, workers, counts (what the control service's GetClusterStatus answers).</summary>
+    ValueTask<Control.ClusterStatus> StatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>The executed tasks and actor calls as Chrome trace JSON.</summary>
+    ValueTask<string> TimelineAsync(CancellationToken cancellationToken);
 }

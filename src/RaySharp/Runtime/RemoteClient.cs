@@ -235,9 +235,15 @@ internal sealed class RemoteClient : ICoreClient
     /// <summary>Sends a frame as is (workers send their results this way).</summary>
     public void Send(Message message) => _connection.Send(message);
 
-    public async ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken)
+    public async ValueTask<Control.ClusterStatus> StatusAsync(CancellationToken cancellationToken)
     {
-        var reply = await RequestAsync<StatusReply>(id => new StatusRequest { RequestId = id, Timeline = timeline }, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var reply = await RequestAsync<StatusReply>(id => new StatusRequest { RequestId = id }, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        return Control.ClusterStatus.Parser.ParseFrom(reply.Status);
+    }
+
+    public async ValueTask<string> TimelineAsync(CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync<StatusReply>(id => new StatusRequest { RequestId = id, Timeline = true }, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         return reply.Json;
     }
 

@@ -19,7 +19,10 @@ internal sealed class ControlServer(Head head, string socketPath, string? host, 
 
     public string SocketPath { get; } = socketPath;
 
-    /// <summary><c>unix:/…/control.sock</c>, then <c>host:port</c> once started on TCP.</summary>
+    /// <summary>
+    /// <c>unix:/…/control.sock</c>, then <c>host:port</c> once started on TCP; bound to every interface
+    /// (0.0.0.0), one <c>address:port</c> per address of this machine that other machines can reach.
+    /// </summary>
     public IReadOnlyList<string> Addresses { get; private set; } = ["unix:" + socketPath];
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -62,9 +65,34 @@ internal sealed class ControlServer(Head head, string socketPath, string? host, 
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
                 .FirstOrDefault(a => !a.Contains("unix:", StringComparison.Ordinal));
             var actualPort = bound is not null && int.TryParse(bound.AsSpan(bound.LastIndexOf(':') + 1).TrimEnd('/'), out var found) ? found : tcp.Port;
-            var shown = tcp.Address.Equals(IPAddress.Any) || tcp.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : tcp.Address.ToString();
-            Addresses = ["unix:" + SocketPath, $"{(shown.Contains(':', StringComparison.Ordinal) ? $"[{shown}]" : shown)}:{actualPort}"];
+            var wildcard = tcp.Address.Equals(IPAddress.Any) || tcp.Address.Equals(IPAddress.IPv6Any);
+            var shown = wildcard ? ReachableHosts(tcp.Address.AddressFamily) : [tcp.Address.ToString()];
+            Addresses = ["unix:" + SocketPath, .. shown.Select(h => $"{(h.Contains(':', StringComparison.Ordinal) ? $"[{h}]" : h)}:{actualPort}")];
         }
+    }
+
+    /// <summary>
+    /// For a service bound to every interface (0.0.0.0 or ::): the addresses other machines reach it by —
+    /// this machine's non-loopback unicast addresses (IPv4; IPv6 too for ::, link-local left out), or its
+    /// host name when it has none. Loopback is left out: it only works from this machine.
+    /// </summary>
+    private static string[] ReachableHosts(System.Net.Sockets.AddressFamily bound)
+    {
+        var hosts = new List<string>();
+        foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            if (nic.OperationalStatus != System.Net.NetworkInformation.OperationalStatus.Up || nic.NetworkInterfaceType == System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+                continue;
+            foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+            {
+                var a = unicast.Address;
+                var usable = a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                    || (bound == System.Net.Sockets.AddressFamily.InterNetworkV6 && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !a.IsIPv6LinkLocal);
+                if (usable && !IPAddress.IsLoopback(a))
+                    hosts.Add(a.ToString());
+            }
+        }
+        return hosts.Count > 0 ? [.. hosts] : [Dns.GetHostName()];
     }
 
     private static IPAddress ParseHost(string host)

@@ -129,6 +129,8 @@ internal sealed class ActorEntry(TaskSpec creation, ResourceSet demand)
     public WorkerHandle? Worker;
     public int Restarts;
     public string? DeathReason;
+    /// <summary>Why calls on it fail once dead: <see cref="ErrorKind.ActorDied"/>, or <see cref="ErrorKind.Unschedulable"/> when no node can host it.</summary>
+    public ErrorKind DeathKind = ErrorKind.ActorDied;
     public readonly Queue<TaskEntry> Waiting = new();
 
     public string Describe => Name is null ? $"actor {Id} ({ShortType})" : $"actor '{Name}' ({ShortType})";

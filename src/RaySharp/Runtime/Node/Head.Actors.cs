@@ -22,8 +22,9 @@ internal sealed partial class Head
         }
         if (!_scheduler.IsFeasible(creation.Demand))
         {
-            MarkDead(actor, $"it asks for {creation.Shape} but this node has {_scheduler.Total} and no other node can take it; " +
-                "lower the actor's resource options or start the cluster with more");
+            LogInfeasible(_log, actor.Describe, creation.Shape, _scheduler.Total.ToString());
+            actor.DeathKind = ErrorKind.Unschedulable;
+            MarkDead(actor, Unschedulable(char.ToUpperInvariant(actor.Describe[0]) + actor.Describe[1..], creation.Shape, "ActorOptions"));
             return;
         }
         if (spec.Name is not null)
@@ -62,7 +63,7 @@ internal sealed partial class Head
     private void SendCreation(ActorEntry actor)
     {
         var worker = actor.Worker!;
-        var creation = new TaskEntry(actor.Creation, actor.Demand, "", "") { Worker = worker };
+        var creation = new TaskEntry(actor.Creation, actor.Demand, "", "") { Worker = worker, StartedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
         worker.Running[actor.Creation.Id] = creation;
         _tasks[actor.Creation.Id] = creation;
         worker.Link!.Send(new Execute { Spec = actor.Creation, ArgValues = Inline(actor.Creation) });
@@ -82,7 +83,7 @@ internal sealed partial class Head
         }
         if (actor.State == ActorState.Dead)
         {
-            Fail(call, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} is dead ({actor.DeathReason}); {call.Spec.DisplayName} was not run.", call.Spec.DisplayName));
+            Fail(call, DeadActorCall(actor, call));
             return;
         }
         if (actor.Worker is { Registered: true } && actor.Worker.Running.ContainsKey(actor.Creation.Id) || actor.State == ActorState.Alive)
@@ -148,16 +149,26 @@ internal sealed partial class Head
         actor.State = ActorState.Dead;
         actor.DeathReason = reason;
         UnpinContained(actor.Creation); // refs passed to the constructor: no instance will read them again
-        Complete(ObjectId.ForReturn(actor.Creation.Id), null, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} could not be created: {reason}.", actor.Creation.DisplayName));
+        Complete(ObjectId.ForReturn(actor.Creation.Id), null, actor.DeathKind == ErrorKind.Unschedulable
+            ? ErrorInfo.Of(ErrorKind.Unschedulable, reason, actor.Creation.DisplayName)
+            : ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} could not be created: {reason}.", actor.Creation.DisplayName));
         if (actor.Name is { } name && _named.TryGetValue(name, out var named) && named == actor)
             _named.Remove(name);
         ControlStore.Put(Tables.Actors, actor.Id.ToString(), $"{{\"name\": \"{actor.Name}\", \"type\": \"{actor.TypeName}\", \"state\": \"Dead\"}}");
         while (actor.Waiting.Count > 0)
         {
             var call = actor.Waiting.Dequeue();
-            Fail(call, ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} is dead ({reason}); {call.Spec.DisplayName} was not run.", call.Spec.DisplayName));
+            Fail(call, DeadActorCall(actor, call));
         }
     }
+
+    /// <summary>
+    /// The error of a call to a dead actor: <see cref="ErrorKind.Unschedulable"/> with the message a task
+    /// gets when no node could ever host the actor, else <see cref="ErrorKind.ActorDied"/>.
+    /// </summary>
+    private static ErrorInfo DeadActorCall(ActorEntry actor, TaskEntry call) => actor.DeathKind == ErrorKind.Unschedulable
+        ? ErrorInfo.Of(ErrorKind.Unschedulable, $"{actor.DeathReason} {call.Spec.DisplayName} was not run.", call.Spec.DisplayName)
+        : ErrorInfo.Of(ErrorKind.ActorDied, $"{actor.Describe} is dead ({actor.DeathReason}); {call.Spec.DisplayName} was not run.", call.Spec.DisplayName);
 
     public void KillActor(ActorId id, bool noRestart)
     {

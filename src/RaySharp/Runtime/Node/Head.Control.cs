@@ -49,6 +49,7 @@ internal sealed partial class Head
             ObjectCount = store.ObjectCount,
             SpilledCount = store.SpilledCount,
             SpilledBytes = store.SpilledBytes,
+            TotalSpills = store.TotalSpills,
         };
         lock (_lock)
         {
@@ -144,7 +145,7 @@ internal sealed partial class Head
                 Name = e.Name,
                 TaskId = e.Task.ToString(),
                 WorkerPid = e.Pid,
-                StartUs = Stopwatch.GetElapsedTime(0, e.StartTimestamp).TotalMicroseconds,
+                StartUs = UnixMicroseconds(e.StartTimestamp),
                 DurationUs = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
                 Failed = e.Failed,
             });
@@ -186,6 +187,7 @@ internal sealed partial class Head
         Pid = a.Worker is { } w ? WorkerPid(w) : 0,
         JobId = a.Id.Job.ToString(),
         DeathReason = a.DeathReason ?? "",
+        Detached = a.Creation.Detached,
     };
 
     private static int WorkerPid(WorkerHandle w) => w.Link?.Pid ?? SafePid(w.Process);

@@ -30,8 +30,11 @@ internal sealed partial class Head
         _inProcessRay = driver;
         if (!LocalMode)
         {
-            _sessionDirectory = Path.Combine(Path.GetTempPath(), "raysharp", $"session-{Environment.ProcessId}-{Node.Value:x8}");
-            Directory.CreateDirectory(_sessionDirectory);
+            var root = RuntimeDirectory.Resolve();
+            foreach (var stale in RuntimeDirectory.RemoveStaleSessions(root))
+                LogStaleSessionRemoved(_log, stale);
+            _sessionDirectory = Path.Combine(root, RuntimeDirectory.SessionName(Environment.ProcessId, Node.Value));
+            Directory.CreateDirectory(_sessionDirectory); // private: inside the 0700 runtime folder
             _server = new NodeServer(this, Path.Combine(_sessionDirectory, "node.sock"), _log);
             _server.Start();
         }
@@ -240,23 +243,37 @@ internal sealed partial class Head
     }
 
     /// <summary>
-    /// An attached driver disconnected: its job is over. Its actors are killed, its task workers stopped,
-    /// its queued tasks failed and its objects freed (as Ray does for a job's non-detached state).
+    /// An attached driver disconnected: its job is over. Its job-scoped actors are killed, its task workers
+    /// stopped, its queued tasks failed and its objects freed (as Ray does for a job's non-detached state).
+    /// Its detached actors live on: the job keeps its worker command (to restart them or run the tasks they
+    /// submit) and its objects are left to reference counting, since a detached actor may hold them.
     /// </summary>
     internal void OnDriverExited(JobId job)
     {
         lock (_lock)
         {
-            if (_shutDown || !_jobs.Remove(job))
+            if (_shutDown || !_jobs.TryGetValue(job, out var command))
                 return;
+            _jobs.Remove(job);
+            var detached = false;
             foreach (var actor in _actors.Values.Where(a => a.Id.Job == job && a.State != ActorState.Dead).ToList())
             {
+                if (actor.Creation.Detached)
+                {
+                    detached = true;
+                    continue;
+                }
                 MarkDead(actor, $"its driver (job {job}) exited");
                 actor.Worker?.Link?.Kill();
             }
             foreach (var worker in _taskWorkers.Where(w => w.Job == job).ToList())
                 worker.Link?.Kill();
             FailEverythingQueued(job, $"its driver (job {job}) exited");
+            if (detached)
+            {
+                _jobs[job] = command;
+                return;
+            }
             foreach (var (id, entry) in _objects.Where(p => p.Key.Task.Job == job && p.Value.Ready).ToList())
             {
                 _objects.Remove(id);
@@ -294,72 +311,22 @@ internal sealed partial class Head
         }
     }
 
-    public ValueTask<string> StatusAsync(bool timeline, CancellationToken cancellationToken)
+    public ValueTask<Control.ClusterStatus> StatusAsync(CancellationToken cancellationToken) => ValueTask.FromResult(ClusterStatus());
+
+    public ValueTask<string> TimelineAsync(CancellationToken cancellationToken)
     {
-        lock (_lock)
+        var events = Timeline.Select(e => new
         {
-            if (timeline)
-            {
-                var events = _timeline.Snapshot().Select(e => new
-                {
-                    name = e.Name,
-                    cat = e.Failed ? "failed" : "task",
-                    ph = "X",
-                    ts = Stopwatch.GetElapsedTime(0, e.StartTimestamp).TotalMicroseconds,
-                    dur = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
-                    pid = Node.ToString(),
-                    tid = e.Pid,
-                    args = new { task = e.Task.ToString() },
-                }).ToArray();
-                return ValueTask.FromResult(JsonSerializer.Serialize(new { traceEvents = events }));
-            }
-            long bytes = 0;
-            foreach (var o in _objects.Values)
-                bytes += o.Data?.Length ?? 0;
-            var status = new
-            {
-                node = Node.ToString(),
-                address = Address,
-                job = Job.ToString(),
-                resources_total = _scheduler.Total.Amounts,
-                resources_available = _scheduler.Available.Amounts,
-                workers = _workers.Values.Select(w => new
-                {
-                    id = w.Id,
-                    pid = w.Link?.Pid ?? w.Process?.Id ?? 0,
-                    kind = w.Actor is null ? "task" : "actor",
-                    state = w.Registered ? (w.Running.Count > 0 ? "busy" : "idle") : "starting",
-                    running = w.Running.Values.Select(t => t.Spec.DisplayName).Take(16).ToArray(),
-                }).ToArray(),
-                tasks = _tasks.Values.Where(t => t.Spec.Kind == TaskKind.Normal).Select(t => new
-                {
-                    id = t.Spec.Id.ToString(),
-                    name = t.Spec.DisplayName,
-                    state = t.Worker is not null ? "running" : t.PendingDeps > 0 ? "waiting for arguments" : "queued",
-                }).Take(1000).ToArray(),
-                actors = _actors.Values.Select(a => new
-                {
-                    id = a.Id.ToString(),
-                    name = a.Name,
-                    type = a.TypeName,
-                    state = a.State.ToString(),
-                    restarts = a.Restarts,
-                    pid = a.Worker?.Link?.Pid ?? 0,
-                }).ToArray(),
-                objects = new { count = _objects.Count, inline_bytes = bytes },
-                object_store = ObjectStore.GetStats(),
-                objects_list = _objects.Take(1000).Select(p => new
-                {
-                    id = p.Key.ToString(),
-                    state = !p.Value.Ready ? "pending" : p.Value.Error is null ? "ready" : "error",
-                    bytes = p.Value.Data?.Length ?? 0,
-                    location = p.Value.Location.ToString(),
-                }).ToArray(),
-                timeline_events = _timeline.Count,
-                control_store = new { nodes = ControlStore.Scan(Tables.Nodes).Count, jobs = ControlStore.Scan(Tables.Jobs).Count, actors = ControlStore.Scan(Tables.Actors).Count },
-            };
-            return ValueTask.FromResult(JsonSerializer.Serialize(status));
-        }
+            name = e.Name,
+            cat = e.Failed ? "failed" : "task",
+            ph = "X",
+            ts = UnixMicroseconds(e.StartTimestamp),
+            dur = Stopwatch.GetElapsedTime(e.StartTimestamp, e.EndTimestamp).TotalMicroseconds,
+            pid = Node.ToString(),
+            tid = e.Pid,
+            args = new { task = e.Task.ToString() },
+        }).ToArray();
+        return ValueTask.FromResult(JsonSerializer.Serialize(new { traceEvents = events }));
     }
 
     public async ValueTask DisposeAsync()
@@ -421,6 +388,9 @@ internal sealed partial class Head
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pid {Pid} died: {Reason}")]
     private static partial void LogWorkerDied(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the session folder {Folder} of a node or driver that is gone")]
+    private static partial void LogStaleSessionRemoved(ILogger logger, string folder);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a worker process: {Reason}")]
     private static partial void LogWorkerStartFailed(ILogger logger, string reason);

@@ -28,6 +28,8 @@ internal sealed partial class Head : ICoreClient
     private readonly LocalScheduler _scheduler;
     private readonly ILogger _log;
     private readonly TimelineRecorder _timeline = new();
+    /// <summary>The node's start on its monotonic clock and on the wall clock: timeline times are wall-clock microseconds.</summary>
+    private readonly (long Timestamp, long UnixMicroseconds) _clockOrigin = (Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
     private int _readyCount;
     private bool _shutDown;
 
@@ -77,6 +79,12 @@ internal sealed partial class Head : ICoreClient
 
     public string? Address => _server?.Address;
 
+    /// <summary>
+    /// A monotonic timestamp as microseconds since the Unix epoch (the node's wall clock at start plus the
+    /// monotonic time since), so timelines of different nodes and runs line up and durations never jump.
+    /// </summary>
+    internal double UnixMicroseconds(long timestamp) => _clockOrigin.UnixMicroseconds + Stopwatch.GetElapsedTime(_clockOrigin.Timestamp, timestamp).TotalMicroseconds;
+
     internal IReadOnlyList<TimelineEvent> Timeline
     {
         get
@@ -119,10 +127,7 @@ internal sealed partial class Head : ICoreClient
             if (!_scheduler.IsFeasible(demand))
             {
                 LogInfeasible(_log, spec.DisplayName, task.Shape, _scheduler.Total.ToString());
-                Fail(task, ErrorInfo.Of(ErrorKind.System,
-                    $"Task '{spec.DisplayName}' asks for {task.Shape} but this node has {_scheduler.Total} and no other node can take it. " +
-                    "Lower the task's resource options or start the cluster with more (RayOptions.NumCpus/Resources, raysharp start --resources).",
-                    spec.DisplayName));
+                Fail(task, ErrorInfo.Of(ErrorKind.Unschedulable, Unschedulable($"Task '{spec.DisplayName}'", task.Shape, "TaskOptions"), spec.DisplayName));
                 return;
             }
             foreach (var arg in spec.Args)
@@ -179,6 +184,11 @@ internal sealed partial class Head : ICoreClient
         }
         return known;
     }
+
+    /// <summary>The one message for a task or an actor whose resource request no node can ever meet.</summary>
+    private string Unschedulable(string what, string shape, string options) =>
+        $"{what} is unschedulable: it asks for {shape} but this node has {_scheduler.Total} in total and no other node can take it. " +
+        $"Lower its {options} resources or start the cluster with more (RayOptions.NumCpus/Resources, raysharp start --num-cpus/--resources).";
 
     private static ErrorInfo UnknownObject(ObjectId id, string taskName) => ErrorInfo.Of(ErrorKind.ObjectLost,
         $"Object {id} is not known to this node: it was freed after its last reference was dropped, or it comes from another cluster. " +
@@ -424,6 +434,6 @@ internal sealed partial class Head : ICoreClient
             throw new ObjectDisposedException(nameof(Ray), "This Ray instance was shut down (disposed); its objects, tasks and actors are gone. Call Ray.InitAsync again.");
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task '{Task}' asks for {Demand}, more than this node has ({Total}); failing it.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Task} asks for {Demand}, more than this node has ({Total}); failing it as unschedulable.")]
     private static partial void LogInfeasible(ILogger logger, string task, string demand, string total);
 }

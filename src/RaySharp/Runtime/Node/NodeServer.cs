@@ -205,8 +205,12 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
 
     private async Task ServeStatusAsync(Peer peer, StatusRequest request)
     {
-        var json = await head.StatusAsync(request.Timeline, CancellationToken.None).ConfigureAwait(false);
-        peer.Connection.Send(new StatusReply { RequestId = request.RequestId, Json = json });
+        var reply = new StatusReply { RequestId = request.RequestId };
+        if (request.Timeline)
+            reply.Json = await head.TimelineAsync(CancellationToken.None).ConfigureAwait(false);
+        else
+            reply.Status = Google.Protobuf.MessageExtensions.ToByteArray(await head.StatusAsync(CancellationToken.None).ConfigureAwait(false));
+        peer.Connection.Send(reply);
     }
 
     private void Reject(Peer peer, string text)
