@@ -94,10 +94,13 @@ public static class TokenHandshake
         try
         {
             var head = new byte[Magic.Length + NonceBytes + 1];
-            if (!await ReadExactlyOrEndAsync(stream, head, limit.Token).ConfigureAwait(false))
+            // The magic first, alone: a peer that speaks anything else is refused at its first bytes.
+            if (!await ReadExactlyOrEndAsync(stream, head.AsMemory(0, Magic.Length), limit.Token).ConfigureAwait(false))
                 throw new AuthenticationException("The peer closed the connection before completing the token handshake.");
             if (!head.AsSpan(0, Magic.Length).SequenceEqual(Magic))
                 throw new AuthenticationException("The peer sent something other than a token handshake (a client without the cluster token, or not a RaySharp client).");
+            if (!await ReadExactlyOrEndAsync(stream, head.AsMemory(Magic.Length), limit.Token).ConfigureAwait(false))
+                throw new AuthenticationException("The peer closed the connection before completing the token handshake.");
             var clientNonce = head.AsSpan(Magic.Length, NonceBytes).ToArray();
             var id = new byte[head[^1]];
             if (!await ReadExactlyOrEndAsync(stream, id, limit.Token).ConfigureAwait(false))
@@ -161,12 +164,16 @@ public static class TokenHandshake
     }
 
     /// <summary>Fills <paramref name="buffer"/>; false when the stream ended first.</summary>
-    private static async Task<bool> ReadExactlyOrEndAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    private static Task<bool> ReadExactlyOrEndAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken) =>
+        ReadExactlyOrEndAsync(stream, buffer.AsMemory(), cancellationToken);
+
+    /// <summary>Fills <paramref name="buffer"/>; false when the stream ended first.</summary>
+    private static async Task<bool> ReadExactlyOrEndAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var read = 0;
         while (read < buffer.Length)
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false);
+            var n = await stream.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
             if (n == 0)
                 return false;
             read += n;
