@@ -293,6 +293,15 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     public void Close() => _ = DisposeAsync().AsTask();
 
+    /// <summary>Closes the connection once what is queued (an error saying why) has been written, or after 1 s.</summary>
+    public void CloseAfterFlush() => _ = CloseAfterFlushAsync();
+
+    private async Task CloseAfterFlushAsync()
+    {
+        await FlushThenCloseAsync().ConfigureAwait(false);
+        Close();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)

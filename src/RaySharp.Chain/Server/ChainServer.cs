@@ -310,7 +310,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         if (ChainTrace.Enabled)
             ChainTrace.Write($"hello-refused claimed={peer}");
         connection.SendError(0, ErrorCode.Malformed, $"Refused: {refusal}.");
-        connection.Close();
+        connection.CloseAfterFlush();
         if (_config is not null && !_config.Servers.ContainsKey(peer))
             SuspectStale(); // the configuration that adds the server may be on its way
         return false;
