@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using RaySharp.Chain.Protocol;
 using RaySharp.Chain.Server;
@@ -115,5 +116,42 @@ internal static class DecoderTargets
         {
             return false;
         }
+    }
+
+    /// <summary>A well-formed input for decoder <paramref name="decoder"/> of <see cref="DecoderTargets"/>.</summary>
+    public static byte[] ValidInput(int decoder)
+    {
+        var frame = new FrameBuilder(OpCode.Ok, 0);
+        switch (decoder)
+        {
+            case 0:
+                new ChainConfig(3, 2, new Dictionary<int, IPEndPoint> { [0] = IPEndPoint.Parse("127.0.0.1:7001"), [1] = IPEndPoint.Parse("127.0.0.1:7002") },
+                    [[0, 1], [1, 0]], [ChainConfig.NoJoiner, 1]).WriteTo(frame);
+                break;
+            case 1:
+                frame.I64(3).U16(1).U8(ServerLog.KindValue).I64(7).Key("k").Bytes("value"u8);
+                break;
+            case 2:
+                frame.I64(3).U16(1).U8(ServerLog.KindValue).I64(7).Key("k").Bytes("v7"u8).U8(ServerLog.KindTombstone).I64(8).Key("k").Bytes([]);
+                break;
+            case 3:
+                frame.I64(3).U16(1).I64(7).Key("k").U16(2).I64(1).Key("j");
+                break;
+            case 4:
+                frame.Raw(Coordination.LeaseRecord(500, [((byte)'K', "eph/a"), ((byte)'L', "locks/x")]));
+                break;
+            case 5:
+                frame.Key("config/model");
+                break;
+            default:
+                frame.U16(1).U8(2).Key("w/").I32(1).Key("w/a").I64(4);
+                break;
+        }
+        var built = frame.Build();
+        var input = new byte[1 + built.Length - 13];
+        input[0] = (byte)decoder;
+        built.Buffer.AsSpan(13, built.Length - 13).CopyTo(input.AsSpan(1));
+        built.Return();
+        return input;
     }
 }

@@ -26,7 +26,7 @@ public sealed class DecoderPropertyTests
     [Property(MaxTest = 3000)]
     public void A_valid_encoding_cut_short_or_with_one_byte_changed_is_decoded_or_refused_never_a_crash(byte decoder, int position, byte value, bool cut)
     {
-        var valid = ValidInput(decoder % DecoderTargets.Count);
+        var valid = DecoderTargets.ValidInput(decoder % DecoderTargets.Count);
         var i = 1 + (int)((uint)position % (uint)(valid.Length - 1));
         var input = cut ? valid[..i] : valid;
         if (!cut)
@@ -38,7 +38,7 @@ public sealed class DecoderPropertyTests
     public void Every_valid_encoding_is_accepted()
     {
         for (var d = 0; d < DecoderTargets.Count; d++)
-            Assert.True(DecoderTargets.Run(ValidInput(d)), $"decoder {d} refused a valid input");
+            Assert.True(DecoderTargets.Run(DecoderTargets.ValidInput(d)), $"decoder {d} refused a valid input");
     }
 
     [Property(MaxTest = 500)]
@@ -111,42 +111,6 @@ public sealed class DecoderPropertyTests
         return false;
     }
 
-    /// <summary>A well-formed input for decoder <paramref name="decoder"/> of <see cref="DecoderTargets"/>.</summary>
-    private static byte[] ValidInput(int decoder)
-    {
-        var frame = new FrameBuilder(OpCode.Ok, 0);
-        switch (decoder)
-        {
-            case 0:
-                new ChainConfig(3, 2, new Dictionary<int, IPEndPoint> { [0] = IPEndPoint.Parse("127.0.0.1:7001"), [1] = IPEndPoint.Parse("127.0.0.1:7002") },
-                    [[0, 1], [1, 0]], [ChainConfig.NoJoiner, 1]).WriteTo(frame);
-                break;
-            case 1:
-                frame.I64(3).U16(1).U8(ServerLog.KindValue).I64(7).Key("k").Bytes("value"u8);
-                break;
-            case 2:
-                frame.I64(3).U16(1).U8(ServerLog.KindValue).I64(7).Key("k").Bytes("v7"u8).U8(ServerLog.KindTombstone).I64(8).Key("k").Bytes([]);
-                break;
-            case 3:
-                frame.I64(3).U16(1).I64(7).Key("k").U16(2).I64(1).Key("j");
-                break;
-            case 4:
-                frame.Raw(Coordination.LeaseRecord(500, [((byte)'K', "eph/a"), ((byte)'L', "locks/x")]));
-                break;
-            case 5:
-                frame.Key("config/model");
-                break;
-            default:
-                frame.U16(1).U8(2).Key("w/").I32(1).Key("w/a").I64(4);
-                break;
-        }
-        var built = frame.Build();
-        var input = new byte[1 + built.Length - 13];
-        input[0] = (byte)decoder;
-        built.Buffer.AsSpan(13, built.Length - 13).CopyTo(input.AsSpan(1));
-        built.Return();
-        return input;
-    }
 }
 
 /// <summary>Random frames of every operation code sent to a live in-process server: refused or answered, and the
