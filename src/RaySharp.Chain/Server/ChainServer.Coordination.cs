@@ -262,7 +262,7 @@ public sealed partial class ChainServer
         }
         reader.End();
         if (frame.Op == OpCode.LeaseGrant && ttlMs is < Coordination.MinLeaseTtlMs or > Coordination.MaxLeaseTtlMs)
-            throw new ProtocolException(ErrorCode.Malformed, $"Lease TTL {ttlMs} ms is outside [10 ms, 1 day]."); 
+            throw new ProtocolException(ErrorCode.Malformed, $"Lease TTL {ttlMs} ms is outside [10 ms, 1 day].");
         if (!TryHeadOf(key, out var g, out var state, out var why))
         {
             connection.SendError(frame.RequestId, ErrorCode.NotHead, why);
