@@ -41,6 +41,13 @@ public sealed class DecoderPropertyTests
             Assert.True(DecoderTargets.Run(DecoderTargets.ValidInput(d)), $"decoder {d} refused a valid input");
     }
 
+    /// <summary>Inputs the fuzzer found crashing (fuzz/README.md), kept as regressions: each must be decoded or
+    /// refused, nothing else.</summary>
+    [Theory]
+    [InlineData("210300616c7565")] // 2026-12-08, AFL++ (1.9 s in): a key shorter than the lease prefix sliced past its end in TryParseLeaseKey
+    public void Inputs_the_fuzzer_found_crashing_are_decoded_or_refused(string hex) =>
+        DecoderTargets.Run(Convert.FromHexString(hex));
+
     [Property(MaxTest = 500)]
     public void A_configuration_reads_back_as_written(long epoch, byte replicas, byte[] chainLengths, int seed)
     {
@@ -86,7 +93,9 @@ public sealed class DecoderPropertyTests
     [InlineData("\0lease/")]
     [InlineData("\0lease/00000000000000001")]
     [InlineData("\0lease/-000000000000001")]
-    public void The_issues_malformed_lease_keys_do_not_parse(string key) =>
+    [InlineData("")]
+    [InlineData("alue")]
+    public void Malformed_lease_keys_do_not_parse(string key) =>
         Assert.False(Coordination.TryParseLeaseKey(key, out _));
 
     [Theory]

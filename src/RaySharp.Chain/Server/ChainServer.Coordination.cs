@@ -90,8 +90,11 @@ internal static class Coordination
     public static bool TryParseLeaseKey(string key, out long id)
     {
         id = 0;
+        // The prefix first: a key shorter than it has no digits to slice (found by the fuzzer, fuzz/README.md).
+        if (!key.StartsWith(LeasePrefix, StringComparison.Ordinal))
+            return false;
         var digits = key.AsSpan(LeasePrefix.Length);
-        return key.StartsWith(LeasePrefix, StringComparison.Ordinal) && digits.Length == 16 &&
+        return digits.Length == 16 &&
             long.TryParse(digits, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out id);
     }
 
