@@ -1,128 +1,229 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using RaySharp.Chain.Controller;
 using RaySharp.Chain.Server;
+using RaySharp.Security;
 
 namespace RaySharp.Chain.Host;
 
 /// <summary>
 /// <c>raysharp-chain controller|server [options]</c>: runs one chain process until SIGTERM or Ctrl+C and
-/// prints <c>ready PORT</c> once it listens (used by tests and the benchmark to find ports).
+/// prints <c>ready PORT</c> once it listens (used by tests and the benchmark to find ports). Options are parsed by
+/// System.CommandLine: every default comes from the options types, and an unknown option is an error.
 /// </summary>
 internal static class Program
 {
-    private const string Usage = """
-        usage:
-          raysharp-chain controller [--port P] [--data DIR] [--replicas N] [--groups G] [--initial-servers N] [--failure-timeout-ms MS] [--recovery-delay-ms MS]
-                                    [--fault-skip-push ID,ID...]
-          raysharp-chain server --id N --controller HOST:PORT [--port P] [--data DIR] [--fsync none|always]
-                                [--read-lease-ms MS] [--compact-kb KB] [--fault-delay-ms MS] [--fault-drop P] [--seed S] [--unsafe-reads-anywhere]
-        """;
+    public static Task<int> Main(string[] args) => Commands.Root().Parse(args).InvokeAsync();
+}
 
-    public static async Task<int> Main(string[] args)
+/// <summary>The two commands and their options.</summary>
+internal static class Commands
+{
+    public static RootCommand Root()
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help")
+        var root = new RootCommand("One process of a RaySharp chain cluster (docs/chain.md): the controller or a server.");
+        root.Subcommands.Add(Controller());
+        root.Subcommands.Add(Server());
+        return root;
+    }
+
+    private static Command Controller()
+    {
+        var defaults = new ChainControllerOptions();
+        var port = Port(defaults.ListenEndPoint);
+        var data = new Option<string?>("--data") { Description = "Directory of the fsync'd configuration log (default: in memory; a restarted controller starts an empty cluster)." };
+        var replicas = new Option<int>("--replicas") { Description = "Chain length f + 1.", DefaultValueFactory = _ => defaults.Replicas };
+        var groups = new Option<int>("--groups") { Description = "Virtual groups keys are hashed into, fixed for the cluster's life.", DefaultValueFactory = _ => defaults.GroupCount };
+        var initial = new Option<int?>("--initial-servers") { Description = "Servers that must register before groups are first assigned (default: --replicas)." };
+        var failure = Milliseconds("--failure-timeout-ms", "A server silent this long is declared failed.", defaults.FailureTimeout);
+        var recovery = Milliseconds("--recovery-delay-ms", "Failure recovery waits this long after a fast failover before naming joiners.", defaults.RecoveryDelay);
+        var skipPush = new Option<string?>("--fault-skip-push") { Description = "Fault injection: server ids (comma-separated) that never receive a pushed configuration." };
+        var security = new SecurityOptions();
+        var command = new Command("controller", "Run the controller: membership, failure detection, failover, recovery.")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        Dictionary<string, string> options;
-        try
+            port, data, replicas, groups, initial, failure, recovery, skipPush,
+        };
+        security.AddTo(command);
+        command.SetAction(async (result, cancel) =>
         {
-            options = ParseOptions(args.AsSpan(1));
-        }
-        catch (ArgumentException e)
+            var options = new ChainControllerOptions
+            {
+                ListenEndPoint = new IPEndPoint(defaults.ListenEndPoint.Address, result.GetValue(port)),
+                DataDirectory = result.GetValue(data),
+                Replicas = result.GetValue(replicas),
+                GroupCount = result.GetValue(groups),
+                InitialServers = result.GetValue(initial),
+                FailureTimeout = TimeSpan.FromMilliseconds(result.GetValue(failure)),
+                RecoveryDelay = TimeSpan.FromMilliseconds(result.GetValue(recovery)),
+            };
+            return await RunAsync(async (logger, stop) =>
+            {
+                options.FaultSkipPushTo = ParseIds(result.GetValue(skipPush));
+                (options.Token, options.Tls) = security.Read(result);
+                options.Logger = logger;
+                await using var controller = await ChainController.StartAsync(options, stop);
+                Console.WriteLine($"ready {controller.EndPoint.Port}");
+                await WaitAsync(stop);
+            }, cancel);
+        });
+        return command;
+    }
+
+    private static Command Server()
+    {
+        var defaults = new ChainServerOptions();
+        var id = new Option<int>("--id") { Description = "This server's id: unique in the cluster, stable across restarts.", Required = true };
+        var controller = new Option<IPEndPoint>("--controller")
         {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(Usage);
-            return 2;
+            Description = "The controller's address, an IP endpoint such as 127.0.0.1:7000.",
+            Required = true,
+            CustomParser = ParseEndPoint,
+        };
+        var port = Port(defaults.ListenEndPoint);
+        var data = new Option<string?>("--data") { Description = "Directory of the append-only log (default: in memory only)." };
+        var fsync = new Option<FsyncPolicy>("--fsync") { Description = "When the log is forced to disk.", DefaultValueFactory = _ => defaults.Fsync, CustomParser = ParseFsync };
+        fsync.HelpName = "none|always";
+        var readLease = Milliseconds("--read-lease-ms", "How long after an acknowledged heartbeat the server may serve reads.", defaults.ReadLease);
+        var compact = new Option<long>("--compact-kb") { Description = "Compact the log once it exceeds this many KiB.", DefaultValueFactory = _ => defaults.LogCompactionBytes / 1024 };
+        var faultDelay = Milliseconds("--fault-delay-ms", "Fault injection: each replication frame received waits a random time up to this.", defaults.FaultMaxDelay);
+        var faultDrop = new Option<double>("--fault-drop") { Description = "Fault injection: probability that a replication frame closes its connection instead.", DefaultValueFactory = _ => defaults.FaultDropProbability };
+        var seed = new Option<int>("--seed") { Description = "Seed of the fault-injection random source.", DefaultValueFactory = _ => defaults.Seed };
+        var unsafeReads = new Option<bool>("--unsafe-reads-anywhere") { Description = "Deliberately unsafe, for the checker's negative test: serve reads at any replica." };
+        var security = new SecurityOptions();
+        var command = new Command("server", "Run one chain server.")
+        {
+            id, controller, port, data, fsync, readLease, compact, faultDelay, faultDrop, seed, unsafeReads,
+        };
+        security.AddTo(command);
+        command.SetAction(async (result, cancel) =>
+        {
+            var options = new ChainServerOptions
+            {
+                ServerId = result.GetValue(id),
+                ListenEndPoint = new IPEndPoint(defaults.ListenEndPoint.Address, result.GetValue(port)),
+                Controller = result.GetValue(controller),
+                DataDirectory = result.GetValue(data),
+                Fsync = result.GetValue(fsync),
+                ReadLease = TimeSpan.FromMilliseconds(result.GetValue(readLease)),
+                FaultMaxDelay = TimeSpan.FromMilliseconds(result.GetValue(faultDelay)),
+                FaultDropProbability = result.GetValue(faultDrop),
+                Seed = result.GetValue(seed),
+                LogCompactionBytes = result.GetValue(compact) * 1024,
+                UnsafeReadsAtAnyReplica = result.GetValue(unsafeReads),
+            };
+            RunSocketCompletionsInline();
+            return await RunAsync(async (logger, stop) =>
+            {
+                (options.Token, options.Tls) = security.Read(result);
+                options.Logger = logger;
+                await using var server = await ChainServer.StartAsync(options, stop);
+                Console.WriteLine($"ready {server.EndPoint.Port}");
+                await WaitAsync(stop);
+            }, cancel);
+        });
+        return command;
+    }
+
+    /// <summary>The cluster token and TLS options, the same for both commands.</summary>
+    private sealed class SecurityOptions
+    {
+        private readonly Option<string?> _tokenFile = new("--token-file")
+        {
+            Description = $"File holding the cluster token (mode 0600, owned by this user); default: {ClusterToken.EnvironmentVariable} if set, else no token (docs/security.md).",
+        };
+
+        private readonly Option<string?> _tlsCert = new("--tls-cert") { Description = "This process's TLS certificate (PEM). With --tls-key, every connection uses TLS." };
+        private readonly Option<string?> _tlsKey = new("--tls-key") { Description = "The private key of --tls-cert (PEM)." };
+        private readonly Option<string?> _tlsCa = new("--tls-ca") { Description = "The cluster's CA (PEM): peers must present a certificate it issued (mutual TLS)." };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_tokenFile);
+            command.Options.Add(_tlsCert);
+            command.Options.Add(_tlsKey);
+            command.Options.Add(_tlsCa);
         }
-        using var stop = new CancellationTokenSource();
+
+        /// <summary>Throws <see cref="ClusterTokenException"/> or <see cref="ArgumentException"/> with what was wrong.</summary>
+        public (ClusterToken? Token, TlsOptions? Tls) Read(ParseResult result)
+        {
+            var token = ClusterToken.Resolve(result.GetValue(_tokenFile));
+            var cert = result.GetValue(_tlsCert);
+            var key = result.GetValue(_tlsKey);
+            var ca = result.GetValue(_tlsCa);
+            var tls = cert is null && key is null && ca is null ? null : new TlsOptions { CertificatePath = cert, KeyPath = key, CaPath = ca };
+            return (token, tls);
+        }
+    }
+
+    /// <summary>Runs a process body until SIGTERM or Ctrl+C; a bad setting is reported on stderr with exit code 2.</summary>
+    private static async Task<int> RunAsync(Func<ILogger, CancellationToken, Task> body, CancellationToken cancel)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
             stop.Cancel();
         });
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            stop.Cancel();
-        };
+        // Logs go to stderr: stdout carries 'ready PORT' for whoever started the process.
+        using var logging = LoggerFactory.Create(b => b
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(o => o.SingleLine = true));
         try
         {
-            switch (args[0])
-            {
-                case "controller":
-                    await RunControllerAsync(options, stop.Token);
-                    return 0;
-                case "server":
-                    await RunServerAsync(options, stop.Token);
-                    return 0;
-                default:
-                    Console.Error.WriteLine($"Unknown command '{args[0]}'.");
-                    Console.Error.WriteLine(Usage);
-                    return 2;
-            }
+            await body(logging.CreateLogger("raysharp-chain"), stop.Token);
+            return 0;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or ClusterTokenException)
         {
             Console.Error.WriteLine(e.Message);
             return 2;
         }
     }
 
-    private static async Task RunControllerAsync(Dictionary<string, string> o, CancellationToken stop)
+    private static Option<int> Port(IPEndPoint listen) => new("--port")
     {
-        var options = new ChainControllerOptions
-        {
-            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, Int(o, "port", 0)),
-            DataDirectory = o.GetValueOrDefault("data"),
-            Replicas = Int(o, "replicas", 3),
-            GroupCount = Int(o, "groups", 64),
-            FailureTimeout = TimeSpan.FromMilliseconds(Int(o, "failure-timeout-ms", 1000)),
-            RecoveryDelay = TimeSpan.FromMilliseconds(Int(o, "recovery-delay-ms", 50)),
-        };
-        if (o.ContainsKey("initial-servers"))
-            options.InitialServers = Int(o, "initial-servers", 0);
-        if (o.TryGetValue("fault-skip-push", out var skip))
-        {
-            options.FaultSkipPushTo = [.. skip.Split(',').Select(id => int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-                ? n : throw new ArgumentException($"--fault-skip-push takes server ids separated by commas (got '{skip}')."))];
-        }
-        await using var controller = await ChainController.StartAsync(options, stop);
-        Console.WriteLine($"ready {controller.EndPoint.Port}");
-        await WaitAsync(stop);
+        Description = $"TCP port to listen on, on {listen.Address} (0: any free port, printed as 'ready PORT').",
+        DefaultValueFactory = _ => listen.Port,
+    };
+
+    private static Option<int> Milliseconds(string name, string description, TimeSpan fallback) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => (int)fallback.TotalMilliseconds,
+    };
+
+    private static IPEndPoint? ParseEndPoint(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+            return endPoint;
+        result.AddError($"--controller must be an IP endpoint such as 127.0.0.1:7000 (got '{text}').");
+        return null;
     }
 
-    private static async Task RunServerAsync(Dictionary<string, string> o, CancellationToken stop)
+    private static FsyncPolicy ParseFsync(ArgumentResult result)
     {
-        if (!o.TryGetValue("controller", out var controller) || !IPEndPoint.TryParse(controller, out var controllerEndPoint))
-            throw new ArgumentException("--controller HOST:PORT is required and must be an IP endpoint such as 127.0.0.1:7000.");
-        var options = new ChainServerOptions
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        switch (text)
         {
-            ServerId = Int(o, "id", -1),
-            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, Int(o, "port", 0)),
-            Controller = controllerEndPoint,
-            DataDirectory = o.GetValueOrDefault("data"),
-            Fsync = o.GetValueOrDefault("fsync", "none") switch
-            {
-                "none" => FsyncPolicy.None,
-                "always" => FsyncPolicy.Always,
-                var other => throw new ArgumentException($"--fsync must be 'none' or 'always' (got '{other}')."),
-            },
-            ReadLease = TimeSpan.FromMilliseconds(Int(o, "read-lease-ms", 500)),
-            FaultMaxDelay = TimeSpan.FromMilliseconds(Int(o, "fault-delay-ms", 0)),
-            FaultDropProbability = double.Parse(o.GetValueOrDefault("fault-drop", "0"), CultureInfo.InvariantCulture),
-            Seed = Int(o, "seed", 1),
-            LogCompactionBytes = Int(o, "compact-kb", 64 * 1024) * 1024L,
-            UnsafeReadsAtAnyReplica = o.ContainsKey("unsafe-reads-anywhere"),
-        };
-        RunSocketCompletionsInline();
-        await using var server = await ChainServer.StartAsync(options, stop);
-        Console.WriteLine($"ready {server.EndPoint.Port}");
-        await WaitAsync(stop);
+            case "none":
+                return FsyncPolicy.None;
+            case "always":
+                return FsyncPolicy.Always;
+            default:
+                result.AddError($"--fsync must be 'none' or 'always' (got '{text}').");
+                return FsyncPolicy.None;
+        }
     }
+
+    private static int[] ParseIds(string? text) =>
+        text is null ? [] : [.. text.Split(',').Select(id => int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n : throw new ArgumentException($"--fault-skip-push takes server ids separated by commas (got '{text}')."))];
 
     /// <summary>
     /// A server runs its socket continuations on the runtime's socket event thread instead of handing each to a
@@ -148,34 +249,5 @@ internal static class Program
         catch (OperationCanceledException)
         {
         }
-    }
-
-    private static int Int(Dictionary<string, string> o, string name, int fallback)
-    {
-        if (!o.TryGetValue(name, out var text))
-            return fallback;
-        return int.TryParse(text, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ArgumentException($"--{name} must be an integer (got '{text}').");
-    }
-
-    private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
-    {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal))
-                throw new ArgumentException($"Unexpected argument '{args[i]}'; options look like --name value.");
-            var name = args[i][2..];
-            if (name == "unsafe-reads-anywhere")
-            {
-                options[name] = "true";
-                continue;
-            }
-            if (i + 1 >= args.Length)
-                throw new ArgumentException($"--{name} needs a value.");
-            options[name] = args[++i];
-        }
-        return options;
     }
 }

@@ -98,7 +98,13 @@ internal sealed class ChainConfig
             var length = reader.U8();
             chains[g] = new int[length];
             for (var i = 0; i < length; i++)
+            {
                 chains[g][i] = reader.I32();
+                if (!servers.ContainsKey(chains[g][i]))
+                    throw new ProtocolException(ErrorCode.Malformed, $"Config names server {chains[g][i]} in group {g}'s chain but has no address for it.");
+            }
+            if (joining[g] != NoJoiner && !servers.ContainsKey(joining[g]))
+                throw new ProtocolException(ErrorCode.Malformed, $"Config names server {joining[g]} as group {g}'s joiner but has no address for it.");
         }
         return new ChainConfig(epoch, replicas, servers, chains, joining);
     }

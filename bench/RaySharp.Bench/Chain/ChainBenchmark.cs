@@ -27,12 +27,14 @@ internal sealed class ChainBenchmark : IBenchmark
         var runLength = TimeSpan.FromSeconds(context.Quick ? 0.3 : 1.5);
         var runs = context.Quick ? 1 : 3;
         var scratch = Path.Combine(Path.GetTempPath(), "raysharp-bench-chain-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        // "--only failover|transport|chain" runs that part alone (for iterating on it; "chain": the chain's own
-        // cells, without ZooKeeper, etcd, the transport comparison or the kills).
+        // "--only failover|transport|security|chain" runs that part alone (for iterating on it; "chain": the chain's
+        // own cells, without ZooKeeper, etcd, the transport comparison, the security cells or the kills).
         var only = context.Args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         if (only is null or "transport")
             await TransportComparison.MeasureAsync(report, runLength, runs, cancellationToken);
-        foreach (var durable in only is "failover" or "transport" ? [] : new[] { true, false })
+        if (only is null or "security")
+            await SecurityCost.MeasureAsync(report, runLength, runs, cancellationToken);
+        foreach (var durable in only is "failover" or "transport" or "security" ? [] : new[] { true, false })
         {
             var suffix = durable ? "durable" : "volatile";
             // Durable runs keep their logs on disk; volatile ones skip fsync (chain, ZooKeeper) or live on tmpfs (etcd 3.4).
@@ -124,6 +126,14 @@ internal sealed class ChainBenchmark : IBenchmark
             if (own)
                 await client.DisposeAsync();
         }
+    }
+
+    /// <summary>Waits until <paramref name="cluster"/> is settled (<see cref="IsSettled"/>), asking with a client of
+    /// <paramref name="options"/> (a secured cluster needs its token and TLS settings).</summary>
+    public static async Task WaitSettledAsync(LocalChainCluster cluster, ChainClientOptions options, CancellationToken cancellationToken)
+    {
+        await using var client = await ChainClient.ConnectAsync(options, cancellationToken);
+        await WaitFullyReplicatedAsync(cluster, cancellationToken, client);
     }
 
     /// <summary>

@@ -79,7 +79,7 @@ public sealed partial class ChainClient
             var id = connection.NextRequestId();
             return ReadConfig(await connection.RequestAsync(id, new FrameBuilder(OpCode.GetConfig, id).Build(), _options.AttemptTimeout, cancellationToken).ConfigureAwait(false));
         }
-        var opened = await FramedConnection.ConnectAsync(_options.Controller!, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        var opened = await FramedConnection.ConnectAsync(_options.Controller!, _options.AttemptTimeout, cancellationToken, _security).ConfigureAwait(false);
         opened.Start(HandleControllerFrameAsync);
         lock (_gate)
         {
@@ -162,7 +162,7 @@ public sealed partial class ChainClient
 
     private async Task<ChainConfig> FetchConfigFromAsync(IPEndPoint source, CancellationToken cancellationToken)
     {
-        var connection = await FramedConnection.ConnectAsync(source, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        var connection = await FramedConnection.ConnectAsync(source, _options.AttemptTimeout, cancellationToken, _security).ConfigureAwait(false);
         await using var closing = connection.ConfigureAwait(false);
         connection.Start((_, _) => ValueTask.CompletedTask);
         var id = connection.NextRequestId();

@@ -34,7 +34,14 @@ public sealed partial class ChainClient : IAsyncDisposable
     private Task<ChainConfig>? _refreshing;
     private int _nextReplica;
 
-    private ChainClient(ChainClientOptions options) => _options = options;
+    private ChainClient(ChainClientOptions options)
+    {
+        _options = options;
+        _security = new ConnectionSecurity(options.Token, options.Tls, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
+    /// <summary>The token and TLS every connection of this client runs before its first frame.</summary>
+    private readonly ConnectionSecurity _security;
 
     /// <summary>Connects to the controller and loads the cluster's configuration.</summary>
     public static async Task<ChainClient> ConnectAsync(ChainClientOptions options, CancellationToken cancellationToken = default)
@@ -50,6 +57,11 @@ public sealed partial class ChainClient : IAsyncDisposable
             {
                 await client.RefreshAsync(cancellationToken).ConfigureAwait(false);
                 return client;
+            }
+            catch (ChainUnavailableException e) when (e.InnerException is HandshakeFailedException { Refused: true } refused)
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+                throw new ChainAuthenticationException($"{refused.Message} Give the client the cluster's token (ChainClientOptions.Token) and TLS settings.", refused);
             }
             catch (ChainUnavailableException) when (Stopwatch.GetTimestamp() < deadline)
             {
@@ -308,7 +320,7 @@ public sealed partial class ChainClient : IAsyncDisposable
         // first in a process took 9 ms idle and 38 ms during a failover (traced): held under the lock, it kept the
         // configuration push that would have redirected every waiting request out for as long.
         await Task.Yield();
-        var connection = await FramedConnection.ConnectAsync(endPoint, _options.AttemptTimeout, _stop.Token).ConfigureAwait(false);
+        var connection = await FramedConnection.ConnectAsync(endPoint, _options.AttemptTimeout, _stop.Token, _security).ConfigureAwait(false);
         connection.Start(HandleServerFrameAsync);
         return connection;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using RaySharp.Security;
 
 namespace RaySharp.Chain.Client;
 
@@ -14,12 +15,20 @@ public sealed class ChainClientOptions
     /// <summary>How long one attempt waits for its reply (default 1 s).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The cluster token the servers and controller require (docs/security.md). Null (default): none sent.</summary>
+    public ClusterToken? Token { get; set; }
+
+    /// <summary>TLS to the servers and the controller: with a CA, their certificates must be issued by it, and this
+    /// client presents its own certificate (required then). Null (default): plain TCP.</summary>
+    public TlsOptions? Tls { get; set; }
+
     /// <summary>Deliberately unsafe, for the checker's negative test: read from a random replica instead of the tail.</summary>
     internal bool UnsafeReadFromAnyReplica { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
+        Tls?.Validate(server: false);
         if (Controller is null)
             throw new ArgumentException("Controller must be set to the controller's address (host:port).");
         if (AttemptTimeout <= TimeSpan.Zero || OperationTimeout < AttemptTimeout)

@@ -36,7 +36,7 @@ public sealed partial class ChainClient
     public async Task RemoveServerAsync(int serverId, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(serverId);
-        var connection = await Protocol.FramedConnection.ConnectAsync(_options.Controller!, _options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        var connection = await Protocol.FramedConnection.ConnectAsync(_options.Controller!, _options.AttemptTimeout, cancellationToken, _security).ConfigureAwait(false);
         await using var closing = connection.ConfigureAwait(false);
         connection.Start((_, _) => ValueTask.CompletedTask);
         var id = connection.NextRequestId();

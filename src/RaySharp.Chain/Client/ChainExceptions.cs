@@ -19,5 +19,9 @@ public sealed class ChainUnavailableException(string message, Exception? inner =
 /// </summary>
 public sealed class ChainIndeterminateException(string message, Exception? inner = null) : ChainException(message, inner);
 
+/// <summary>The controller or a server refused this client's cluster token or TLS certificate, or proved a different
+/// token: retrying will not help; give the client the cluster's token and TLS settings (docs/security.md).</summary>
+public sealed class ChainAuthenticationException(string message, Exception? inner = null) : ChainException(message, inner);
+
 /// <summary>A server rejected the request itself (malformed, too large, unknown operation): fix the request.</summary>
 public sealed class ChainRequestException(string message) : ChainException(message);

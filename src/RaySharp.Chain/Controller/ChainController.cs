@@ -37,6 +37,7 @@ public sealed class ChainController : IAsyncDisposable
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private readonly bool _resumed;
     private FrameListener? _listener;
+    private readonly ConnectionSecurity _security;
     private ChainConfig _config;
     /// <summary>Configurations in <see cref="_pushes"/> not yet pushed (under the lock).</summary>
     private int _queuedPushes;
@@ -51,6 +52,7 @@ public sealed class ChainController : IAsyncDisposable
     private ChainController(ChainControllerOptions options)
     {
         _options = options;
+        _security = new ConnectionSecurity(options.Token, options.Tls, options.Logger);
         if (options.DataDirectory is not null)
             _log = new ControllerLog(options.DataDirectory);
         _config = _log?.Last ?? new ChainConfig(0, options.Replicas, new Dictionary<int, IPEndPoint>(),
@@ -85,7 +87,7 @@ public sealed class ChainController : IAsyncDisposable
             throw new ArgumentException($"The controller log holds a cluster of {controller._config.GroupCount} groups × {controller._config.Replicas} replicas, " +
                 $"but the options ask for {options.GroupCount} × {options.Replicas}; use the same settings or a fresh data directory.");
         }
-        controller._listener = new FrameListener(options.ListenEndPoint, controller.OnAccepted);
+        controller._listener = new FrameListener(options.ListenEndPoint, controller.OnAccepted, controller._security);
         WarmUpProbe();
         controller._monitor = Task.Run(controller.MonitorLoopAsync);
         controller._pusher = Task.Run(controller.PushLoopAsync);
@@ -115,6 +117,9 @@ public sealed class ChainController : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>The identity server <paramref name="id"/> proves in the token handshake.</summary>
+    internal static string ServerIdentity(int id) => "server/" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private void OnAccepted(FramedConnection connection)
     {
         connection.Start(HandleAsync);
@@ -135,6 +140,11 @@ public sealed class ChainController : IAsyncDisposable
                         reader.End();
                         if (id < 0 || port is <= 0 or > 65535)
                             throw new ProtocolException(ErrorCode.Malformed, $"Registration of server {id} on port {port} is invalid.");
+                        if (connection.PeerIdentity is { } proved && proved != ServerIdentity(id))
+                        {
+                            _security.Refusals.Refused(connection.Remote, $"a connection authenticated as '{proved}' tried to register as server {id}");
+                            throw new ProtocolException(ErrorCode.Malformed, $"This connection authenticated as '{proved}', not as server {id}; a server registers as itself.");
+                        }
                         Register(connection, frame.RequestId, id, new IPEndPoint(connection.Remote?.Address ?? IPAddress.Loopback, port));
                         break;
                     }

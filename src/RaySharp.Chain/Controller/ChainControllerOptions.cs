@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaySharp.Security;
 
 namespace RaySharp.Chain.Controller;
 
@@ -43,9 +46,21 @@ public sealed class ChainControllerOptions
     /// </summary>
     public IReadOnlyCollection<int> FaultSkipPushTo { get; set; } = [];
 
+    /// <summary>The cluster token every connection must prove (docs/security.md): clients, peers and the controller
+    /// connecting here, and this server connecting to them. Null (default): no token is asked for or sent.</summary>
+    public ClusterToken? Token { get; set; }
+
+    /// <summary>TLS for every connection this process opens or accepts (a certificate and key are required to accept;
+    /// with a CA, peers must present a certificate it issued). Null (default): plain TCP.</summary>
+    public TlsOptions? Tls { get; set; }
+
+    /// <summary>Where refused connections are logged (with the peer's address, at most 10 a minute). Default: nowhere.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
+        Tls?.Validate(server: true);
         if (Replicas is < 1 or > 16)
             throw new ArgumentException($"Replicas must be in [1, 16] (got {Replicas}); it is f + 1.");
         if (GroupCount is < 1 or > 65535)

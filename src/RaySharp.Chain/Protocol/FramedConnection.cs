@@ -33,6 +33,9 @@ internal sealed class FramedConnection : IAsyncDisposable
     private static byte[]? _threadWriteBuffer;
 
     private readonly Socket _socket;
+
+    /// <summary>The TLS stream frames go through, or null: frames go straight to the socket.</summary>
+    private readonly Stream? _tls;
     private readonly ReplyTable _replies = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,18 +59,26 @@ internal sealed class FramedConnection : IAsyncDisposable
     private long _nextRequestId;
     private int _disposed;
 
-    private FramedConnection(Socket socket)
+    private FramedConnection(Socket socket, Stream? tls = null, string? peerIdentity = null)
     {
         _socket = socket;
         _socket.NoDelay = true;
+        _tls = tls;
+        PeerIdentity = peerIdentity;
         // A batch's write must never block its thread (two servers blocked writing to each other would read
-        // nothing more): what the kernel does not take is left to the writer task.
-        _socket.Blocking = false;
+        // nothing more): what the kernel does not take is left to the writer task. Over TLS only the writer
+        // task writes (through the stream), so the socket stays as the stream wants it.
+        if (tls is null)
+            _socket.Blocking = false;
         Remote = socket.RemoteEndPoint as IPEndPoint;
     }
 
     /// <summary>The peer's address.</summary>
     public IPEndPoint? Remote { get; }
+
+    /// <summary>The identity the peer proved with the cluster token's handshake (<c>server/3</c>, <c>client</c>,
+    /// <c>controller</c>); null on a connection accepted without a token, where nothing is proved.</summary>
+    public string? PeerIdentity { get; }
 
     /// <summary>Free slot for the owner (server id of a peer, session state).</summary>
     public object? Tag { get; set; }
@@ -78,15 +89,25 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <summary>Fault injection: a delay applied before each incoming frame is handled.</summary>
     public Func<TimeSpan>? IncomingDelay { get; set; }
 
-    public static async Task<FramedConnection> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Connects to <paramref name="endPoint"/> and, before any frame, runs what <paramref name="security"/>
+    /// requires (TLS, then the token handshake as <paramref name="identity"/>): a <see cref="HandshakeFailedException"/>
+    /// when it fails. <paramref name="timeout"/> bounds the connect and the handshake each.</summary>
+    public static async Task<FramedConnection> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken,
+        ConnectionSecurity? security = null, string identity = "client")
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeoutCts.CancelAfter(timeout);
-            await socket.ConnectAsync(endPoint, timeoutCts.Token).ConfigureAwait(false);
-            return new FramedConnection(socket);
+            using (var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeoutCts.CancelAfter(timeout);
+                await socket.ConnectAsync(endPoint, timeoutCts.Token).ConfigureAwait(false);
+            }
+            if (security is not { Enabled: true })
+                return new FramedConnection(socket);
+            socket.NoDelay = true; // the handshake's small messages must not wait for Nagle
+            var tls = await security.SecureClientAsync(socket, endPoint, identity, timeout, cancellationToken).ConfigureAwait(false);
+            return new FramedConnection(socket, tls);
         }
         catch
         {
@@ -96,6 +117,9 @@ internal sealed class FramedConnection : IAsyncDisposable
     }
 
     public static FramedConnection Accept(Socket socket) => new(socket);
+
+    /// <summary>A connection accepted and authenticated by <see cref="ConnectionSecurity.SecureServerAsync"/>.</summary>
+    public static FramedConnection Accepted(Socket socket, Stream? tls, string? peerIdentity) => new(socket, tls, peerIdentity);
 
     /// <summary>
     /// Runs <see cref="ConnectAsync"/> once against a port that is bound but does not listen, so it is refused:
@@ -178,8 +202,15 @@ internal sealed class FramedConnection : IAsyncDisposable
             _inBatch = false;
             if (_writing || _sendClosed || _outgoing.Count == 0)
                 return;
-            used = TakeQueued(buffer);
             _writing = true;
+            if (_tls is null)
+                used = TakeQueued(buffer);
+        }
+        if (_tls is not null)
+        {
+            // TLS records are written by the writer task alone (an SslStream takes one write at a time).
+            _wakeWriter.Writer.TryWrite(0);
+            return;
         }
         var sent = 0;
         try
@@ -262,6 +293,15 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     public void Close() => _ = DisposeAsync().AsTask();
 
+    /// <summary>Closes the connection once what is queued (an error saying why) has been written, or after 1 s.</summary>
+    public void CloseAfterFlush() => _ = CloseAfterFlushAsync();
+
+    private async Task CloseAfterFlushAsync()
+    {
+        await FlushThenCloseAsync().ConfigureAwait(false);
+        Close();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -284,6 +324,8 @@ internal sealed class FramedConnection : IAsyncDisposable
         {
         }
         _socket.Dispose();
+        if (_tls is not null)
+            await _tls.DisposeAsync().ConfigureAwait(false);
         _replies.Close(static () => new ConnectionClosedException("The connection closed while awaiting a reply.", sent: true));
         lock (_sendGate)
         {
@@ -353,13 +395,15 @@ internal sealed class FramedConnection : IAsyncDisposable
                     end -= start;
                     start = 0;
                 }
-                var read = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                var read = _tls is null
+                    ? await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, _closing.Token).ConfigureAwait(false)
+                    : await _tls.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
                 if (read == 0)
                     return;
                 end += read;
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
         }
         finally
@@ -462,7 +506,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
         }
         finally
@@ -473,6 +517,11 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
+        if (_tls is not null)
+        {
+            await _tls.WriteAsync(data, _closing.Token).ConfigureAwait(false);
+            return;
+        }
         while (!data.IsEmpty)
         {
             var sent = await _socket.SendAsync(data, SocketFlags.None, _closing.Token).ConfigureAwait(false);
@@ -494,8 +543,12 @@ internal sealed class FrameListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
 
-    public FrameListener(IPEndPoint endPoint, Action<FramedConnection> onAccepted)
+    /// <summary>Listens on <paramref name="endPoint"/>; every accepted connection first passes what
+    /// <paramref name="security"/> requires (in its own task: a slow handshake holds up no other), and only
+    /// connections that pass reach <paramref name="onAccepted"/>.</summary>
+    public FrameListener(IPEndPoint endPoint, Action<FramedConnection> onAccepted, ConnectionSecurity? security = null)
     {
+        security ??= ConnectionSecurity.None;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _socket.Bind(endPoint);
@@ -514,7 +567,17 @@ internal sealed class FrameListener : IAsyncDisposable
                 {
                     return;
                 }
-                onAccepted(FramedConnection.Accept(client));
+                if (!security.Enabled)
+                {
+                    onAccepted(FramedConnection.Accept(client));
+                    continue;
+                }
+                client.NoDelay = true;
+                _ = Task.Run(async () =>
+                {
+                    if (await security.SecureServerAsync(client, _stop.Token).ConfigureAwait(false) is var (tls, identity))
+                        onAccepted(FramedConnection.Accepted(client, tls, identity));
+                });
             }
         });
     }

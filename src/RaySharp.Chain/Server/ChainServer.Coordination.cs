@@ -51,18 +51,73 @@ internal static class Coordination
         return bytes.ToArray();
     }
 
-    public static (int TtlMs, List<(byte Kind, string Key)> Attached) ParseLease(byte[] record)
+    /// <summary>
+    /// Reads a lease record; false (never an exception) when it is not one: shorter than its TTL, a TTL outside
+    /// [10 ms, 1 day], an attachment of an unknown kind, cut short, or not UTF-8. Records arrive from peers and
+    /// from the log, so a bad one must be skipped, not stop the lease loop or a configuration change (issue 14).
+    /// </summary>
+    public static bool TryParseLease(byte[]? record, out int ttlMs, out List<(byte Kind, string Key)> attached)
     {
-        var ttl = BinaryPrimitives.ReadInt32LittleEndian(record);
-        var attached = new List<(byte, string)>();
-        for (var i = 4; i + 3 <= record.Length;)
+        attached = [];
+        ttlMs = 0;
+        if (record is null || record.Length < 4)
+            return false;
+        ttlMs = BinaryPrimitives.ReadInt32LittleEndian(record);
+        if (ttlMs is < MinLeaseTtlMs or > MaxLeaseTtlMs)
+            return false;
+        for (var i = 4; i < record.Length;)
         {
+            if (i + 3 > record.Length)
+                return false;
             var kind = record[i];
             var length = BinaryPrimitives.ReadUInt16LittleEndian(record.AsSpan(i + 1));
-            attached.Add((kind, Encoding.UTF8.GetString(record, i + 3, length)));
+            if (kind is not ((byte)'K' or (byte)'L') || i + 3 + length > record.Length)
+                return false;
+            try
+            {
+                attached.Add((kind, StrictUtf8.GetString(record, i + 3, length)));
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
             i += 3 + length;
         }
-        return (ttl, attached);
+        return true;
+    }
+
+    /// <summary>The lease id in a lease key (<see cref="LeasePrefix"/> then 16 hexadecimal digits); false when it is not one.</summary>
+    public static bool TryParseLeaseKey(string key, out long id)
+    {
+        id = 0;
+        // The prefix first: a key shorter than it has no digits to slice (found by the fuzzer, fuzz/README.md).
+        if (!key.StartsWith(LeasePrefix, StringComparison.Ordinal))
+            return false;
+        var digits = key.AsSpan(LeasePrefix.Length);
+        return digits.Length == 16 &&
+            long.TryParse(digits, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out id);
+    }
+
+    /// <summary>Shortest lease TTL (10 ms).</summary>
+    public const int MinLeaseTtlMs = 10;
+
+    /// <summary>Longest lease TTL (1 day).</summary>
+    public const int MaxLeaseTtlMs = 86_400_000;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>
+    /// Checks a key a client sent (issue 14: a server must not rely on its clients' checks): refuses an empty key
+    /// (unless <paramref name="allowEmpty"/>: a prefix watch of everything) and the keys starting with U+0000, which
+    /// are reserved for the records leases and locks keep (a malformed one written from outside once stopped the
+    /// lease loop). Lengths are bounded by the frame reader.
+    /// </summary>
+    public static void CheckClientKey(string key, bool allowEmpty = false)
+    {
+        if (key.Length == 0 && !allowEmpty)
+            throw new ProtocolException(ErrorCode.Malformed, "Empty keys are not allowed: a key is 1 to 1024 UTF-8 bytes, and keys starting with U+0000 are reserved.");
+        if (key.Length > 0 && key[0] == '\0')
+            throw new ProtocolException(ErrorCode.Malformed, "Keys starting with U+0000 are reserved for leases and locks; use another key.");
     }
 
     /// <summary>A lock's value: the FIFO queue of lease ids (u64 each); the first holds the lock.</summary>
@@ -95,9 +150,11 @@ public sealed partial class ChainServer
         var g = reader.U16();
         var flags = reader.U8();
         var key = reader.Key();
+        Coordination.CheckClientKey(key, allowEmpty: (flags & 1) != 0);
         var count = reader.I32();
-        if (count is < 0 or > 1_000_000)
-            throw new ProtocolException(ErrorCode.Malformed, $"Watch resumes {count} keys; the limit is 1,000,000.");
+        // Each resumed key takes at least 10 bytes (u16 length, u64 version): more than the rest of the frame holds is a lie.
+        if (count < 0 || count > reader.Remaining / 10)
+            throw new ProtocolException(ErrorCode.Malformed, $"Watch resumes {count} keys, more than its frame holds ({reader.Remaining} bytes left).");
         var known = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
             known[reader.Key()] = reader.I64();
@@ -186,6 +243,7 @@ public sealed partial class ChainServer
         if (frame.Op is OpCode.LockAcquire or OpCode.LockRelease)
         {
             key = reader.Key();
+            Coordination.CheckClientKey(key);
             lease = reader.I64();
         }
         else
@@ -200,9 +258,13 @@ public sealed partial class ChainServer
         {
             attachKind = reader.U8();
             attachKey = reader.Key();
+            if (attachKind is not (0 or (byte)'K' or (byte)'L'))
+                throw new ProtocolException(ErrorCode.Malformed, $"Lease attachment kind {attachKind} is unknown: 0 (renew only), 'K' (key) or 'L' (lock).");
+            if (attachKind != 0)
+                Coordination.CheckClientKey(attachKey);
         }
         reader.End();
-        if (frame.Op == OpCode.LeaseGrant && ttlMs is < 10 or > 86_400_000)
+        if (frame.Op == OpCode.LeaseGrant && ttlMs is < Coordination.MinLeaseTtlMs or > Coordination.MaxLeaseTtlMs)
             throw new ProtocolException(ErrorCode.Malformed, $"Lease TTL {ttlMs} ms is outside [10 ms, 1 day].");
         if (!TryHeadOf(key, out var g, out var state, out var why))
         {
@@ -218,12 +280,12 @@ public sealed partial class ChainServer
                 WriteAtHead(g, state, key, Coordination.LeaseRecord(ttlMs, []), connection, frame.RequestId, 1);
                 return;
             case OpCode.LeaseKeepAlive or OpCode.LeaseRevoke:
-                if (current.Value is null || !state.LeaseDeadlines.TryGetValue(key, out var deadline) || deadline == Expiring)
+                if (current.Value is null || !state.LeaseDeadlines.TryGetValue(key, out var deadline) || deadline == Expiring ||
+                    !Coordination.TryParseLease(current.Value, out var ttl, out var attached))
                 {
                     connection.SendError(frame.RequestId, ErrorCode.LeaseNotFound, $"Lease {lease:x16} does not exist or has expired; grant a new one.");
                     return;
                 }
-                var (ttl, attached) = Coordination.ParseLease(current.Value);
                 if (frame.Op == OpCode.LeaseRevoke)
                 {
                     state.LeaseDeadlines[key] = 0; // the expiry loop cleans up
@@ -233,6 +295,8 @@ public sealed partial class ChainServer
                 state.LeaseDeadlines[key] = Deadline(ttl);
                 if (attachKind is (byte)'K' or (byte)'L' && !attached.Contains((attachKind, attachKey)))
                 {
+                    if (current.Value.Length + 3 + Encoding.UTF8.GetByteCount(attachKey) > ChainLimits.MaxValueBytes)
+                        throw new ProtocolException(ErrorCode.TooLarge, $"Lease {lease:x16} has as many keys and locks attached as its record holds ({ChainLimits.MaxValueBytes} bytes); use another lease.");
                     attached.Add((attachKind, attachKey));
                     WriteAtHead(g, state, key, Coordination.LeaseRecord(ttl, attached), connection, frame.RequestId, 1);
                     return;
@@ -242,6 +306,8 @@ public sealed partial class ChainServer
             default:
                 {
                     var queue = Coordination.ParseQueue(current.Value);
+                    if (frame.Op == OpCode.LockAcquire && !queue.Contains(lease) && (queue.Count + 1) * 8 > ChainLimits.MaxValueBytes)
+                        throw new ProtocolException(ErrorCode.TooLarge, $"Lock '{key}' has {queue.Count} waiters, as many as its record holds; try again later.");
                     var changed = frame.Op == OpCode.LockAcquire
                         ? !queue.Contains(lease) && AddTo(queue, lease)
                         : queue.Remove(lease);
@@ -267,15 +333,24 @@ public sealed partial class ChainServer
     private static long Deadline(int ttlMs) => Stopwatch.GetTimestamp() + ttlMs * Stopwatch.Frequency / 1000;
 
     /// <summary>A new head restarts every lease of the group at its full TTL: leases may last longer after a failover, never shorter.</summary>
-    private static void StartLeaseTimers(int g, GroupState state)
+    private void StartLeaseTimers(int g, GroupState state)
     {
         state.LeaseDeadlines.Clear();
         foreach (var (key, entry) in state.Data)
         {
-            if (entry.Value is not null && key.StartsWith(Coordination.LeasePrefix, StringComparison.Ordinal))
-                state.LeaseDeadlines[key] = Deadline(Coordination.ParseLease(entry.Value).TtlMs);
+            if (entry.Value is null || !key.StartsWith(Coordination.LeasePrefix, StringComparison.Ordinal))
+                continue;
+            // A malformed record (written before servers checked keys, or by a faulty peer) is skipped, never fatal.
+            if (Coordination.TryParseLeaseKey(key, out _) && Coordination.TryParseLease(entry.Value, out var ttlMs, out _))
+                state.LeaseDeadlines[key] = Deadline(ttlMs);
+            else
+                ServerEvents.MalformedLeaseSkipped(_options.Logger, Me, g, Printable(key));
         }
     }
+
+    /// <summary>A key as a log shows it: control characters escaped.</summary>
+    private static string Printable(string key) =>
+        string.Concat(key.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
 
     /// <summary>Expires leases whose head this server is: releases their locks and deletes their keys, then the lease.</summary>
     private async Task LeaseLoopAsync()
@@ -300,10 +375,17 @@ public sealed partial class ChainServer
                     {
                         if (deadline > now)
                             continue;
-                        state.LeaseDeadlines[key] = Expiring;
                         var record = state.Data.GetValueOrDefault(key).Value;
-                        var id = long.Parse(key.AsSpan(Coordination.LeasePrefix.Length), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
-                        expired.Add((g, key, id, record is null ? [] : Coordination.ParseLease(record).Attached));
+                        if (!Coordination.TryParseLeaseKey(key, out var id) || (record is not null && !Coordination.TryParseLease(record, out _, out _)))
+                        {
+                            // Never expected (StartLeaseTimers and LeaseGrant only time well-formed leases); skipped, the loop goes on.
+                            state.LeaseDeadlines.Remove(key);
+                            ServerEvents.MalformedLeaseSkipped(_options.Logger, Me, g, Printable(key));
+                            continue;
+                        }
+                        state.LeaseDeadlines[key] = Expiring;
+                        Coordination.TryParseLease(record, out _, out var attached);
+                        expired.Add((g, key, id, attached));
                     }
                 }
             }
@@ -316,7 +398,7 @@ public sealed partial class ChainServer
     {
         try
         {
-            _expiryClient ??= await ChainClient.ConnectAsync(new ChainClientOptions { Controller = _options.Controller }, _stop.Token).ConfigureAwait(false);
+            _expiryClient ??= await ChainClient.ConnectAsync(new ChainClientOptions { Controller = _options.Controller, Token = _options.Token, Tls = _options.Tls }, _stop.Token).ConfigureAwait(false);
             foreach (var (kind, target) in attached)
             {
                 if (kind == (byte)'L')

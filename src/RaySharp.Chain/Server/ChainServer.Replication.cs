@@ -223,6 +223,7 @@ public sealed partial class ChainServer
     {
         var reader = frame.Reader();
         var key = reader.Key();
+        Coordination.CheckClientKey(key);
         long expected = 0;
         byte[]? value = null;
         if (frame.Op == OpCode.Cas)
@@ -553,6 +554,7 @@ public sealed partial class ChainServer
     {
         var reader = frame.Reader();
         var key = reader.Key();
+        Coordination.CheckClientKey(key);
         var flags = reader.U8();
         reader.End();
         if (_config is null)
@@ -647,7 +649,7 @@ public sealed partial class ChainServer
             {
                 try
                 {
-                    var connection = await FramedConnection.ConnectAsync(EndPoint, TimeSpan.FromSeconds(1), server._stop.Token).ConfigureAwait(false);
+                    var connection = await FramedConnection.ConnectAsync(EndPoint, TimeSpan.FromSeconds(1), server._stop.Token, server._security, server._identity).ConfigureAwait(false);
                     connection.Start((_, frame) =>
                     {
                         lock (server._gate)

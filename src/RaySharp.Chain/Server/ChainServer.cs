@@ -24,6 +24,10 @@ public sealed partial class ChainServer : IAsyncDisposable
     private readonly ServerLog? _log;
     private readonly Syncer _syncer;
     private FrameListener? _listener;
+    private readonly ConnectionSecurity _security;
+
+    /// <summary>What this server proves to be in token handshakes: <c>server/ID</c>.</summary>
+    private readonly string _identity;
     private FramedConnection? _controller;
     private ChainConfig? _config;
     private readonly List<(long Required, Action Send)> _outbox = [];
@@ -45,6 +49,8 @@ public sealed partial class ChainServer : IAsyncDisposable
     private ChainServer(ChainServerOptions options)
     {
         _options = options;
+        _security = new ConnectionSecurity(options.Token, options.Tls, options.Logger);
+        _identity = Controller.ChainController.ServerIdentity(options.ServerId);
         _faults = new Random(options.Seed);
         if (options.DataDirectory is not null)
         {
@@ -81,7 +87,7 @@ public sealed partial class ChainServer : IAsyncDisposable
         // Before serving: the first reconnect to a successor that just died would otherwise pay for it.
         await FramedConnection.WarmUpRefusedConnectAsync().ConfigureAwait(false);
         var server = new ChainServer(options);
-        server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted);
+        server._listener = new FrameListener(options.ListenEndPoint, server.OnAccepted, server._security);
         server._controllerLoop = Task.Run(server.ControllerLoopAsync);
         server._leaseLoop = Task.Run(server.LeaseLoopAsync);
         return server;
@@ -215,6 +221,8 @@ public sealed partial class ChainServer : IAsyncDisposable
                     var reader = frame.Reader();
                     var peer = reader.I32();
                     reader.End();
+                    if (!TrustHello(connection, peer))
+                        return;
                     connection.Tag = peer;
                     _upstream[peer] = connection;
                     if (!WriteInline)
@@ -264,6 +272,48 @@ public sealed partial class ChainServer : IAsyncDisposable
             default:
                 throw new ProtocolException(ErrorCode.UnknownOpCode, $"Unknown operation code {(byte)frame.Op}; this server speaks chain protocol version 1.");
         }
+    }
+
+    /// <summary>
+    /// Called under the lock when <paramref name="connection"/> says it is server <paramref name="peer"/> (issue 14:
+    /// one spoofed Hello once took a predecessor's acknowledgements and stopped its chains). Believed only when the
+    /// claim holds up: a connection says Hello once; <paramref name="peer"/> is another server of the current
+    /// configuration; with a cluster token, the connection proved to be that very server in its handshake; and no
+    /// other open connection is already <paramref name="peer"/>. A second unproved claim never replaces the first:
+    /// it is refused (logged with its address) and closed; the real server, if it was the one refused, reconnects
+    /// once its old connection has closed. A second connection that proved the identity with the token replaces
+    /// the first (a restarted server), logged. A refused claim changes nothing.
+    /// </summary>
+    private bool TrustHello(FramedConnection connection, int peer)
+    {
+        string? refusal = null;
+        if (connection.Tag is int already)
+            refusal = $"a second Hello on a connection that already said it is server {already}";
+        else if (connection.PeerIdentity is { } proved && proved != Controller.ChainController.ServerIdentity(peer))
+            refusal = $"a Hello claiming server {peer} on a connection authenticated as '{proved}'";
+        else if (peer == Me || _config is null || !_config.Servers.ContainsKey(peer))
+            refusal = $"a Hello claiming server {peer}, which is not another server of configuration epoch {_config?.Epoch ?? -1}";
+        else if (_upstream.TryGetValue(peer, out var current) && current != connection && !current.Closed.IsCompleted)
+        {
+            if (connection.PeerIdentity is null)
+                refusal = $"a Hello claiming server {peer}, which already has an open connection here";
+            else
+            {
+                ServerEvents.PeerConnectionReplaced(_options.Logger, Me, connection.Remote?.ToString() ?? "unknown", peer);
+                _upstream.Remove(peer);
+                current.Close();
+            }
+        }
+        if (refusal is null)
+            return true;
+        _security.Refusals.Refused(connection.Remote, refusal);
+        if (ChainTrace.Enabled)
+            ChainTrace.Write($"hello-refused claimed={peer}");
+        connection.SendError(0, ErrorCode.Malformed, $"Refused: {refusal}.");
+        connection.CloseAfterFlush();
+        if (_config is not null && !_config.Servers.ContainsKey(peer))
+            SuspectStale(); // the configuration that adds the server may be on its way
+        return false;
     }
 
     /// <summary>
@@ -367,7 +417,7 @@ public sealed partial class ChainServer : IAsyncDisposable
             {
                 try
                 {
-                    var connection = await FramedConnection.ConnectAsync(endPoint, TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                    var connection = await FramedConnection.ConnectAsync(endPoint, TimeSpan.FromSeconds(1), _stop.Token, _security, _identity).ConfigureAwait(false);
                     await using var closing = connection.ConfigureAwait(false);
                     connection.Start((_, _) => ValueTask.CompletedTask);
                     await AskForConfigAsync(connection, TimeSpan.FromSeconds(1), "peers").ConfigureAwait(false);
@@ -576,7 +626,7 @@ public sealed partial class ChainServer : IAsyncDisposable
             FramedConnection? connection = null;
             try
             {
-                connection = await FramedConnection.ConnectAsync(_options.Controller!, TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                connection = await FramedConnection.ConnectAsync(_options.Controller!, TimeSpan.FromSeconds(1), _stop.Token, _security, _identity).ConfigureAwait(false);
                 connection.Start(HandleControllerFrameAsync);
                 lock (_gate)
                     _controller = connection;

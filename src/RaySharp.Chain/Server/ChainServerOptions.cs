@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaySharp.Security;
 
 namespace RaySharp.Chain.Server;
 
@@ -52,9 +55,21 @@ public sealed class ChainServerOptions
     /// </summary>
     public long LogCompactionBytes { get; set; } = 64L << 20;
 
+    /// <summary>The cluster token every connection must prove (docs/security.md): clients, peers and the controller
+    /// connecting here, and this server connecting to them. Null (default): no token is asked for or sent.</summary>
+    public ClusterToken? Token { get; set; }
+
+    /// <summary>TLS for every connection this process opens or accepts (a certificate and key are required to accept;
+    /// with a CA, peers must present a certificate it issued). Null (default): plain TCP.</summary>
+    public TlsOptions? Tls { get; set; }
+
+    /// <summary>Where refused connections are logged (with the peer's address, at most 10 a minute). Default: nowhere.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
+        Tls?.Validate(server: true);
         if (ServerId < 0)
             throw new ArgumentException($"ServerId must be ≥ 0 (got {ServerId}); give every server a distinct id.");
         if (Controller is null)
