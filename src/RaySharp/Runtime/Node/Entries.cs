@@ -73,6 +73,8 @@ internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape,
     public bool RefArgsPinned;
     public int RetriesLeft = spec.MaxRetries;
     public WorkerHandle? Worker;
+    /// <summary>Running on <see cref="Worker"/> as far as the node knows; false while it waits in the worker's queue (actor work is not tracked: always true).</summary>
+    public bool Started = spec.Kind != TaskKind.Normal;
     public bool Cancelled;
     public long StartedTimestamp;
 }
@@ -102,7 +104,20 @@ internal sealed class WorkerHandle(ulong id, JobId job)
     public bool LeaseLent;
     public int Blocked;
     public bool Dead;
+    /// <summary>Tasks sent to it and not finished: running, or waiting in its queue (<see cref="TaskEntry.Started"/> false).</summary>
     public readonly Dictionary<TaskId, TaskEntry> Running = [];
+    /// <summary>How many of <see cref="Running"/> the node has not seen start.</summary>
+    public int Unstarted;
+    /// <summary>Specs sent to it so far (tells a steal answer apart from sends that crossed it).</summary>
+    public long Sent;
+    /// <summary><see cref="Sent"/> when the pending steal was asked.</summary>
+    public long SentAtSteal;
+    /// <summary>A <see cref="Protocol.StealTasks"/> is unanswered.</summary>
+    public bool Stealing;
+    /// <summary>Its last steal answer left nothing queued and nothing was sent since: not asked again until something is.</summary>
+    public bool NothingToSteal;
+    /// <summary>Forced cancels sent and unanswered: no new spec goes to it meanwhile (it may be about to be ended).</summary>
+    public int ForceCancels;
 
     public bool Registered => Link is not null;
 

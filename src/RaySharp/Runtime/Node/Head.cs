@@ -18,17 +18,23 @@ namespace RaySharp.Runtime.Node;
 /// </summary>
 internal sealed partial class Head : ICoreClient
 {
-    /// <summary>How many task specs a leased worker may have queued at once (pipelining).</summary>
+    /// <summary>
+    /// How many task specs a leased worker may hold at once (pipelining): a burst costs one socket write per
+    /// batch, not a round trip per task. A spec waiting in a worker's queue never waits while a worker that
+    /// could run it is idle: the idle worker steals it back (<see cref="StealForIdleWorkers"/>).
+    /// </summary>
     private const int PipelineDepth = 32;
 
     private readonly object _lock = new();
     private readonly Dictionary<ObjectId, ObjectEntry> _objects = [];
     private readonly Dictionary<TaskId, TaskEntry> _tasks = [];
-    private readonly Dictionary<string, Queue<TaskEntry>> _ready = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReadyQueue<TaskEntry>> _ready = new(StringComparer.Ordinal);
     private readonly LocalScheduler _scheduler;
     private readonly ILogger _log;
     private readonly TimelineRecorder _timeline = new();
     private int _readyCount;
+    /// <summary>Specs sent to workers whose start the node has not seen yet (queued in a worker), over all workers.</summary>
+    private int _unstarted;
     private bool _shutDown;
 
     public Head(RayOptions options, bool localMode)
@@ -194,19 +200,31 @@ internal sealed partial class Head : ICoreClient
         return entry;
     }
 
-    private void Enqueue(TaskEntry task)
+    private void Enqueue(TaskEntry task, bool first = false)
     {
         if (!_ready.TryGetValue(task.QueueKey, out var queue))
-            _ready[task.QueueKey] = queue = new Queue<TaskEntry>();
-        queue.Enqueue(task);
+            _ready[task.QueueKey] = queue = new ReadyQueue<TaskEntry>();
+        if (first)
+            queue.PushFront(task);
+        else
+            queue.Enqueue(task);
         _readyCount++;
     }
 
-    /// <summary>Sends ready tasks to workers while resources and pipeline slots allow.</summary>
+    /// <summary>
+    /// Sends ready tasks to workers while resources and pipeline slots allow, then lets idle workers steal
+    /// specs still queued in busy ones.
+    /// </summary>
     private void Dispatch()
     {
-        if (_readyCount == 0)
-            return;
+        if (_readyCount > 0)
+            DispatchReady();
+        if (_unstarted > 0)
+            StealForIdleWorkers();
+    }
+
+    private void DispatchReady()
+    {
         TaskEntry? starved = null;
         foreach (var (shape, queue) in _ready)
         {
@@ -239,14 +257,14 @@ internal sealed partial class Head : ICoreClient
         WorkerHandle? best = null;
         foreach (var w in _taskWorkers)
         {
-            if (w.LeaseShape == shape && w.Running.Count < PipelineDepth && (best is null || w.Running.Count < best.Running.Count))
+            if (w.LeaseShape == shape && w.ForceCancels == 0 && w.Running.Count < PipelineDepth && (best is null || w.Running.Count < best.Running.Count))
                 best = w;
         }
         if (best is { Running.Count: 0 })
             return best;
         foreach (var w in _taskWorkers)
         {
-            if (w.Lease is null && w.Job == job)
+            if (w.Lease is null && w.Job == job && w.ForceCancels == 0)
             {
                 if (!_scheduler.TryAcquire(demand))
                     break;
@@ -256,6 +274,34 @@ internal sealed partial class Head : ICoreClient
             }
         }
         return best;
+    }
+
+    /// <summary>
+    /// While a worker is idle and the resources of a busy worker's lease are free, asks that busy worker
+    /// (the one with the most specs not yet started) to hand back the older half of its queue; the specs
+    /// come back in <see cref="OnTasksReturned"/>, go first in the ready queue and are dispatched as usual,
+    /// so the idle worker leases itself for them. The worker decides under its own lock what it hands back,
+    /// so a spec that has started is never handed back and none runs twice.
+    /// </summary>
+    private void StealForIdleWorkers()
+    {
+        foreach (var idle in _taskWorkers)
+        {
+            if (idle.Lease is not null || idle.Running.Count > 0 || idle.ForceCancels > 0)
+                continue;
+            WorkerHandle? victim = null;
+            foreach (var w in _taskWorkers)
+            {
+                if (w.Job == idle.Job && w.Unstarted > 0 && !w.Stealing && !w.NothingToSteal && w.Lease is { } lease &&
+                    _scheduler.Available.Covers(lease) && (victim is null || w.Unstarted > victim.Unstarted))
+                    victim = w;
+            }
+            if (victim is null)
+                continue;
+            victim.Stealing = true;
+            victim.SentAtSteal = victim.Sent;
+            victim.Link!.Send(new StealTasks());
+        }
     }
 
     private void SendTask(WorkerHandle worker, TaskEntry task)
@@ -304,10 +350,43 @@ internal sealed partial class Head : ICoreClient
             }
             values[i] = parts is null ? null : arg.Gather ? RaySerializer.ConcatArray(parts) : parts[0];
         }
+        // A worker with nothing else to run starts the spec at once; otherwise it waits in the worker's
+        // queue until the worker reports its start (or hands it back to be stolen or cancelled).
+        var startsAtOnce = worker.Running.Count == 0;
         task.Worker = worker;
+        task.Started = startsAtOnce;
         task.StartedTimestamp = Stopwatch.GetTimestamp();
+        if (!startsAtOnce)
+        {
+            worker.Unstarted++;
+            _unstarted++;
+        }
+        worker.Sent++;
+        worker.NothingToSteal = false;
         worker.Running[spec.Id] = task;
-        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values, StoreArgs = storeArgs });
+        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values, StoreArgs = storeArgs, StartsAtOnce = startsAtOnce });
+    }
+
+    /// <summary>The node has seen <paramref name="id"/> start on <paramref name="worker"/> after waiting in its queue.</summary>
+    private void MarkStarted(WorkerHandle worker, TaskId id)
+    {
+        if (!worker.Running.TryGetValue(id, out var task) || task.Started)
+            return;
+        task.Started = true;
+        task.StartedTimestamp = Stopwatch.GetTimestamp();
+        worker.Unstarted--;
+        _unstarted--;
+    }
+
+    /// <summary><paramref name="task"/> left <paramref name="worker"/> (finished, handed back or lost with it).</summary>
+    private void Unassign(WorkerHandle worker, TaskEntry task)
+    {
+        if (!task.Started)
+        {
+            worker.Unstarted--;
+            _unstarted--;
+        }
+        task.Worker = null;
     }
 
     /// <summary>Reads a MessagePack-layout store object's bytes (for gathering into an array argument).</summary>
@@ -320,12 +399,33 @@ internal sealed partial class Head : ICoreClient
 
     // ---- results ----------------------------------------------------------------------------
 
-    internal void OnTaskResult(WorkerHandle worker, TaskResult result)
+    /// <summary>A message from a worker about its tasks: a result, a start it reports, or tasks it hands back.</summary>
+    internal void OnWorkerMessage(WorkerHandle worker, Message message)
+    {
+        switch (message)
+        {
+            case TaskResult result:
+                OnTaskResult(worker, result);
+                break;
+            case TaskStarted started:
+                lock (_lock)
+                    MarkStarted(worker, started.Task);
+                break;
+            case TasksReturned returned:
+                OnTasksReturned(worker, returned);
+                break;
+        }
+    }
+
+    private void OnTaskResult(WorkerHandle worker, TaskResult result)
     {
         lock (_lock)
         {
+            if (result.Started is { } next)
+                MarkStarted(worker, next);
             if (!worker.Running.Remove(result.Task, out var task))
                 return;
+            Unassign(worker, task);
             _timeline.Add(new TimelineEvent(task.Spec.DisplayName, task.Spec.Id, worker.Link?.Pid ?? 0, task.StartedTimestamp, Stopwatch.GetTimestamp(), result.Error is not null));
             if (result.Contained is { } contained)
                 SetContains(ObjectId.ForReturn(result.Task), contained); // before the arguments (which may hold the same refs) are released
@@ -334,6 +434,40 @@ internal sealed partial class Head : ICoreClient
             if (task.Spec.Kind == TaskKind.ActorCreation)
                 OnActorCreated(worker, task, result.Error);
             Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error, result.InStore);
+            ReleaseIfIdle(worker);
+            Dispatch();
+        }
+    }
+
+    /// <summary>
+    /// A worker handed back specs it had not started (stolen for an idle worker, or cancelled): they go
+    /// first in their ready queue again unless cancelled. A forced cancel that found its task running ends
+    /// the worker's process once its other queued specs are back.
+    /// </summary>
+    private void OnTasksReturned(WorkerHandle worker, TasksReturned returned)
+    {
+        lock (_lock)
+        {
+            for (var i = returned.Tasks.Length - 1; i >= 0; i--)
+            {
+                if (!worker.Running.Remove(returned.Tasks[i], out var task))
+                    continue;
+                Unassign(worker, task);
+                if (!task.Cancelled)
+                    Enqueue(task, first: true);
+            }
+            switch (returned.Reason)
+            {
+                case ReturnReason.Stolen:
+                    worker.Stealing = false;
+                    worker.NothingToSteal = returned.StillQueued == 0 && worker.Sent == worker.SentAtSteal;
+                    break;
+                case ReturnReason.ForceCancelled:
+                    worker.ForceCancels--;
+                    if (returned.EndProcess)
+                        worker.Link?.Kill();
+                    break;
+            }
             ReleaseIfIdle(worker);
             Dispatch();
         }
@@ -400,10 +534,13 @@ internal sealed partial class Head : ICoreClient
             var error = ErrorInfo.Of(ErrorKind.Cancelled, $"Task '{task.Spec.DisplayName}' ({task.Spec.Id}) was cancelled before it produced a value.", task.Spec.DisplayName);
             if (task.Worker is { } worker)
             {
+                // The worker decides: a spec still in its queue is handed back and never runs; a running one
+                // gets its token cancelled or, forced, the worker's process is ended (its other queued specs
+                // handed back first, so only the process running this task dies). No spec goes to a worker
+                // with a forced cancel in flight.
                 if (force)
-                    worker.Link?.Kill();
-                else
-                    worker.Link?.Send(new CancelTask { Task = task.Spec.Id });
+                    worker.ForceCancels++;
+                worker.Link?.Send(new CancelTask { Task = task.Spec.Id, Force = force });
             }
             Fail(task, error);
         }
