@@ -181,7 +181,7 @@ internal static class Commands
         var what = new Argument<string>("what") { Description = "tasks, actors or objects" };
         var limit = new Option<int>("--limit") { Description = "Most rows to show.", DefaultValueFactory = _ => 1000 };
         var address = AddressOption();
-        var command = new Command("list", "List the node's tasks (queued/running), actors or objects.") { what, limit, address };
+        var command = new Command("list", "List the node's tasks (waiting, queued, queued on a worker, running, then the last ones that ended), actors or objects.") { what, limit, address };
         command.SetAction(async (result, cancel) =>
         {
             var kind = result.GetValue(what);

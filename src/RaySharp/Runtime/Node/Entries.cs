@@ -151,5 +151,44 @@ internal sealed class ActorEntry(TaskSpec creation, ResourceSet demand)
     private string ShortType => TypeName[(TypeName.LastIndexOf('.') + 1)..];
 }
 
+/// <summary>What <c>raysharp list tasks</c> and <c>status</c> call a task's states.</summary>
+internal static class TaskStates
+{
+    /// <summary>Some ref argument is not ready yet.</summary>
+    public const string WaitingForArguments = "waiting for arguments";
+    /// <summary>In the node's ready queue: waits for resources or a worker.</summary>
+    public const string Queued = "queued";
+    /// <summary>Sent to a busy worker; waits in its queue (an idle worker would steal it).</summary>
+    public const string QueuedOnWorker = "queued on worker";
+    public const string Running = "running";
+    public const string Finished = "finished";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>One normal task that ended, as <c>list tasks</c> shows it.</summary>
+internal readonly record struct EndedTask(TaskId Task, string Name, string State, int WorkerPid);
+
+/// <summary>The last normal tasks that ended (a bounded ring, newest last), and how many ended in all. Used under the node lock.</summary>
+internal sealed class EndedTasks
+{
+    private const int Capacity = 1000;
+    private readonly EndedTask[] _ring = new EndedTask[Capacity];
+
+    /// <summary>Tasks that ended since the node started, including those the ring no longer holds.</summary>
+    public long Total { get; private set; }
+
+    public int Count => (int)Math.Min(Total, Capacity);
+
+    public void Add(EndedTask task) => _ring[Total++ % Capacity] = task;
+
+    /// <summary>The newest first.</summary>
+    public IEnumerable<EndedTask> Newest()
+    {
+        for (var i = Total - 1; i >= Total - Count; i--)
+            yield return _ring[i % Capacity];
+    }
+}
+
 /// <summary>One executed task for the timeline.</summary>
 internal readonly record struct TimelineEvent(string Name, TaskId Task, int Pid, long StartTimestamp, long EndTimestamp, bool Failed);

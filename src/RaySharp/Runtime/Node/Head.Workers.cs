@@ -335,7 +335,7 @@ internal sealed partial class Head
                 {
                     id = t.Spec.Id.ToString(),
                     name = t.Spec.DisplayName,
-                    state = t.Worker is not null ? "running" : t.PendingDeps > 0 ? "waiting for arguments" : "queued",
+                    state = StateOf(t),
                 }).Take(1000).ToArray(),
                 actors = _actors.Values.Select(a => new
                 {

@@ -32,6 +32,7 @@ internal sealed partial class Head : ICoreClient
     private readonly LocalScheduler _scheduler;
     private readonly ILogger _log;
     private readonly TimelineRecorder _timeline = new();
+    private readonly EndedTasks _ended = new();
     private int _readyCount;
     /// <summary>Specs sent to workers whose start the node has not seen yet (queued in a worker), over all workers.</summary>
     private int _unstarted;
@@ -277,30 +278,39 @@ internal sealed partial class Head : ICoreClient
     }
 
     /// <summary>
-    /// While a worker is idle and the resources of a busy worker's lease are free, asks that busy worker
-    /// (the one with the most specs not yet started) to hand back the older half of its queue; the specs
-    /// come back in <see cref="OnTasksReturned"/>, go first in the ready queue and are dispatched as usual,
-    /// so the idle worker leases itself for them. The worker decides under its own lock what it hands back,
-    /// so a spec that has started is never handed back and none runs twice.
+    /// For each busy worker with specs waiting in its queue while the resources of its lease are free: if a
+    /// worker of its job is idle (and not already the target of another steal), asks the busy worker to hand
+    /// back the older half of its queue; if none is idle, starts one (as for a starved ready queue). The specs
+    /// come back in <see cref="OnTasksReturned"/>, go first in the ready queue and are dispatched as usual, so
+    /// the idle worker leases itself for them. The worker decides under its own lock what it hands back, so a
+    /// spec that has started is never handed back and none runs twice.
     /// </summary>
     private void StealForIdleWorkers()
     {
-        foreach (var idle in _taskWorkers)
+        foreach (var victim in _taskWorkers)
         {
-            if (idle.Lease is not null || idle.Running.Count > 0 || idle.ForceCancels > 0)
+            if (victim.Unstarted == 0 || victim.Stealing || victim.NothingToSteal || victim.Lease is not { } lease || !_scheduler.Available.Covers(lease))
                 continue;
-            WorkerHandle? victim = null;
+            int idle = 0, stealing = 0;
             foreach (var w in _taskWorkers)
             {
-                if (w.Job == idle.Job && w.Unstarted > 0 && !w.Stealing && !w.NothingToSteal && w.Lease is { } lease &&
-                    _scheduler.Available.Covers(lease) && (victim is null || w.Unstarted > victim.Unstarted))
-                    victim = w;
+                if (w.Job != victim.Job)
+                    continue;
+                if (w.Lease is null && w.Running.Count == 0 && w.ForceCancels == 0)
+                    idle++;
+                if (w.Stealing)
+                    stealing++;
             }
-            if (victim is null)
-                continue;
-            victim.Stealing = true;
-            victim.SentAtSteal = victim.Sent;
-            victim.Link!.Send(new StealTasks());
+            if (idle > stealing)
+            {
+                victim.Stealing = true;
+                victim.SentAtSteal = victim.Sent;
+                victim.Link!.Send(new StealTasks());
+            }
+            else if (idle == 0)
+            {
+                GrowPool(victim.Job);
+            }
         }
     }
 
@@ -430,7 +440,11 @@ internal sealed partial class Head : ICoreClient
             if (result.Contained is { } contained)
                 SetContains(ObjectId.ForReturn(result.Task), contained); // before the arguments (which may hold the same refs) are released
             if (_tasks.Remove(result.Task))
+            {
                 ReleaseArguments(task); // not again for a task already failed (cancelled) whose worker answered anyway
+                if (task.Spec.Kind == TaskKind.Normal)
+                    _ended.Add(new EndedTask(task.Spec.Id, task.Spec.DisplayName, result.Error is null ? TaskStates.Finished : TaskStates.Failed, worker.Link?.Pid ?? 0));
+            }
             if (task.Spec.Kind == TaskKind.ActorCreation)
                 OnActorCreated(worker, task, result.Error);
             Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error, result.InStore);
@@ -462,10 +476,11 @@ internal sealed partial class Head : ICoreClient
                     worker.Stealing = false;
                     worker.NothingToSteal = returned.StillQueued == 0 && worker.Sent == worker.SentAtSteal;
                     break;
+                case ReturnReason.ForceCancelled when returned.EndProcess:
+                    worker.Link?.Kill(); // its ForceCancels stays up: nothing more is sent to it before its death is seen
+                    break;
                 case ReturnReason.ForceCancelled:
                     worker.ForceCancels--;
-                    if (returned.EndProcess)
-                        worker.Link?.Kill();
                     break;
             }
             ReleaseIfIdle(worker);
@@ -488,7 +503,11 @@ internal sealed partial class Head : ICoreClient
     private void Fail(TaskEntry task, ErrorInfo error)
     {
         if (_tasks.Remove(task.Spec.Id))
+        {
             ReleaseArguments(task);
+            if (task.Spec.Kind == TaskKind.Normal)
+                _ended.Add(new EndedTask(task.Spec.Id, task.Spec.DisplayName, error.Kind == ErrorKind.Cancelled ? TaskStates.Cancelled : TaskStates.Failed, task.Worker?.Link?.Pid ?? 0));
+        }
         Complete(ObjectId.ForReturn(task.Spec.Id), null, error);
     }
 
