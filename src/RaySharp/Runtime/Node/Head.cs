@@ -287,6 +287,7 @@ internal sealed partial class Head : ICoreClient
     /// </summary>
     private void StealForIdleWorkers()
     {
+        JobId? starved = null;
         foreach (var victim in _taskWorkers)
         {
             if (victim.Unstarted == 0 || victim.Stealing || victim.NothingToSteal || victim.Lease is not { } lease || !_scheduler.Available.Covers(lease))
@@ -309,9 +310,11 @@ internal sealed partial class Head : ICoreClient
             }
             else if (idle == 0)
             {
-                GrowPool(victim.Job);
+                starved ??= victim.Job;
             }
         }
+        if (starved is { } job)
+            GrowPool(job); // after the loop: a local-mode worker joins _taskWorkers at once
     }
 
     private void SendTask(WorkerHandle worker, TaskEntry task)
