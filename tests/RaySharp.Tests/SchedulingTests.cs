@@ -115,6 +115,7 @@ public sealed class SchedulingTests
 
         ray.Cancel(queued);
         await Assert.ThrowsAsync<TaskCancelledException>(async () => await queued.GetAsync().AsTask().WaitAsync(Within.Timeout));
+        await Within.Until(() => QueuedOnWorkers(ray) == 0, "the worker has handed the cancelled task back");
         folder.Release("running");
         var pid = await Within.Await(running.GetAsync(), "the running task");
         var after = await Within.Await(ray.Task(Marked.Mark, folder.Path, "after").Remote().GetAsync(), "a task submitted after the cancel");
@@ -135,6 +136,7 @@ public sealed class SchedulingTests
 
         ray.Cancel(queued, force: true);
         await Assert.ThrowsAsync<TaskCancelledException>(async () => await queued.GetAsync().AsTask().WaitAsync(Within.Timeout));
+        await Within.Until(() => QueuedOnWorkers(ray) == 0, "the worker has handed the cancelled task back");
         folder.Release("innocent");
         var pid = await Within.Await(innocent.GetAsync(), "the running task (it must not be killed)");
         var after = await Within.Await(ray.Task(Work.Pid).Remote().GetAsync(), "a task after the cancel");
@@ -212,6 +214,14 @@ public sealed class SchedulingTests
         using var channel = ControlChannel.Open(ray.Address!);
         var list = new NodeControl.NodeControlClient(channel).ListTasks(new ListRequest());
         return list.Tasks.FirstOrDefault(t => t.TaskId == task.Id.Task.ToString())?.State;
+    }
+
+    /// <summary>Tasks sent to workers and not started, as the node counts them (a cancelled one until its worker hands it back).</summary>
+    private static int QueuedOnWorkers(Ray ray)
+    {
+        using var channel = ControlChannel.Open(ray.Address!);
+        var status = new NodeControl.NodeControlClient(channel).GetClusterStatus(new ClusterStatusRequest());
+        return status.Nodes.Sum(n => n.Workers.Sum(w => w.Queued.Count));
     }
 
     private static bool ProcessAlive(int pid)

@@ -140,11 +140,6 @@ internal sealed class Execute : Message
     [Key(1)] public byte[]?[] ArgValues { get; set; } = [];
     /// <summary>The store object of each argument whose value is null.</summary>
     [Key(2)] public ObjectId[]? StoreArgs { get; set; }
-    /// <summary>
-    /// The node sent it to a worker with nothing else to run and counts it as running from now on; when
-    /// false, the worker reports its start (<see cref="TaskResult.Started"/> or <see cref="TaskStarted"/>).
-    /// </summary>
-    [Key(3)] public bool StartsAtOnce { get; set; }
 }
 
 [MessagePackObject]
@@ -159,11 +154,13 @@ internal sealed class TaskResult : Message
     [Key(4)] public ObjectId[]? Contained { get; set; }
     /// <summary>The handles behind <see cref="Contained"/>, kept reachable until the frame is written.</summary>
     [IgnoreMember] public ObjectRef[]? ContainedRefs { get; set; }
-    /// <summary>The queued task this worker started next on the slot this task freed (its start, reported in the same frame).</summary>
-    [Key(5)] public TaskId? Started { get; set; }
 }
 
-/// <summary>Worker → head: a task the node sent while the worker was busy has started (it had waited in the worker's queue).</summary>
+/// <summary>
+/// Worker → head: a task started while an older one was still running here (a task blocked in Get passed
+/// its CPU slot on). Otherwise the node needs no report: a worker runs its tasks in arrival order on one
+/// slot, so its oldest unfinished task is the running one.
+/// </summary>
 [MessagePackObject]
 internal sealed class TaskStarted : Message
 {

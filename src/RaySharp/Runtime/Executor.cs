@@ -201,7 +201,8 @@ internal sealed class Executor : IDisposable
 
     /// <summary>
     /// A thread of the CPU slot: waits for the slot and a queued task, runs it, and while it keeps the slot
-    /// takes the next queued task before it sends the result, so that start rides in the result's frame.
+    /// goes on with the next queued task. A task that starts while an older one still runs (its slot was
+    /// passed on by a task blocked in Get) is reported; the node infers every other start.
     /// </summary>
     private void TaskLoop()
     {
@@ -218,31 +219,25 @@ internal sealed class Executor : IDisposable
                 {
                     Interlocked.Decrement(ref _threadsWaitingForCpu);
                 }
-                var work = WaitForTask();
+                var (work, report) = WaitForTask();
                 if (work is null)
                 {
                     _cpu.Release();
                     return;
                 }
-                if (!work.StartsAtOnce)
-                    Reply(new TaskStarted { Task = work.Spec.Id });
                 while (work is not null)
                 {
+                    if (report)
+                        Reply(new TaskStarted { Task = work.Spec.Id }); // before its result, from this thread
                     var context = new TaskContext(work.Spec.Id, this) { HoldsCpu = true };
                     var result = RunAsync(work, context, instance: null).AsTask().GetAwaiter().GetResult();
                     Execute? next = null;
                     lock (_queueLock)
                     {
                         _started.Remove(work.Spec.Id);
-                        if (!context.CpuReleased && _queue.First is { } first)
-                        {
-                            _queue.RemoveFirst();
-                            next = first.Value;
-                            _started.Add(next.Spec.Id);
-                        }
+                        if (!context.CpuReleased && _queue.First is not null)
+                            (next, report) = Start();
                     }
-                    if (next is { StartsAtOnce: false })
-                        result.Started = next.Spec.Id;
                     Reply(result);
                     if (next is null && !context.CpuReleased)
                         _cpu.Release();
@@ -257,21 +252,31 @@ internal sealed class Executor : IDisposable
     }
 
     /// <summary>Takes the oldest queued task (it has started from here on), waiting for one; null when the worker stops.</summary>
-    private Execute? WaitForTask()
+    private (Execute? Work, bool Report) WaitForTask()
     {
         lock (_queueLock)
         {
             while (_queue.First is null)
             {
                 if (_stopped)
-                    return null;
+                    return (null, false);
                 Monitor.Wait(_queueLock);
             }
-            var work = _queue.First.Value;
-            _queue.RemoveFirst();
-            _started.Add(work.Spec.Id);
-            return work;
+            return Start();
         }
+    }
+
+    /// <summary>
+    /// Takes the oldest queued task to run it, and whether its start must be reported (an older task still
+    /// runs here, so the node would not infer it); under <see cref="_queueLock"/>.
+    /// </summary>
+    private (Execute Work, bool Report) Start()
+    {
+        var work = _queue.First!.Value;
+        _queue.RemoveFirst();
+        var report = _started.Count > 0;
+        _started.Add(work.Spec.Id);
+        return (work, report);
     }
 
     /// <summary>Runs one task or actor call and returns its result; never throws.</summary>

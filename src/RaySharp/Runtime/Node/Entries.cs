@@ -75,6 +75,8 @@ internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape,
     public WorkerHandle? Worker;
     /// <summary>Running on <see cref="Worker"/> as far as the node knows; false while it waits in the worker's queue (actor work is not tracked: always true).</summary>
     public bool Started = spec.Kind != TaskKind.Normal;
+    /// <summary>Its place in <see cref="WorkerHandle.Order"/> while it is on a worker.</summary>
+    public LinkedListNode<TaskEntry>? OrderNode;
     public bool Cancelled;
     public long StartedTimestamp;
 }
@@ -106,7 +108,12 @@ internal sealed class WorkerHandle(ulong id, JobId job)
     public bool Dead;
     /// <summary>Tasks sent to it and not finished: running, or waiting in its queue (<see cref="TaskEntry.Started"/> false).</summary>
     public readonly Dictionary<TaskId, TaskEntry> Running = [];
-    /// <summary>How many of <see cref="Running"/> the node has not seen start.</summary>
+    /// <summary>
+    /// Its unfinished normal tasks in the order they were sent, which is the order it starts them (one CPU
+    /// slot, FIFO): the first is running, and so is any it reported (<see cref="Protocol.TaskStarted"/>).
+    /// </summary>
+    public readonly LinkedList<TaskEntry> Order = new();
+    /// <summary>How many of <see cref="Running"/> the node counts as not started.</summary>
     public int Unstarted;
     /// <summary>Specs sent to it so far (tells a steal answer apart from sends that crossed it).</summary>
     public long Sent;

@@ -363,13 +363,13 @@ internal sealed partial class Head : ICoreClient
             }
             values[i] = parts is null ? null : arg.Gather ? RaySerializer.ConcatArray(parts) : parts[0];
         }
-        // A worker with nothing else to run starts the spec at once; otherwise it waits in the worker's
-        // queue until the worker reports its start (or hands it back to be stolen or cancelled).
-        var startsAtOnce = worker.Running.Count == 0;
+        // The worker starts its tasks in arrival order: first in its order, the spec runs at once;
+        // otherwise it waits in the worker's queue until the tasks before it end (or it is handed back).
         task.Worker = worker;
-        task.Started = startsAtOnce;
+        task.OrderNode = worker.Order.AddLast(task);
+        task.Started = worker.Order.Count == 1;
         task.StartedTimestamp = Stopwatch.GetTimestamp();
-        if (!startsAtOnce)
+        if (!task.Started)
         {
             worker.Unstarted++;
             _unstarted++;
@@ -377,13 +377,13 @@ internal sealed partial class Head : ICoreClient
         worker.Sent++;
         worker.NothingToSteal = false;
         worker.Running[spec.Id] = task;
-        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values, StoreArgs = storeArgs, StartsAtOnce = startsAtOnce });
+        worker.Link!.Send(new Execute { Spec = spec, ArgValues = values, StoreArgs = storeArgs });
     }
 
-    /// <summary>The node has seen <paramref name="id"/> start on <paramref name="worker"/> after waiting in its queue.</summary>
-    private void MarkStarted(WorkerHandle worker, TaskId id)
+    /// <summary>The node counts <paramref name="task"/> as running from now on.</summary>
+    private void MarkStarted(WorkerHandle worker, TaskEntry task)
     {
-        if (!worker.Running.TryGetValue(id, out var task) || task.Started)
+        if (task.Started)
             return;
         task.Started = true;
         task.StartedTimestamp = Stopwatch.GetTimestamp();
@@ -391,7 +391,10 @@ internal sealed partial class Head : ICoreClient
         _unstarted--;
     }
 
-    /// <summary><paramref name="task"/> left <paramref name="worker"/> (finished, handed back or lost with it).</summary>
+    /// <summary>
+    /// <paramref name="task"/> left <paramref name="worker"/> (finished, handed back or lost with it). If it
+    /// was the oldest there, the next one in order is the one the worker runs now.
+    /// </summary>
     private void Unassign(WorkerHandle worker, TaskEntry task)
     {
         if (!task.Started)
@@ -400,6 +403,13 @@ internal sealed partial class Head : ICoreClient
             _unstarted--;
         }
         task.Worker = null;
+        if (task.OrderNode is not { } node)
+            return;
+        var wasFirst = worker.Order.First == node;
+        worker.Order.Remove(node);
+        task.OrderNode = null;
+        if (wasFirst && worker.Order.First is { } next)
+            MarkStarted(worker, next.Value);
     }
 
     /// <summary>Reads a MessagePack-layout store object's bytes (for gathering into an array argument).</summary>
@@ -422,7 +432,10 @@ internal sealed partial class Head : ICoreClient
                 break;
             case TaskStarted started:
                 lock (_lock)
-                    MarkStarted(worker, started.Task);
+                {
+                    if (worker.Running.TryGetValue(started.Task, out var task))
+                        MarkStarted(worker, task);
+                }
                 break;
             case TasksReturned returned:
                 OnTasksReturned(worker, returned);
@@ -434,8 +447,6 @@ internal sealed partial class Head : ICoreClient
     {
         lock (_lock)
         {
-            if (result.Started is { } next)
-                MarkStarted(worker, next);
             if (!worker.Running.Remove(result.Task, out var task))
                 return;
             Unassign(worker, task);
