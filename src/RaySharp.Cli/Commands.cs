@@ -215,7 +215,7 @@ internal static class Commands
         var limit = new Option<int>("--limit") { Description = "Most rows to show.", DefaultValueFactory = _ => 1000 };
         var address = AddressOption();
         var port = TargetPortOption();
-        var command = new Command("list", "List the node's tasks (queued/running), actors or objects.") { what, limit, address, port };
+        var command = new Command("list", "List the node's tasks (waiting, queued, queued on a worker, running, then the last ones that ended), actors or objects.") { what, limit, address, port };
         command.SetAction(async (result, cancel) =>
         {
             var kind = result.GetValue(what);

@@ -19,9 +19,10 @@ internal static class Render
                 resources.AddRow(Markup.Escape(r.Name), Number(r.Total - r.Available), Number(r.Total));
             AnsiConsole.Write(resources);
 
-            var workers = new Table().AddColumns("worker", "pid", "kind", "state", "job", "running");
+            var workers = new Table().AddColumns("worker", "pid", "kind", "state", "job", "running", "queued");
             foreach (var w in node.Workers)
-                workers.AddRow(w.Id.ToString(CultureInfo.InvariantCulture), w.Pid.ToString(CultureInfo.InvariantCulture), w.Kind, w.State, w.JobId, Markup.Escape(string.Join(", ", w.Running)));
+                workers.AddRow(w.Id.ToString(CultureInfo.InvariantCulture), w.Pid.ToString(CultureInfo.InvariantCulture), w.Kind, w.State, w.JobId,
+                    Markup.Escape(string.Join(", ", w.Running)), Markup.Escape(string.Join(", ", w.Queued)));
             AnsiConsole.Write(workers);
 
             var store = node.ObjectStore;
@@ -29,10 +30,14 @@ internal static class Render
                 $"object store: {Bytes(store.UsedBytes)} of {Bytes(store.CapacityBytes)} used, {store.ObjectCount} objects, " +
                 $"{store.SpilledCount} spilled ({Bytes(store.SpilledBytes)})");
             AnsiConsole.MarkupLine(
-                $"{node.ObjectCount} objects known ({Bytes(node.InlineObjectBytes)} inline); {node.TaskCount} tasks queued or running; " +
+                $"{node.ObjectCount} objects known ({Bytes(node.InlineObjectBytes)} inline); {TaskLine(node.Tasks ?? new TaskCounts())}; " +
                 $"{node.ActorCount} live actors; {node.Workers.Count} workers; {node.JobCount} jobs");
         }
     }
+
+    private static string TaskLine(TaskCounts t) =>
+        $"tasks: {t.WaitingForArguments} waiting for arguments, {t.Queued} queued, {t.QueuedOnWorker} queued on a worker, " +
+        $"{t.Running} running, {t.Ended} ended";
 
     public static void Tasks(TaskList list)
     {

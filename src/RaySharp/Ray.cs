@@ -230,12 +230,14 @@ public sealed partial class Ray : IAsyncDisposable
     }
 
     /// <summary>
-    /// Cancels the task that makes <paramref name="objectRef"/>: a queued task never runs; a running one
-    /// sees <see cref="TaskCancellation"/> fire (with <paramref name="force"/>, its worker process is
-    /// killed). Getting the ref then throws <see cref="TaskCancelledException"/>. No effect on finished tasks.
+    /// Cancels the task that makes <paramref name="objectRef"/>: a queued task (in the node, or already in a
+    /// worker's queue) never runs; a running one sees <see cref="TaskCancellation"/> fire (with
+    /// <paramref name="force"/>, the worker process running it is killed, after the tasks queued behind it
+    /// there are handed to other workers). Getting the ref then throws <see cref="TaskCancelledException"/>.
+    /// No effect on finished tasks.
     /// </summary>
     /// <param name="objectRef">The result of the task to cancel.</param>
-    /// <param name="force">Kill the worker running the task instead of asking the task to stop.</param>
+    /// <param name="force">Kill the process running the task instead of asking the task to stop (a task not running yet just never runs).</param>
     public void Cancel(ObjectRef objectRef, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(objectRef);

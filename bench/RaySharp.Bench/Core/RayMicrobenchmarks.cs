@@ -141,6 +141,8 @@ internal sealed class RayMicrobenchmarks(BenchReport report, bool quick, int run
                     notReady = (await ray.WaitAsync(notReady, numReturns: 1)).Pending;
             }
         });
+
+        await MixedDurationWorkload.RunAsync(ray, report, quick, cancellationToken);
     }
 
     /// <summary>

@@ -19,6 +19,14 @@ internal static class RayWorkloads
         return values;
     }
 
+    /// <summary>Sleeps <paramref name="ms"/> milliseconds (holding its CPU slot) and returns how long it slept, in ms.</summary>
+    public static double SleepMilliseconds(int ms)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Thread.Sleep(ms);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
     /// <summary>Ray's <c>do_put_small</c>: 100 puts of a small value from inside a task.</summary>
     public static int PutSmall(int count)
     {

@@ -16,6 +16,7 @@ internal sealed class MessageFormatter : IMessagePackFormatter<Message?>
         typeof(GetRequest), typeof(GetReply), typeof(WaitRequest), typeof(WaitReply), typeof(LookupActor),
         typeof(LookupActorReply), typeof(KillActor), typeof(CancelObject), typeof(CancelTask), typeof(Release),
         typeof(ProtocolError), typeof(StatusRequest), typeof(StatusReply), typeof(StoreCall), typeof(StoreReply),
+        typeof(TaskStarted), typeof(StealTasks), typeof(TasksReturned),
     ];
 
     private static readonly Dictionary<Type, int> Tags = Types.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i);
@@ -53,6 +54,9 @@ internal sealed class MessageFormatter : IMessagePackFormatter<Message?>
             case StatusReply m: Body(ref writer, m, options); break;
             case StoreCall m: Body(ref writer, m, options); break;
             case StoreReply m: Body(ref writer, m, options); break;
+            case TaskStarted m: Body(ref writer, m, options); break;
+            case StealTasks m: Body(ref writer, m, options); break;
+            case TasksReturned m: Body(ref writer, m, options); break;
         }
     }
 
@@ -86,6 +90,9 @@ internal sealed class MessageFormatter : IMessagePackFormatter<Message?>
             18 => Read<StatusReply>(ref reader, options),
             19 => Read<StoreCall>(ref reader, options),
             20 => Read<StoreReply>(ref reader, options),
+            21 => Read<TaskStarted>(ref reader, options),
+            22 => Read<StealTasks>(ref reader, options),
+            23 => Read<TasksReturned>(ref reader, options),
             _ => throw new MessagePackSerializationException($"Unknown message tag {tag}."),
         };
     }

@@ -164,6 +164,47 @@ internal sealed class TaskResult : Message
     [IgnoreMember] public ObjectRef[]? ContainedRefs { get; set; }
 }
 
+/// <summary>
+/// Worker → head: a task started while an older one was still running here (a task blocked in Get passed
+/// its CPU slot on). Otherwise the node needs no report: a worker runs its tasks in arrival order on one
+/// slot, so its oldest unfinished task is the running one.
+/// </summary>
+[MessagePackObject]
+internal sealed class TaskStarted : Message
+{
+    [Key(0)] public TaskId Task { get; set; }
+}
+
+/// <summary>Head → worker: hand back the older half (rounded up) of the tasks waiting in your queue, not started; another worker is idle.</summary>
+[MessagePackObject]
+internal sealed class StealTasks : Message;
+
+/// <summary>Why a worker hands tasks back.</summary>
+internal enum ReturnReason : byte
+{
+    /// <summary>The answer to <see cref="StealTasks"/>.</summary>
+    Stolen = 0,
+    /// <summary>The answer to a <see cref="CancelTask"/> of a task still in the queue.</summary>
+    Cancelled = 1,
+    /// <summary>The answer to a forced <see cref="CancelTask"/>, whatever the task's state.</summary>
+    ForceCancelled = 2,
+}
+
+/// <summary>
+/// Worker → head: these tasks were removed from the worker's queue and will never run there (the worker
+/// is the authority on what has started, so a task handed back is never also run by this worker).
+/// </summary>
+[MessagePackObject]
+internal sealed class TasksReturned : Message
+{
+    [Key(0)] public TaskId[] Tasks { get; set; } = [];
+    [Key(1)] public ReturnReason Reason { get; set; }
+    /// <summary>Tasks still waiting in the worker's queue after these were removed.</summary>
+    [Key(2)] public int StillQueued { get; set; }
+    /// <summary>A forced cancel found its task running here: every queued task was handed back, and the node ends this process.</summary>
+    [Key(3)] public bool EndProcess { get; set; }
+}
+
 [MessagePackObject]
 internal sealed class Submit : Message
 {
@@ -255,11 +296,16 @@ internal sealed class CancelObject : Message
     [Key(1)] public bool Force { get; set; }
 }
 
-/// <summary>Head → worker: cancel the running task (its cancellation token fires).</summary>
+/// <summary>
+/// Head → worker: cancel a task. Still queued: it is removed and handed back (<see cref="TasksReturned"/>),
+/// never run. Running: its cancellation token fires, or with <see cref="Force"/> the worker hands back its
+/// other queued tasks and asks the node to end its process.
+/// </summary>
 [MessagePackObject]
 internal sealed class CancelTask : Message
 {
     [Key(0)] public TaskId Task { get; set; }
+    [Key(1)] public bool Force { get; set; }
 }
 
 /// <summary>

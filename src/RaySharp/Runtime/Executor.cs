@@ -40,14 +40,22 @@ internal sealed class TaskContext(TaskId id, Executor executor)
 /// <summary>
 /// Runs what a node sends to one worker: normal tasks one at a time on the worker's CPU slot (a task
 /// blocked in Get hands the slot to the next one), or the single actor this worker hosts, whose calls run
-/// in arrival order (or up to MaxConcurrency at once for async actors). Results go to <c>reply</c>.
+/// in arrival order (or up to MaxConcurrency at once for async actors). Results and reports go to
+/// <c>reply</c>. Normal tasks wait in a queue that only this class's lock touches: taking a spec to run it
+/// and handing specs back to the node (stolen for an idle worker, or cancelled) exclude each other, so a
+/// spec handed back has not started and never will here.
 /// </summary>
 internal sealed class Executor : IDisposable
 {
     private readonly Ray _ray;
-    private readonly Action<TaskResult> _reply;
+    private readonly Action<Message> _reply;
     private readonly ObjectStoreClient<ObjectId> _store;
-    private readonly BlockingCollection<Execute> _tasks = new(new ConcurrentQueue<Execute>());
+    private readonly object _queueLock = new();
+    /// <summary>Normal tasks not started, in arrival order (under <see cref="_queueLock"/>).</summary>
+    private readonly LinkedList<Execute> _queue = new();
+    /// <summary>Normal tasks started and not finished (under <see cref="_queueLock"/>).</summary>
+    private readonly HashSet<TaskId> _started = [];
+    private bool _stopped;
     private readonly SemaphoreSlim _cpu = new(1, 1);
     private readonly ConcurrentDictionary<TaskId, TaskContext> _running = new();
     private readonly CancellationTokenSource _stop = new();
@@ -55,7 +63,7 @@ internal sealed class Executor : IDisposable
     private int _threads;
     private ActorHost? _actor;
 
-    public Executor(Ray ray, ObjectStoreClient<ObjectId> store, Action<TaskResult> reply)
+    public Executor(Ray ray, ObjectStoreClient<ObjectId> store, Action<Message> reply)
     {
         _ray = ray;
         _store = store;
@@ -63,7 +71,7 @@ internal sealed class Executor : IDisposable
         StartThread();
     }
 
-    /// <summary>Handles a message the node sends a worker: a task to run or a task to cancel; others are ignored.</summary>
+    /// <summary>Handles a message the node sends a worker: a task to run, a task to cancel or a steal; others are ignored.</summary>
     public void Receive(Message message)
     {
         switch (message)
@@ -72,17 +80,24 @@ internal sealed class Executor : IDisposable
                 Accept(execute);
                 break;
             case CancelTask cancel:
-                Cancel(cancel.Task);
+                Cancel(cancel);
+                break;
+            case StealTasks:
+                HandBackOlderHalf();
                 break;
         }
     }
 
-    public void Accept(Execute execute)
+    private void Accept(Execute execute)
     {
         switch (execute.Spec.Kind)
         {
             case TaskKind.Normal:
-                _tasks.Add(execute);
+                lock (_queueLock)
+                {
+                    _queue.AddLast(execute);
+                    Monitor.Pulse(_queueLock);
+                }
                 break;
             case TaskKind.ActorCreation:
                 _actor = new ActorHost(this, execute.Spec.MaxConcurrency);
@@ -90,17 +105,85 @@ internal sealed class Executor : IDisposable
                 break;
             case TaskKind.ActorCall:
                 if (_actor is null)
-                    _reply(new TaskResult { Task = execute.Spec.Id, Error = ErrorInfo.Of(ErrorKind.ActorDied, $"The worker meant for actor {execute.Spec.Actor} has no actor.") });
+                    Reply(new TaskResult { Task = execute.Spec.Id, Error = ErrorInfo.Of(ErrorKind.ActorDied, $"The worker meant for actor {execute.Spec.Actor} has no actor.") });
                 else
                     _actor.Post(execute);
                 break;
         }
     }
 
-    public void Cancel(TaskId task)
+    /// <summary>
+    /// A queued task is removed and handed back (it never runs). A running one has its token cancelled; forced,
+    /// every queued task is handed back and the node is asked to end this process. A forced cancel is always
+    /// answered, so the node knows when it may send this worker specs again.
+    /// </summary>
+    private void Cancel(CancelTask cancel)
     {
-        if (_running.TryGetValue(task, out var context))
+        var queued = false;
+        var running = false;
+        TaskId[] handedBack = [];
+        int left;
+        lock (_queueLock)
+        {
+            for (var node = _queue.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Spec.Id == cancel.Task)
+                {
+                    _queue.Remove(node);
+                    queued = true;
+                    break;
+                }
+            }
+            if (queued)
+            {
+                handedBack = [cancel.Task];
+            }
+            else if (cancel.Force && _started.Contains(cancel.Task))
+            {
+                running = true;
+                handedBack = TakeFromQueue(_queue.Count);
+            }
+            left = _queue.Count;
+        }
+        if (queued || cancel.Force)
+        {
+            Reply(new TasksReturned
+            {
+                Tasks = handedBack,
+                Reason = cancel.Force ? ReturnReason.ForceCancelled : ReturnReason.Cancelled,
+                StillQueued = left,
+                EndProcess = running,
+            });
+        }
+        else if (_running.TryGetValue(cancel.Task, out var context))
+        {
             context.Cancellation.Cancel();
+        }
+    }
+
+    /// <summary>Hands the older half (rounded up) of the queued tasks back to the node, for an idle worker.</summary>
+    private void HandBackOlderHalf()
+    {
+        TaskId[] stolen;
+        int left;
+        lock (_queueLock)
+        {
+            stolen = TakeFromQueue((_queue.Count + 1) / 2);
+            left = _queue.Count;
+        }
+        Reply(new TasksReturned { Tasks = stolen, Reason = ReturnReason.Stolen, StillQueued = left });
+    }
+
+    /// <summary>Removes the first <paramref name="count"/> queued tasks; under <see cref="_queueLock"/>.</summary>
+    private TaskId[] TakeFromQueue(int count)
+    {
+        var ids = new TaskId[count];
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = _queue.First!.Value.Spec.Id;
+            _queue.RemoveFirst();
+        }
+        return ids;
     }
 
     public void ReleaseCpu()
@@ -116,6 +199,11 @@ internal sealed class Executor : IDisposable
         new Thread(TaskLoop) { IsBackground = true, Name = $"raysharp-task-{n}" }.Start();
     }
 
+    /// <summary>
+    /// A thread of the CPU slot: waits for the slot and a queued task, runs it, and while it keeps the slot
+    /// goes on with the next queued task. A task that starts while an older one still runs (its slot was
+    /// passed on by a task blocked in Get) is reported; the node infers every other start.
+    /// </summary>
     private void TaskLoop()
     {
         try
@@ -131,20 +219,30 @@ internal sealed class Executor : IDisposable
                 {
                     Interlocked.Decrement(ref _threadsWaitingForCpu);
                 }
-                Execute work;
-                try
-                {
-                    work = _tasks.Take(_stop.Token);
-                }
-                catch (OperationCanceledException)
+                var (work, report) = WaitForTask();
+                if (work is null)
                 {
                     _cpu.Release();
                     return;
                 }
-                var context = new TaskContext(work.Spec.Id, this) { HoldsCpu = true };
-                RunAsync(work, context, instance: null).AsTask().GetAwaiter().GetResult();
-                if (!context.CpuReleased)
-                    _cpu.Release();
+                while (work is not null)
+                {
+                    if (report)
+                        Reply(new TaskStarted { Task = work.Spec.Id }); // before its result, from this thread
+                    var context = new TaskContext(work.Spec.Id, this) { HoldsCpu = true };
+                    var result = RunAsync(work, context, instance: null).AsTask().GetAwaiter().GetResult();
+                    Execute? next = null;
+                    lock (_queueLock)
+                    {
+                        _started.Remove(work.Spec.Id);
+                        if (!context.CpuReleased && _queue.First is not null)
+                            (next, report) = Start();
+                    }
+                    Reply(result);
+                    if (next is null && !context.CpuReleased)
+                        _cpu.Release();
+                    work = next;
+                }
             }
         }
         catch (OperationCanceledException)
@@ -153,8 +251,36 @@ internal sealed class Executor : IDisposable
         }
     }
 
-    /// <summary>Runs one task or actor call and posts its result; never throws.</summary>
-    internal async ValueTask RunAsync(Execute work, TaskContext context, object? instance)
+    /// <summary>Takes the oldest queued task (it has started from here on), waiting for one; null when the worker stops.</summary>
+    private (Execute? Work, bool Report) WaitForTask()
+    {
+        lock (_queueLock)
+        {
+            while (_queue.First is null)
+            {
+                if (_stopped)
+                    return (null, false);
+                Monitor.Wait(_queueLock);
+            }
+            return Start();
+        }
+    }
+
+    /// <summary>
+    /// Takes the oldest queued task to run it, and whether its start must be reported (an older task still
+    /// runs here, so the node would not infer it); under <see cref="_queueLock"/>.
+    /// </summary>
+    private (Execute Work, bool Report) Start()
+    {
+        var work = _queue.First!.Value;
+        _queue.RemoveFirst();
+        var report = _started.Count > 0;
+        _started.Add(work.Spec.Id);
+        return (work, report);
+    }
+
+    /// <summary>Runs one task or actor call and returns its result; never throws.</summary>
+    internal async ValueTask<TaskResult> RunAsync(Execute work, TaskContext context, object? instance)
     {
         var spec = work.Spec;
         _running[spec.Id] = context;
@@ -199,14 +325,19 @@ internal sealed class Executor : IDisposable
             _running.TryRemove(spec.Id, out _);
             TaskContext.Current = null;
         }
-        _reply(result);
+        return result;
     }
 
-    internal void Reply(TaskResult result) => _reply(result);
+    internal void Reply(Message message) => _reply(message);
 
     public void Dispose()
     {
         _stop.Cancel();
+        lock (_queueLock)
+        {
+            _stopped = true;
+            Monitor.PulseAll(_queueLock);
+        }
         _actor?.Stop();
     }
 
@@ -254,7 +385,7 @@ internal sealed class Executor : IDisposable
                 var context = new TaskContext(work.Spec.Id, _executor);
                 if (_maxConcurrency == 1)
                 {
-                    await _executor.RunAsync(work, context, _instance).ConfigureAwait(false);
+                    _executor.Reply(await _executor.RunAsync(work, context, _instance).ConfigureAwait(false));
                     continue;
                 }
                 await _slots.WaitAsync().ConfigureAwait(false);
@@ -266,7 +397,7 @@ internal sealed class Executor : IDisposable
         {
             try
             {
-                await _executor.RunAsync(work, context, _instance).ConfigureAwait(false);
+                _executor.Reply(await _executor.RunAsync(work, context, _instance).ConfigureAwait(false));
             }
             finally
             {

@@ -73,6 +73,10 @@ internal sealed class TaskEntry(TaskSpec spec, ResourceSet demand, string shape,
     public bool RefArgsPinned;
     public int RetriesLeft = spec.MaxRetries;
     public WorkerHandle? Worker;
+    /// <summary>Running on <see cref="Worker"/> as far as the node knows; false while it waits in the worker's queue (actor work is not tracked: always true).</summary>
+    public bool Started = spec.Kind != TaskKind.Normal;
+    /// <summary>Its place in <see cref="WorkerHandle.Order"/> while it is on a worker.</summary>
+    public LinkedListNode<TaskEntry>? OrderNode;
     public bool Cancelled;
     public long StartedTimestamp;
 }
@@ -102,7 +106,25 @@ internal sealed class WorkerHandle(ulong id, JobId job)
     public bool LeaseLent;
     public int Blocked;
     public bool Dead;
+    /// <summary>Tasks sent to it and not finished: running, or waiting in its queue (<see cref="TaskEntry.Started"/> false).</summary>
     public readonly Dictionary<TaskId, TaskEntry> Running = [];
+    /// <summary>
+    /// Its unfinished normal tasks in the order they were sent, which is the order it starts them (one CPU
+    /// slot, FIFO): the first is running, and so is any it reported (<see cref="Protocol.TaskStarted"/>).
+    /// </summary>
+    public readonly LinkedList<TaskEntry> Order = new();
+    /// <summary>How many of <see cref="Running"/> the node counts as not started.</summary>
+    public int Unstarted;
+    /// <summary>Specs sent to it so far (tells a steal answer apart from sends that crossed it).</summary>
+    public long Sent;
+    /// <summary><see cref="Sent"/> when the pending steal was asked.</summary>
+    public long SentAtSteal;
+    /// <summary>A <see cref="Protocol.StealTasks"/> is unanswered.</summary>
+    public bool Stealing;
+    /// <summary>Its last steal answer left nothing queued and nothing was sent since: not asked again until something is.</summary>
+    public bool NothingToSteal;
+    /// <summary>Forced cancels sent and unanswered: no new spec goes to it meanwhile (it may be about to be ended).</summary>
+    public int ForceCancels;
 
     public bool Registered => Link is not null;
 
@@ -136,6 +158,45 @@ internal sealed class ActorEntry(TaskSpec creation, ResourceSet demand)
     public string Describe => Name is null ? $"actor {Id} ({ShortType})" : $"actor '{Name}' ({ShortType})";
 
     private string ShortType => TypeName[(TypeName.LastIndexOf('.') + 1)..];
+}
+
+/// <summary>What <c>raysharp list tasks</c> and <c>status</c> call a task's states.</summary>
+internal static class TaskStates
+{
+    /// <summary>Some ref argument is not ready yet.</summary>
+    public const string WaitingForArguments = "waiting for arguments";
+    /// <summary>In the node's ready queue: waits for resources or a worker.</summary>
+    public const string Queued = "queued";
+    /// <summary>Sent to a busy worker; waits in its queue (an idle worker would steal it).</summary>
+    public const string QueuedOnWorker = "queued on worker";
+    public const string Running = "running";
+    public const string Finished = "finished";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>One normal task that ended, as <c>list tasks</c> shows it.</summary>
+internal readonly record struct EndedTask(TaskId Task, string Name, string State, int WorkerPid);
+
+/// <summary>The last normal tasks that ended (a bounded ring, newest last), and how many ended in all. Used under the node lock.</summary>
+internal sealed class EndedTasks
+{
+    private const int Capacity = 1000;
+    private readonly EndedTask[] _ring = new EndedTask[Capacity];
+
+    /// <summary>Tasks that ended since the node started, including those the ring no longer holds.</summary>
+    public long Total { get; private set; }
+
+    public int Count => (int)Math.Min(Total, Capacity);
+
+    public void Add(EndedTask task) => _ring[Total++ % Capacity] = task;
+
+    /// <summary>The newest first.</summary>
+    public IEnumerable<EndedTask> Newest()
+    {
+        for (var i = Total - 1; i >= Total - Count; i--)
+            yield return _ring[i % Capacity];
+    }
 }
 
 /// <summary>One executed task for the timeline.</summary>

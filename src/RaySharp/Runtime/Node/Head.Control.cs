@@ -65,7 +65,8 @@ internal sealed partial class Head
                     State = w.Registered ? (w.Running.Count > 0 ? "busy" : "idle") : "starting",
                     JobId = w.Job.ToString(),
                 };
-                info.Running.AddRange(w.Running.Values.Select(t => t.Spec.DisplayName).Take(16));
+                info.Running.AddRange(w.Running.Values.Where(t => t.Started).Select(t => t.Spec.DisplayName).Take(16));
+                info.Queued.AddRange(w.Running.Values.Where(t => !t.Started).Select(t => t.Spec.DisplayName).Take(16));
                 node.Workers.Add(info);
             }
             long inline = 0;
@@ -74,6 +75,20 @@ internal sealed partial class Head
             node.ObjectCount = _objects.Count;
             node.InlineObjectBytes = inline;
             node.TaskCount = _tasks.Values.Count(t => t.Spec.Kind == TaskKind.Normal);
+            var tasks = new TaskCounts { Ended = _ended.Total };
+            foreach (var t in _tasks.Values)
+            {
+                if (t.Spec.Kind != TaskKind.Normal)
+                    continue;
+                switch (StateOf(t))
+                {
+                    case TaskStates.WaitingForArguments: tasks.WaitingForArguments++; break;
+                    case TaskStates.Queued: tasks.Queued++; break;
+                    case TaskStates.QueuedOnWorker: tasks.QueuedOnWorker++; break;
+                    default: tasks.Running++; break;
+                }
+            }
+            node.Tasks = tasks;
             node.ActorCount = _actors.Values.Count(a => a.State != ActorState.Dead);
             node.JobCount = ControlStore.Scan(Tables.Jobs).Count;
         }
@@ -82,26 +97,35 @@ internal sealed partial class Head
         return status;
     }
 
+    /// <summary>Unfinished tasks first, then the last ones that ended (newest first), <paramref name="limit"/> rows in all.</summary>
     public TaskList ListTasks(int limit)
     {
         var list = new TaskList();
         lock (_lock)
         {
             var tasks = _tasks.Values.Where(t => t.Spec.Kind == TaskKind.Normal).ToList();
-            list.Total = tasks.Count;
+            list.Total = tasks.Count + _ended.Count;
             foreach (var t in tasks.Take(limit))
             {
                 list.Tasks.Add(new TaskInfo
                 {
                     TaskId = t.Spec.Id.ToString(),
                     Name = t.Spec.DisplayName,
-                    State = t.Worker is not null ? "running" : t.PendingDeps > 0 ? "waiting for arguments" : "queued",
+                    State = StateOf(t),
                     WorkerPid = t.Worker is { } w ? WorkerPid(w) : 0,
                 });
             }
+            foreach (var e in _ended.Newest().Take(limit - list.Tasks.Count))
+                list.Tasks.Add(new TaskInfo { TaskId = e.Task.ToString(), Name = e.Name, State = e.State, WorkerPid = e.WorkerPid });
         }
         return list;
     }
+
+    /// <summary>The state of an unfinished task, as <see cref="TaskStates"/> names it.</summary>
+    private static string StateOf(TaskEntry t) =>
+        t.Worker is not null ? (t.Started ? TaskStates.Running : TaskStates.QueuedOnWorker)
+        : t.PendingDeps > 0 ? TaskStates.WaitingForArguments
+        : TaskStates.Queued;
 
     public ActorList ListActors()
     {

@@ -213,7 +213,7 @@ internal sealed partial class Head
             {
                 foreach (var task in worker.Running.Values)
                 {
-                    task.Worker = null;
+                    Unassign(worker, task);
                     if (task.Cancelled)
                         continue;
                     if (task.RetriesLeft > 0)

@@ -18,19 +18,26 @@ namespace RaySharp.Runtime.Node;
 /// </summary>
 internal sealed partial class Head : ICoreClient
 {
-    /// <summary>How many task specs a leased worker may have queued at once (pipelining).</summary>
+    /// <summary>
+    /// How many task specs a leased worker may hold at once (pipelining): a burst costs one socket write per
+    /// batch, not a round trip per task. A spec waiting in a worker's queue never waits while a worker that
+    /// could run it is idle: the idle worker steals it back (<see cref="StealForIdleWorkers"/>).
+    /// </summary>
     private const int PipelineDepth = 32;
 
     private readonly object _lock = new();
     private readonly Dictionary<ObjectId, ObjectEntry> _objects = [];
     private readonly Dictionary<TaskId, TaskEntry> _tasks = [];
-    private readonly Dictionary<string, Queue<TaskEntry>> _ready = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReadyQueue<TaskEntry>> _ready = new(StringComparer.Ordinal);
     private readonly LocalScheduler _scheduler;
     private readonly ILogger _log;
     private readonly TimelineRecorder _timeline = new();
     /// <summary>The node's start on its monotonic clock and on the wall clock: timeline times are wall-clock microseconds.</summary>
     private readonly (long Timestamp, long UnixMicroseconds) _clockOrigin = (Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+    private readonly EndedTasks _ended = new();
     private int _readyCount;
+    /// <summary>Specs sent to workers whose start the node has not seen yet (queued in a worker), over all workers.</summary>
+    private int _unstarted;
     private bool _shutDown;
 
     public Head(RayOptions options, bool localMode)
@@ -204,19 +211,31 @@ internal sealed partial class Head : ICoreClient
         return entry;
     }
 
-    private void Enqueue(TaskEntry task)
+    private void Enqueue(TaskEntry task, bool first = false)
     {
         if (!_ready.TryGetValue(task.QueueKey, out var queue))
-            _ready[task.QueueKey] = queue = new Queue<TaskEntry>();
-        queue.Enqueue(task);
+            _ready[task.QueueKey] = queue = new ReadyQueue<TaskEntry>();
+        if (first)
+            queue.PushFront(task);
+        else
+            queue.Enqueue(task);
         _readyCount++;
     }
 
-    /// <summary>Sends ready tasks to workers while resources and pipeline slots allow.</summary>
+    /// <summary>
+    /// Sends ready tasks to workers while resources and pipeline slots allow, then lets idle workers steal
+    /// specs still queued in busy ones.
+    /// </summary>
     private void Dispatch()
     {
-        if (_readyCount == 0)
-            return;
+        if (_readyCount > 0)
+            DispatchReady();
+        if (_unstarted > 0)
+            StealForIdleWorkers();
+    }
+
+    private void DispatchReady()
+    {
         TaskEntry? starved = null;
         foreach (var (shape, queue) in _ready)
         {
@@ -249,14 +268,14 @@ internal sealed partial class Head : ICoreClient
         WorkerHandle? best = null;
         foreach (var w in _taskWorkers)
         {
-            if (w.LeaseShape == shape && w.Running.Count < PipelineDepth && (best is null || w.Running.Count < best.Running.Count))
+            if (w.LeaseShape == shape && w.ForceCancels == 0 && w.Running.Count < PipelineDepth && (best is null || w.Running.Count < best.Running.Count))
                 best = w;
         }
         if (best is { Running.Count: 0 })
             return best;
         foreach (var w in _taskWorkers)
         {
-            if (w.Lease is null && w.Job == job)
+            if (w.Lease is null && w.Job == job && w.ForceCancels == 0)
             {
                 if (!_scheduler.TryAcquire(demand))
                     break;
@@ -266,6 +285,46 @@ internal sealed partial class Head : ICoreClient
             }
         }
         return best;
+    }
+
+    /// <summary>
+    /// For each busy worker with specs waiting in its queue while the resources of its lease are free: if a
+    /// worker of its job is idle (and not already the target of another steal), asks the busy worker to hand
+    /// back the older half of its queue; if none is idle, starts one (as for a starved ready queue). The specs
+    /// come back in <see cref="OnTasksReturned"/>, go first in the ready queue and are dispatched as usual, so
+    /// the idle worker leases itself for them. The worker decides under its own lock what it hands back, so a
+    /// spec that has started is never handed back and none runs twice.
+    /// </summary>
+    private void StealForIdleWorkers()
+    {
+        JobId? starved = null;
+        foreach (var victim in _taskWorkers)
+        {
+            if (victim.Unstarted == 0 || victim.Stealing || victim.NothingToSteal || victim.Lease is not { } lease || !_scheduler.Available.Covers(lease))
+                continue;
+            int idle = 0, stealing = 0;
+            foreach (var w in _taskWorkers)
+            {
+                if (w.Job != victim.Job)
+                    continue;
+                if (w.Lease is null && w.Running.Count == 0 && w.ForceCancels == 0)
+                    idle++;
+                if (w.Stealing)
+                    stealing++;
+            }
+            if (idle > stealing)
+            {
+                victim.Stealing = true;
+                victim.SentAtSteal = victim.Sent;
+                victim.Link!.Send(new StealTasks());
+            }
+            else if (idle == 0)
+            {
+                starved ??= victim.Job;
+            }
+        }
+        if (starved is { } job)
+            GrowPool(job); // after the loop: a local-mode worker joins _taskWorkers at once
     }
 
     private void SendTask(WorkerHandle worker, TaskEntry task)
@@ -314,10 +373,53 @@ internal sealed partial class Head : ICoreClient
             }
             values[i] = parts is null ? null : arg.Gather ? RaySerializer.ConcatArray(parts) : parts[0];
         }
+        // The worker starts its tasks in arrival order: first in its order, the spec runs at once;
+        // otherwise it waits in the worker's queue until the tasks before it end (or it is handed back).
         task.Worker = worker;
+        task.OrderNode = worker.Order.AddLast(task);
+        task.Started = worker.Order.Count == 1;
         task.StartedTimestamp = Stopwatch.GetTimestamp();
+        if (!task.Started)
+        {
+            worker.Unstarted++;
+            _unstarted++;
+        }
+        worker.Sent++;
+        worker.NothingToSteal = false;
         worker.Running[spec.Id] = task;
         worker.Link!.Send(new Execute { Spec = spec, ArgValues = values, StoreArgs = storeArgs });
+    }
+
+    /// <summary>The node counts <paramref name="task"/> as running from now on.</summary>
+    private void MarkStarted(WorkerHandle worker, TaskEntry task)
+    {
+        if (task.Started)
+            return;
+        task.Started = true;
+        task.StartedTimestamp = Stopwatch.GetTimestamp();
+        worker.Unstarted--;
+        _unstarted--;
+    }
+
+    /// <summary>
+    /// <paramref name="task"/> left <paramref name="worker"/> (finished, handed back or lost with it). If it
+    /// was the oldest there, the next one in order is the one the worker runs now.
+    /// </summary>
+    private void Unassign(WorkerHandle worker, TaskEntry task)
+    {
+        if (!task.Started)
+        {
+            worker.Unstarted--;
+            _unstarted--;
+        }
+        task.Worker = null;
+        if (task.OrderNode is not { } node)
+            return;
+        var wasFirst = worker.Order.First == node;
+        worker.Order.Remove(node);
+        task.OrderNode = null;
+        if (wasFirst && worker.Order.First is { } next)
+            MarkStarted(worker, next.Value);
     }
 
     /// <summary>Reads a MessagePack-layout store object's bytes (for gathering into an array argument).</summary>
@@ -330,20 +432,81 @@ internal sealed partial class Head : ICoreClient
 
     // ---- results ----------------------------------------------------------------------------
 
-    internal void OnTaskResult(WorkerHandle worker, TaskResult result)
+    /// <summary>A message from a worker about its tasks: a result, a start it reports, or tasks it hands back.</summary>
+    internal void OnWorkerMessage(WorkerHandle worker, Message message)
+    {
+        switch (message)
+        {
+            case TaskResult result:
+                OnTaskResult(worker, result);
+                break;
+            case TaskStarted started:
+                lock (_lock)
+                {
+                    if (worker.Running.TryGetValue(started.Task, out var task))
+                        MarkStarted(worker, task);
+                }
+                break;
+            case TasksReturned returned:
+                OnTasksReturned(worker, returned);
+                break;
+        }
+    }
+
+    private void OnTaskResult(WorkerHandle worker, TaskResult result)
     {
         lock (_lock)
         {
             if (!worker.Running.Remove(result.Task, out var task))
                 return;
+            Unassign(worker, task);
             _timeline.Add(new TimelineEvent(task.Spec.DisplayName, task.Spec.Id, worker.Link?.Pid ?? 0, task.StartedTimestamp, Stopwatch.GetTimestamp(), result.Error is not null));
             if (result.Contained is { } contained)
                 SetContains(ObjectId.ForReturn(result.Task), contained); // before the arguments (which may hold the same refs) are released
             if (_tasks.Remove(result.Task))
+            {
                 ReleaseArguments(task); // not again for a task already failed (cancelled) whose worker answered anyway
+                if (task.Spec.Kind == TaskKind.Normal)
+                    _ended.Add(new EndedTask(task.Spec.Id, task.Spec.DisplayName, result.Error is null ? TaskStates.Finished : TaskStates.Failed, worker.Link?.Pid ?? 0));
+            }
             if (task.Spec.Kind == TaskKind.ActorCreation)
                 OnActorCreated(worker, task, result.Error);
             Complete(ObjectId.ForReturn(result.Task), result.Value, result.Error, result.InStore);
+            ReleaseIfIdle(worker);
+            Dispatch();
+        }
+    }
+
+    /// <summary>
+    /// A worker handed back specs it had not started (stolen for an idle worker, or cancelled): they go
+    /// first in their ready queue again unless cancelled. A forced cancel that found its task running ends
+    /// the worker's process once its other queued specs are back.
+    /// </summary>
+    private void OnTasksReturned(WorkerHandle worker, TasksReturned returned)
+    {
+        lock (_lock)
+        {
+            for (var i = returned.Tasks.Length - 1; i >= 0; i--)
+            {
+                if (!worker.Running.Remove(returned.Tasks[i], out var task))
+                    continue;
+                Unassign(worker, task);
+                if (!task.Cancelled)
+                    Enqueue(task, first: true);
+            }
+            switch (returned.Reason)
+            {
+                case ReturnReason.Stolen:
+                    worker.Stealing = false;
+                    worker.NothingToSteal = returned.StillQueued == 0 && worker.Sent == worker.SentAtSteal;
+                    break;
+                case ReturnReason.ForceCancelled when returned.EndProcess:
+                    worker.Link?.Kill(); // its ForceCancels stays up: nothing more is sent to it before its death is seen
+                    break;
+                case ReturnReason.ForceCancelled:
+                    worker.ForceCancels--;
+                    break;
+            }
             ReleaseIfIdle(worker);
             Dispatch();
         }
@@ -364,7 +527,11 @@ internal sealed partial class Head : ICoreClient
     private void Fail(TaskEntry task, ErrorInfo error)
     {
         if (_tasks.Remove(task.Spec.Id))
+        {
             ReleaseArguments(task);
+            if (task.Spec.Kind == TaskKind.Normal)
+                _ended.Add(new EndedTask(task.Spec.Id, task.Spec.DisplayName, error.Kind == ErrorKind.Cancelled ? TaskStates.Cancelled : TaskStates.Failed, task.Worker?.Link?.Pid ?? 0));
+        }
         Complete(ObjectId.ForReturn(task.Spec.Id), null, error);
     }
 
@@ -410,10 +577,13 @@ internal sealed partial class Head : ICoreClient
             var error = ErrorInfo.Of(ErrorKind.Cancelled, $"Task '{task.Spec.DisplayName}' ({task.Spec.Id}) was cancelled before it produced a value.", task.Spec.DisplayName);
             if (task.Worker is { } worker)
             {
+                // The worker decides: a spec still in its queue is handed back and never runs; a running one
+                // gets its token cancelled or, forced, the worker's process is ended (its other queued specs
+                // handed back first, so only the process running this task dies). No spec goes to a worker
+                // with a forced cancel in flight.
                 if (force)
-                    worker.Link?.Kill();
-                else
-                    worker.Link?.Send(new CancelTask { Task = task.Spec.Id });
+                    worker.ForceCancels++;
+                worker.Link?.Send(new CancelTask { Task = task.Spec.Id, Force = force });
             }
             Fail(task, error);
         }

@@ -118,8 +118,8 @@ internal sealed partial class NodeServer(Head head, string socketPath, ILogger l
     {
         switch (message)
         {
-            case TaskResult result when peer.Worker is not null:
-                head.OnTaskResult(peer.Worker, result);
+            case TaskResult or TaskStarted or TasksReturned when peer.Worker is not null:
+                head.OnWorkerMessage(peer.Worker, message);
                 break;
             case Submit submit:
                 head.Submit(submit.Spec, peer.Refs);

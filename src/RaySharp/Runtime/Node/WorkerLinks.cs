@@ -16,12 +16,22 @@ internal sealed class InProcessWorkerLink : IWorkerLink
     {
         _head = head;
         _worker = worker;
-        _executor = new Executor(ray, head.Store, result => head.OnTaskResult(worker, result));
+        _executor = new Executor(ray, head.Store, message => head.OnWorkerMessage(worker, message));
     }
 
     public int Pid => Environment.ProcessId;
 
-    public void Send(Message message) => _executor.Receive(message);
+    /// <summary>
+    /// Specs are queued at once; steals and cancels are answered on the thread pool, because the node
+    /// sends them under its lock and their answer takes that lock again.
+    /// </summary>
+    public void Send(Message message)
+    {
+        if (message is Execute)
+            _executor.Receive(message);
+        else
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Executor.Receive(state.Message), (Executor: _executor, Message: message), preferLocal: false);
+    }
 
     public void Kill()
     {
