@@ -26,6 +26,30 @@ public abstract class Module
         return this;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with this module tree in evaluation mode, then gives every module
+    /// back the mode it had (ONNX export traces the inference graph without touching running statistics).
+    /// </summary>
+    internal T InEvalMode<T>(Func<T> body)
+    {
+        var modes = new List<(Module, bool)>();
+        void Visit(Module m)
+        {
+            modes.Add((m, m.IsTraining));
+            foreach (var (_, child) in m._children) Visit(child);
+        }
+        Visit(this);
+        Eval();
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            foreach (var (m, training) in modes) m.IsTraining = training;
+        }
+    }
+
     /// <summary>Puts this module and every submodule in evaluation mode (<c>Train(false)</c>); returns this module.</summary>
     public Module Eval() => Train(false);
 
