@@ -20,16 +20,17 @@ internal readonly record struct ConvGeometry(int C, int H, int W, int Kh, int Kw
     public int Cols => OutH * OutW;
 
     /// <summary>
-    /// cols[(c·kH + i)·kW + j, oy·W' + ox] = x[c, oy·sH + i·dH - pH, ox·sW + j·dW - pW] (0 outside the image).
+    /// cols[(c·kH + i)·kW + j, oy·W' + ox] = x[c, oy·sH + i·dH - pH, ox·sW + j·dW - pW] (0 outside the
+    /// image), row r starting at r·<paramref name="rowStride"/> (several images' columns side by side).
     /// </summary>
-    public void Im2Col(ReadOnlySpan<float> x, Span<float> cols)
+    public void Im2Col(ReadOnlySpan<float> x, Span<float> cols, int rowStride)
     {
         int oh = OutH, ow = OutW;
         for (var c = 0; c < C; c++)
             for (var i = 0; i < Kh; i++)
                 for (var j = 0; j < Kw; j++)
                 {
-                    var row = cols.Slice(((c * Kh + i) * Kw + j) * oh * ow, oh * ow);
+                    var row = cols.Slice(((c * Kh + i) * Kw + j) * rowStride, oh * ow);
                     var (lo, hi) = ValidColumns(j);
                     var dx = j * DilationW - PadW;
                     for (var oy = 0; oy < oh; oy++)
@@ -53,14 +54,14 @@ internal readonly record struct ConvGeometry(int C, int H, int W, int Kh, int Kw
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds each column entry back to its pixel.</summary>
-    public void Col2ImAdd(ReadOnlySpan<float> cols, Span<float> dx)
+    public void Col2ImAdd(ReadOnlySpan<float> cols, Span<float> dx, int rowStride)
     {
         int oh = OutH, ow = OutW;
         for (var c = 0; c < C; c++)
             for (var i = 0; i < Kh; i++)
                 for (var j = 0; j < Kw; j++)
                 {
-                    var row = cols.Slice(((c * Kh + i) * Kw + j) * oh * ow, oh * ow);
+                    var row = cols.Slice(((c * Kh + i) * Kw + j) * rowStride, oh * ow);
                     var (lo, hi) = ValidColumns(j);
                     if (lo >= hi) continue;
                     var shift = j * DilationW - PadW;

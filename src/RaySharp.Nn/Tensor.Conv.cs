@@ -57,69 +57,71 @@ public sealed partial class Tensor
         var geo = new ConvGeometry(c, h, w, kh, kw, sh, sw, ph, pw, dh, dw);
         if (h + 2 * ph < dh * (kh - 1) + 1 || w + 2 * pw < dw * (kw - 1) + 1)
             throw new ArgumentException($"{op}: the (dilated) kernel {dh * (kh - 1) + 1}×{dw * (kw - 1) + 1} is larger than the padded input {h + 2 * ph}×{w + 2 * pw} (input {FormatShape(input._shape)}).", nameof(weight));
-        int cols = geo.Cols, rows = geo.Rows, og = o / groups, rg = rows / groups, imgIn = c * h * w, imgOut = o * cols;
-
-        var output = new Tensor(GC.AllocateUninitializedArray<float>(n * imgOut), [n, o, geo.OutH, geo.OutW]);
-        var blocks = Blas.Blocks((long)n * o * rg * cols, n);
-        Blas.ForBlocks(blocks, blk =>
+        var plan = new ConvPlan(geo, n, o, groups);
+        var output = new Tensor(GC.AllocateUninitializedArray<float>(n * o * geo.Cols), [n, o, geo.OutH, geo.OutW]);
+        Blas.ForBlocks(plan.Blocks, blk =>
         {
-            var colBuf = ArrayPool<float>.Shared.Rent(rows * cols);
-            for (var img = Blas.BlockStart(n, blocks, blk); img < Blas.BlockStart(n, blocks, blk + 1); img++)
+            var colBuf = ArrayPool<float>.Shared.Rent(plan.Rows * plan.ChunkColumns);
+            var yBuf = ArrayPool<float>.Shared.Rent(o * plan.ChunkColumns);
+            foreach (var (first, count) in plan.ChunksOf(blk))
             {
-                geo.Im2Col(input.Span.Slice(img * imgIn, imgIn), colBuf);
-                var dst = output.Span.Slice(img * imgOut, imgOut);
-                if (bias is not null)
-                    for (var oc = 0; oc < o; oc++) dst.Slice(oc * cols, cols).Fill(bias.Span[oc]);
+                var ld = count * geo.Cols;
+                plan.Im2Col(input.Span, first, count, colBuf);
                 for (var g = 0; g < groups; g++)
-                    Blas.SgemmSerial(false, false, og, cols, rg, 1f, weight.Span.Slice(g * og * rg, og * rg),
-                        colBuf.AsSpan(g * rg * cols, rg * cols), bias is null ? 0f : 1f, dst.Slice(g * og * cols, og * cols));
+                    Blas.SgemmSerial(false, false, plan.Og, ld, plan.Rg, 1f, weight.Span.Slice(g * plan.Og * plan.Rg, plan.Og * plan.Rg),
+                        colBuf.AsSpan(g * plan.Rg * ld, plan.Rg * ld), 0f, yBuf.AsSpan(g * plan.Og * ld, plan.Og * ld));
+                plan.Scatter(yBuf, output.Span, first, count, bias);
             }
             ArrayPool<float>.Shared.Return(colBuf);
+            ArrayPool<float>.Shared.Return(yBuf);
         });
 
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
         if (!tracks) return output;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record(output, inputs, r => ConvolveBackward(r, input, weight, bias, geo, groups, blocks));
+        return Record(output, inputs, r => ConvolveBackward(r, input, weight, bias, plan));
     }
 
     /// <summary>
-    /// dW = Σ G·colsᵀ (one partial sum per block of images, added at the end), dX = col2im(Wᵀ·G) per
-    /// image, db = Σ G over images and positions.
+    /// Per chunk of images: G gathered as [O, images·H'W'], dW_g += G_g·cols_gᵀ (one partial sum per
+    /// block of chunks, added at the end), dcols_g = W_gᵀ·G_g scattered back by col2im, db = row sums of G.
     /// </summary>
-    private static void ConvolveBackward(Tensor r, Tensor input, Tensor weight, Tensor? bias, ConvGeometry geo, int groups, int blocks)
+    private static void ConvolveBackward(Tensor r, Tensor input, Tensor weight, Tensor? bias, ConvPlan plan)
     {
-        int n = input._shape[0], o = weight._shape[0], cols = geo.Cols, rows = geo.Rows;
-        int og = o / groups, rg = rows / groups, imgIn = geo.C * geo.H * geo.W, imgOut = o * cols;
+        var geo = plan.Geometry;
+        int o = weight._shape[0], groups = plan.Groups, og = plan.Og, rg = plan.Rg;
         if (input.RequiresGrad) input.GradSpan();
-        var dwParts = new float[blocks][];
-        var dbParts = new float[blocks][];
-        Blas.ForBlocks(blocks, blk =>
+        var dwParts = new float[plan.Blocks][];
+        var dbParts = new float[plan.Blocks][];
+        Blas.ForBlocks(plan.Blocks, blk =>
         {
-            var colBuf = ArrayPool<float>.Shared.Rent(rows * cols);
+            var colBuf = ArrayPool<float>.Shared.Rent(plan.Rows * plan.ChunkColumns);
+            var gBuf = ArrayPool<float>.Shared.Rent(o * plan.ChunkColumns);
             var dw = weight.RequiresGrad ? new float[weight.Length] : null;
             var db = bias is not null && bias.RequiresGrad ? new float[o] : null;
-            for (var img = Blas.BlockStart(n, blocks, blk); img < Blas.BlockStart(n, blocks, blk + 1); img++)
+            foreach (var (first, count) in plan.ChunksOf(blk))
             {
-                var gi = r.Grad!.Span.Slice(img * imgOut, imgOut);
+                var ld = count * geo.Cols;
+                plan.Gather(r.Grad!.Span, gBuf, first, count);
                 if (dw is not null)
                 {
-                    geo.Im2Col(input.Span.Slice(img * imgIn, imgIn), colBuf);
-                    for (var g = 0; g < groups; g++) // dW_g += G_g·cols_gᵀ
-                        Blas.SgemmSerial(false, true, og, rg, cols, 1f, gi.Slice(g * og * cols, og * cols),
-                            colBuf.AsSpan(g * rg * cols, rg * cols), 1f, dw.AsSpan(g * og * rg, og * rg));
+                    plan.Im2Col(input.Span, first, count, colBuf);
+                    for (var g = 0; g < groups; g++)
+                        Blas.SgemmSerial(false, true, og, rg, ld, 1f, gBuf.AsSpan(g * og * ld, og * ld),
+                            colBuf.AsSpan(g * rg * ld, rg * ld), 1f, dw.AsSpan(g * og * rg, og * rg));
                 }
                 if (input.RequiresGrad)
                 {
-                    for (var g = 0; g < groups; g++) // dcols_g = W_gᵀ·G_g
-                        Blas.SgemmSerial(true, false, rg, cols, og, 1f, weight.Span.Slice(g * og * rg, og * rg),
-                            gi.Slice(g * og * cols, og * cols), 0f, colBuf.AsSpan(g * rg * cols, rg * cols));
-                    geo.Col2ImAdd(colBuf, input._grad!.Span.Slice(img * imgIn, imgIn));
+                    for (var g = 0; g < groups; g++)
+                        Blas.SgemmSerial(true, false, rg, ld, og, 1f, weight.Span.Slice(g * og * rg, og * rg),
+                            gBuf.AsSpan(g * og * ld, og * ld), 0f, colBuf.AsSpan(g * rg * ld, rg * ld));
+                    plan.Col2ImAdd(colBuf, input._grad!.Span, first, count);
                 }
                 if (db is not null)
-                    for (var oc = 0; oc < o; oc++) db[oc] += TensorPrimitives.Sum(gi.Slice(oc * cols, cols));
+                    for (var oc = 0; oc < o; oc++) db[oc] += TensorPrimitives.Sum(gBuf.AsSpan(oc * ld, ld));
             }
             ArrayPool<float>.Shared.Return(colBuf);
+            ArrayPool<float>.Shared.Return(gBuf);
             dwParts[blk] = dw!;
             dbParts[blk] = db!;
         });

@@ -105,40 +105,17 @@ public sealed partial class Tensor
         int oh = (h + 2 * win.Ph - win.Kh) / win.Sh + 1, ow = (w + 2 * win.Pw - win.Kw) / win.Sw + 1;
         var output = new Tensor(new float[planes * oh * ow], [input._shape[0], input._shape[1], oh, ow]);
         var argMax = kind == PoolKind.Max ? new int[output.Length] : null;
-        var x = input.Span;
-        var y = output.Span;
-        for (var p = 0; p < planes; p++)
-            for (var oy = 0; oy < oh; oy++)
-                for (var ox = 0; ox < ow; ox++)
-                {
-                    var (y0, y1, x0, x1, divisor) = Window(win, kind, h, w, oy, ox);
-                    var plane = x.Slice(p * h * w, h * w);
-                    var at = (p * oh + oy) * ow + ox;
-                    if (argMax is not null)
-                    {
-                        var best = float.NegativeInfinity;
-                        var bestAt = y0 * w + x0;
-                        for (var iy = y0; iy < y1; iy++)
-                            for (var ix = x0; ix < x1; ix++)
-                            {
-                                var v = plane[iy * w + ix];
-                                if (v > best || (float.IsNaN(v) && !float.IsNaN(best)))
-                                {
-                                    best = v;
-                                    bestAt = iy * w + ix;
-                                }
-                            }
-                        y[at] = best;
-                        argMax[at] = p * h * w + bestAt;
-                    }
-                    else
-                    {
-                        var sum = 0f;
-                        for (var iy = y0; iy < y1; iy++)
-                            for (var ix = x0; ix < x1; ix++) sum += plane[iy * w + ix];
-                        y[at] = sum / divisor;
-                    }
-                }
+        // The clipped window of each output row and column, and each window's divisor, computed once.
+        var rowsOf = new (int Lo, int Hi)[oh];
+        var colsOf = new (int Lo, int Hi)[ow];
+        var divisor = new float[oh * ow];
+        for (var oy = 0; oy < oh; oy++)
+            for (var ox = 0; ox < ow; ox++)
+            {
+                var (y0, y1, x0, x1, count) = Window(win, kind, h, w, oy, ox);
+                (rowsOf[oy], colsOf[ox], divisor[oy * ow + ox]) = ((y0, y1), (x0, x1), count);
+            }
+        PoolForward(input.Span, output.Span, argMax, planes, h, w, oh, ow, rowsOf, colsOf, divisor);
         if (!Tracks(input)) return output;
         return Record(output, [input], r =>
         {
@@ -153,12 +130,49 @@ public sealed partial class Tensor
                 for (var oy = 0; oy < oh; oy++)
                     for (var ox = 0; ox < ow; ox++)
                     {
-                        var (y0, y1, x0, x1, divisor) = Window(win, kind, h, w, oy, ox);
-                        var share = g[(p * oh + oy) * ow + ox] / divisor;
+                        var ((y0, y1), (x0, x1)) = (rowsOf[oy], colsOf[ox]);
+                        var share = g[(p * oh + oy) * ow + ox] / divisor[oy * ow + ox];
                         for (var iy = y0; iy < y1; iy++)
                             for (var ix = x0; ix < x1; ix++) dx[p * h * w + iy * w + ix] += share;
                     }
         });
+    }
+
+    /// <summary>The pooling loops, outside the method whose locals the backward closure captures (those live on the heap).</summary>
+    private static void PoolForward(ReadOnlySpan<float> x, Span<float> y, int[]? argMax, int planes, int h, int w, int oh, int ow,
+        (int Lo, int Hi)[] rowsOf, (int Lo, int Hi)[] colsOf, float[] divisor)
+    {
+        for (var p = 0; p < planes; p++)
+        {
+            var plane = x.Slice(p * h * w, h * w);
+            for (var oy = 0; oy < oh; oy++)
+            {
+                var (y0, y1) = rowsOf[oy];
+                for (var ox = 0; ox < ow; ox++)
+                {
+                    var (x0, x1) = colsOf[ox];
+                    var at = (p * oh + oy) * ow + ox;
+                    if (argMax is null)
+                    {
+                        var sum = 0f;
+                        for (var iy = y0; iy < y1; iy++)
+                            for (var ix = x0; ix < x1; ix++) sum += plane[iy * w + ix];
+                        y[at] = sum / divisor[oy * ow + ox];
+                        continue;
+                    }
+                    var best = float.NegativeInfinity;
+                    var bestAt = y0 * w + x0;
+                    for (var iy = y0; iy < y1; iy++)
+                        for (var ix = x0; ix < x1; ix++)
+                        {
+                            var v = plane[iy * w + ix];
+                            if (v > best || (float.IsNaN(v) && !float.IsNaN(best))) (best, bestAt) = (v, iy * w + ix);
+                        }
+                    y[at] = best;
+                    argMax[at] = p * h * w + bestAt;
+                }
+            }
+        }
     }
 
     /// <summary>The window of output (oy, ox) clipped to the image, and the divisor of an average over it.</summary>
