@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
-using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using RaySharp.Nn;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace RaySharp.Bench.Nn;
 
