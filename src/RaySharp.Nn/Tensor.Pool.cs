@@ -104,7 +104,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"{win.Op}: the window {win.Kh}×{win.Kw} is larger than the padded input {h + 2 * win.Ph}×{w + 2 * win.Pw} (input {FormatShape(input._shape)}).");
         int oh = (h + 2 * win.Ph - win.Kh) / win.Sh + 1, ow = (w + 2 * win.Pw - win.Kw) / win.Sw + 1;
         var output = new Tensor(new float[planes * oh * ow], [input._shape[0], input._shape[1], oh, ow]);
-        var argMax = kind == PoolKind.Max ? new int[output.Length] : null;
+        // The arg-max is only needed for the backward pass; without it max pooling is branch-free.
+        var argMax = kind == PoolKind.Max && Tracks(input) ? new int[output.Length] : null;
         // The clipped window of each output row and column, and each window's divisor, computed once.
         var rowsOf = new (int Lo, int Hi)[oh];
         var colsOf = new (int Lo, int Hi)[ow];
@@ -115,7 +116,7 @@ public sealed partial class Tensor
                 var (y0, y1, x0, x1, count) = Window(win, kind, h, w, oy, ox);
                 (rowsOf[oy], colsOf[ox], divisor[oy * ow + ox]) = ((y0, y1), (x0, x1), count);
             }
-        PoolForward(input.Span, output.Span, argMax, planes, h, w, oh, ow, rowsOf, colsOf, divisor);
+        PoolForward(input.Span, output.Span, kind, argMax, planes, h, w, oh, ow, rowsOf, colsOf, divisor);
         if (!Tracks(input)) return output;
         return Record(output, [input], r =>
         {
@@ -139,7 +140,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>The pooling loops, outside the method whose locals the backward closure captures (those live on the heap).</summary>
-    private static void PoolForward(ReadOnlySpan<float> x, Span<float> y, int[]? argMax, int planes, int h, int w, int oh, int ow,
+    private static void PoolForward(ReadOnlySpan<float> x, Span<float> y, PoolKind kind, int[]? argMax, int planes, int h, int w, int oh, int ow,
         (int Lo, int Hi)[] rowsOf, (int Lo, int Hi)[] colsOf, float[] divisor)
     {
         for (var p = 0; p < planes; p++)
@@ -152,6 +153,14 @@ public sealed partial class Tensor
                 {
                     var (x0, x1) = colsOf[ox];
                     var at = (p * oh + oy) * ow + ox;
+                    if (kind == PoolKind.Max && argMax is null)
+                    {
+                        var max = float.NegativeInfinity; // MathF.Max propagates NaN, as PyTorch does
+                        for (var iy = y0; iy < y1; iy++)
+                            for (var ix = x0; ix < x1; ix++) max = MathF.Max(max, plane[iy * w + ix]);
+                        y[at] = max;
+                        continue;
+                    }
                     if (argMax is null)
                     {
                         var sum = 0f;

@@ -23,14 +23,21 @@ public class PoolingTests
         Assert.Equal([5f, 8, 9, 4], y.ToArray());
         y.Sum().Backward();
         Assert.Equal([0f, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1], x.Grad!.ToArray());
+        using (Tensor.NoGrad()) Assert.Equal(y.ToArray(), x.MaxPool2d(2).ToArray());
     }
 
     [Fact]
     public void Max_pool_propagates_nan_like_pytorch()
     {
-        var y = Tensor.FromArray([1, float.NaN, 2, 3], 1, 1, 4).MaxPool1d(2);
-        Assert.True(float.IsNaN(y[0, 0, 0]));
-        Assert.Equal(3f, y[0, 0, 1]);
+        foreach (var tracked in new[] { false, true })
+        {
+            var x = Tensor.FromArray([1, float.NaN, 2, 3, float.NaN, 5], 1, 1, 6);
+            x.RequiresGrad = tracked; // with a gradient the arg-max is recorded; without, a branch-free max runs
+            var y = x.MaxPool1d(2);
+            Assert.True(float.IsNaN(y[0, 0, 0]));
+            Assert.Equal(3f, y[0, 0, 1]);
+            Assert.True(float.IsNaN(y[0, 0, 2]));
+        }
     }
 
     [Fact]

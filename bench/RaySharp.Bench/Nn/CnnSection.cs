@@ -38,7 +38,7 @@ internal static class CnnSection
             report.Note($"cnn section skipped: {e.Message}");
             return;
         }
-        var epochs = context.Quick ? 1 : 3;
+        var epochs = context.Quick ? 1 : 5;
         var model = Model(new Rng(1));
         var opt = new Adam(model.Parameters(), 1e-3f);
         var loader = new DataLoader(train, Batch, shuffle: true, seed: 2);
