@@ -40,6 +40,30 @@ public class PoolingTests
         }
     }
 
+    [Theory]
+    [InlineData(4, 6)]
+    [InlineData(5, 7)]
+    public void The_two_by_two_max_pool_matches_a_direct_loop_with_and_without_gradients(int h, int w)
+    {
+        var x = Distinct(9, 2, 3, h, w);
+        x[1, 2, 1, 1] = float.NaN;
+        foreach (var tracked in new[] { false, true })
+        {
+            x.RequiresGrad = tracked;
+            var y = x.MaxPool2d(2);
+            for (var n = 0; n < 2; n++)
+                for (var c = 0; c < 3; c++)
+                    for (var i = 0; i < h / 2; i++)
+                        for (var j = 0; j < w / 2; j++)
+                        {
+                            float[] window = [x[n, c, 2 * i, 2 * j], x[n, c, 2 * i, 2 * j + 1], x[n, c, 2 * i + 1, 2 * j], x[n, c, 2 * i + 1, 2 * j + 1]];
+                            Assert.Equal(window.Any(float.IsNaN) ? float.NaN : window.Max(), y[n, c, i, j]);
+                        }
+        }
+        x[1, 2, 1, 1] = 0.123f;
+        GradCheck.Check(t => t[0].MaxPool2d(2), x);
+    }
+
     [Fact]
     public void Max_pools_have_correct_gradients_with_stride_and_padding()
     {
