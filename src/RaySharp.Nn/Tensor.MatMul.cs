@@ -4,13 +4,20 @@ namespace RaySharp.Nn;
 
 public sealed partial class Tensor
 {
-    /// <summary>Matrix product of a [m, k] and a [k, n] tensor, through <see cref="Blas.Sgemm"/>.</summary>
-    /// <exception cref="ArgumentException">Either operand is not 2-D or the inner sizes differ.</exception>
+    /// <summary>
+    /// Matrix product with PyTorch's <c>matmul</c> rules, through <see cref="Blas.Sgemm"/>: [m, k] ×
+    /// [k, n] → [m, n]; a 1-D operand is a row (left) or column (right) vector whose dimension is
+    /// removed from the result; operands of rank 3 or 4 are stacks of matrices whose leading (batch)
+    /// dimensions broadcast, e.g. [B, H, m, k] × [B, 1, k, n] → [B, H, m, n] or [B, m, k] × [k, n] →
+    /// [B, m, n].
+    /// </summary>
+    /// <exception cref="ArgumentException">A scalar operand, inner sizes that differ, or batch dimensions that do not broadcast.</exception>
     public Tensor MatMul(Tensor other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (Rank != 2 || other.Rank != 2 || _shape[1] != other._shape[0])
-            throw new ArgumentException($"MatMul needs [m, k] × [k, n]; got {FormatShape(_shape)} × {FormatShape(other._shape)}.", nameof(other));
+        if (Rank == 0 || other.Rank == 0 || _shape[^1] != other._shape[other.Rank == 1 ? 0 : ^2])
+            throw new ArgumentException($"MatMul needs [..., m, k] × [..., k, n] (or a vector of size k); got {FormatShape(_shape)} × {FormatShape(other._shape)}.", nameof(other));
+        if (Rank != 2 || other.Rank != 2) return BatchedMatMul(other);
         var (m, k, n) = (_shape[0], _shape[1], other._shape[1]);
         var o = new Tensor(GC.AllocateUninitializedArray<float>(m * n), [m, n]); // sgemm with beta 0 writes every element
         Blas.Sgemm(false, false, m, n, k, 1f, Span, other.Span, 0f, o.Span);

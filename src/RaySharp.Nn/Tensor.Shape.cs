@@ -209,4 +209,24 @@ public sealed partial class Tensor
                         map[k++] = i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3];
         return map;
     }
+
+    /// <summary>
+    /// A view merging dimensions <paramref name="startDim"/> … <paramref name="endDim"/> (inclusive;
+    /// negative values count from the end) into one, as PyTorch's <c>flatten</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is out of range or start is after end.</exception>
+    public Tensor Flatten(int startDim, int endDim = -1)
+    {
+        if (Rank == 0) return Reshape(1);
+        var s = NormalizeDim(startDim, Rank, "Flatten");
+        var e = NormalizeDim(endDim, Rank, "Flatten");
+        if (s > e)
+            throw new ArgumentOutOfRangeException(nameof(startDim), $"Flatten: start dimension {startDim} comes after end dimension {endDim} for shape {FormatShape(_shape)}.");
+        var shape = new int[Rank - (e - s)];
+        for (var i = 0; i < s; i++) shape[i] = _shape[i];
+        shape[s] = 1;
+        for (var i = s; i <= e; i++) shape[s] *= _shape[i];
+        for (var i = e + 1; i < Rank; i++) shape[i - (e - s)] = _shape[i];
+        return Reshape(shape);
+    }
 }

@@ -8,7 +8,8 @@ namespace RaySharp.Bench.Nn;
 /// <summary>
 /// <c>nn</c>: sgemm through RaySharp.Nn vs OpenBLAS called directly; forward+backward+Adam steps of an
 /// MLP 64→256→256→2 at several batch sizes (with the framework's per-step overhead over the bare
-/// kernels); classic-control environment steps, single and vectorised.
+/// kernels); classic-control environment steps, single and vectorised; a Fashion-MNIST CNN (training,
+/// and inference against ONNX Runtime, <see cref="CnnSection"/>); LSTM throughput (<see cref="LstmSection"/>).
 /// </summary>
 internal sealed class NnBenchmark : IBenchmark
 {
@@ -16,7 +17,7 @@ internal sealed class NnBenchmark : IBenchmark
 
     public string Verb => "nn";
 
-    public string Description => "tensors, autodiff, optimisers and classic-control environments [--threads N] [--only sgemm|mlp|env]";
+    public string Description => "tensors, autodiff, optimisers, classic-control environments, a Fashion-MNIST CNN and an LSTM [--threads N] [--only sgemm|mlp|env|cnn|lstm]";
 
     public Task RunAsync(BenchContext context, BenchReport report, CancellationToken cancellationToken)
     {
@@ -29,8 +30,8 @@ internal sealed class NnBenchmark : IBenchmark
         }
         var onlyAt = context.Args.ToList().IndexOf("--only");
         var only = onlyAt >= 0 && onlyAt + 1 < context.Args.Count ? context.Args[onlyAt + 1] : null;
-        if (onlyAt >= 0 && only is not ("sgemm" or "mlp" or "env"))
-            throw new ArgumentException("--only needs one of sgemm, mlp, env (the section to run).");
+        if (onlyAt >= 0 && only is not ("sgemm" or "mlp" or "env" or "cnn" or "lstm"))
+            throw new ArgumentException("--only needs one of sgemm, mlp, env, cnn, lstm (the section to run).");
         var runs = context.Quick ? 3 : 7;
         var seconds = context.Quick ? 0.15 : 0.4;
         report.Note($"matrix multiply: {(Blas.IsNative ? Blas.LibraryName : "managed fallback (OpenBLAS not found)")}, {Blas.Threads} thread(s)");
@@ -39,6 +40,8 @@ internal sealed class NnBenchmark : IBenchmark
         // The training step's reference is OpenBLAS sgemm at the largest size (its asymptotic rate).
         if (only is null or "mlp") Mlp(report, runs, seconds, ReferenceRun(2048, seconds / 2), cancellationToken);
         if (only is null or "env") Envs(report, runs, seconds, cancellationToken);
+        if (only is null or "cnn") CnnSection.Run(report, context, ReferenceRun(2048, seconds / 2), cancellationToken);
+        if (only is null or "lstm") LstmSection.Run(report, context, ReferenceRun(2048, seconds / 2), cancellationToken);
         return Task.CompletedTask;
     }
 
@@ -136,7 +139,7 @@ internal sealed class NnBenchmark : IBenchmark
         return () => WithOpenBlasThreads(() => iters * 2.0 * n * n * n / Time(() => { for (var i = 0; i < iters; i++) one(); }) / 1e9);
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = (double[])values.Clone();
         Array.Sort(sorted);
@@ -356,7 +359,7 @@ internal sealed class NnBenchmark : IBenchmark
         }
     }
 
-    private static double Time(Action work)
+    internal static double Time(Action work)
     {
         var clock = Stopwatch.StartNew();
         work();
@@ -364,7 +367,7 @@ internal sealed class NnBenchmark : IBenchmark
     }
 
     /// <summary>How many calls of <paramref name="work"/> take about <paramref name="seconds"/>.</summary>
-    private static int Calibrate(Action work, double seconds)
+    internal static int Calibrate(Action work, double seconds)
     {
         work();
         var n = 1;

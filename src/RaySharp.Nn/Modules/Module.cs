@@ -9,6 +9,49 @@ public abstract class Module
 {
     private readonly List<(string Name, Tensor Value)> _parameters = [];
     private readonly List<(string Name, Module Value)> _children = [];
+    private readonly List<(string Name, Tensor Value)> _buffers = [];
+
+    /// <summary>
+    /// Whether the module is in training mode (the default): <see cref="Dropout"/> drops and batch
+    /// normalisation uses and updates batch statistics; in evaluation mode they are the identity and
+    /// the running statistics respectively. Set for a whole tree by <see cref="Train"/> and <see cref="Eval"/>.
+    /// </summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>Puts this module and every submodule in training mode (or evaluation mode with <c>false</c>); returns this module.</summary>
+    public Module Train(bool training = true)
+    {
+        IsTraining = training;
+        foreach (var (_, child) in _children) child.Train(training);
+        return this;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with this module tree in evaluation mode, then gives every module
+    /// back the mode it had (ONNX export traces the inference graph without touching running statistics).
+    /// </summary>
+    internal T InEvalMode<T>(Func<T> body)
+    {
+        var modes = new List<(Module, bool)>();
+        void Visit(Module m)
+        {
+            modes.Add((m, m.IsTraining));
+            foreach (var (_, child) in m._children) Visit(child);
+        }
+        Visit(this);
+        Eval();
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            foreach (var (m, training) in modes) m.IsTraining = training;
+        }
+    }
+
+    /// <summary>Puts this module and every submodule in evaluation mode (<c>Train(false)</c>); returns this module.</summary>
+    public Module Eval() => Train(false);
 
     /// <summary>Computes the module's output for <paramref name="input"/>.</summary>
     public abstract Tensor Forward(Tensor input);
@@ -20,6 +63,23 @@ public abstract class Module
         Collect("", list);
         return list;
     }
+
+    /// <summary>
+    /// Every buffer (state that is saved with the parameters but not trained, such as batch
+    /// normalisation's running statistics), depth-first in registration order, with its dotted name.
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Value)> NamedBuffers()
+    {
+        var list = new List<(string, Tensor)>();
+        CollectBuffers("", list);
+        return list;
+    }
+
+    /// <summary>
+    /// Parameters then buffers with their dotted names: what <see cref="Save(string)"/> writes and
+    /// <see cref="Load(string)"/> reads (PyTorch's <c>state_dict</c>).
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Value)> StateTensors() => [.. NamedParameters(), .. NamedBuffers()];
 
     /// <summary>Every parameter, depth-first in registration order (what an optimiser is given).</summary>
     public IReadOnlyList<Tensor> Parameters() => NamedParameters().Select(p => p.Value).ToArray();
@@ -67,20 +127,34 @@ public abstract class Module
         }
     }
 
-    /// <summary>Saves every parameter to a safetensors file.</summary>
-    public void Save(string path) => Safetensors.Save(path, NamedParameters());
+    /// <summary>Saves every parameter and buffer (<see cref="StateTensors"/>) to a safetensors file.</summary>
+    public void Save(string path) => Safetensors.Save(path, StateTensors());
 
-    /// <summary>Loads every parameter from a safetensors file written for a module of the same structure.</summary>
-    /// <exception cref="InvalidDataException">A parameter is missing from the file or has another shape.</exception>
-    public void Load(string path)
+    /// <summary>Writes every parameter and buffer (<see cref="StateTensors"/>) to <paramref name="stream"/> as safetensors.</summary>
+    public void Save(Stream stream) => Safetensors.Save(stream, StateTensors());
+
+    /// <summary>Loads every parameter and buffer from a safetensors file written for a module of the same structure.</summary>
+    /// <exception cref="InvalidDataException">A tensor is missing from the file or has another shape.</exception>
+    public void Load(string path) => LoadState(Safetensors.Load(path), $"'{path}'");
+
+    /// <summary>Loads every parameter and buffer from safetensors data read from <paramref name="stream"/>.</summary>
+    /// <exception cref="InvalidDataException">A tensor is missing from the data or has another shape.</exception>
+    public void Load(Stream stream) => LoadState(Safetensors.Load(stream), "the stream");
+
+    /// <summary>
+    /// Copies every parameter and buffer from <paramref name="state"/> (name → tensor, as
+    /// <see cref="Safetensors.Load(string)"/> returns); entries the module does not have are ignored.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor is missing or has another shape.</exception>
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state, string source = "the state")
     {
-        var loaded = Safetensors.Load(path);
-        foreach (var (name, p) in NamedParameters())
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (name, p) in StateTensors())
         {
-            if (!loaded.TryGetValue(name, out var t))
-                throw new InvalidDataException($"'{path}' has no tensor '{name}' (it has: {string.Join(", ", loaded.Keys)}).");
+            if (!state.TryGetValue(name, out var t))
+                throw new InvalidDataException($"{source} has no tensor '{name}' (it has: {string.Join(", ", state.Keys)}).");
             if (!Tensor.SameShape(t.Shape, p.Shape))
-                throw new InvalidDataException($"'{path}' holds '{name}' with shape {Tensor.FormatShape(t.Shape)}, but the module's parameter is {Tensor.FormatShape(p.Shape)}.");
+                throw new InvalidDataException($"{source} holds '{name}' with shape {Tensor.FormatShape(t.Shape)}, but the module's tensor is {Tensor.FormatShape(p.Shape)}.");
             t.Span.CopyTo(p.Span);
         }
     }
@@ -91,6 +165,14 @@ public abstract class Module
         ArgumentNullException.ThrowIfNull(value);
         value.RequiresGrad = true;
         _parameters.Add((name, value));
+        return value;
+    }
+
+    /// <summary>Registers a buffer (state saved with the parameters, not trained) and returns it.</summary>
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _buffers.Add((name, value));
         return value;
     }
 
@@ -106,5 +188,11 @@ public abstract class Module
     {
         foreach (var (name, value) in _parameters) list.Add((prefix + name, value));
         foreach (var (name, child) in _children) child.Collect(prefix + name + ".", list);
+    }
+
+    private void CollectBuffers(string prefix, List<(string, Tensor)> list)
+    {
+        foreach (var (name, value) in _buffers) list.Add((prefix + name, value));
+        foreach (var (name, child) in _children) child.CollectBuffers(prefix + name + ".", list);
     }
 }

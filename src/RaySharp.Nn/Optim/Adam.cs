@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 
 namespace RaySharp.Nn;
@@ -54,6 +55,34 @@ public class Adam : Optimizer
 
     /// <summary>Steps taken so far.</summary>
     public int StepCount => _step;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<(string Name, Tensor Value)> StateTensors()
+    {
+        var list = new List<(string, Tensor)>();
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            list.Add(($"{i}.exp_avg", Tensor.Wrap(_m[i], Parameters[i].ShapeArray())));
+            list.Add(($"{i}.exp_avg_sq", Tensor.Wrap(_v[i], Parameters[i].ShapeArray())));
+        }
+        return list;
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyDictionary<string, string> StateValues() =>
+        new Dictionary<string, string>(base.StateValues(), StringComparer.Ordinal) { ["step"] = _step.ToString(CultureInfo.InvariantCulture) };
+
+    private protected override void LoadStateCore(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> values)
+    {
+        if (!values.TryGetValue("step", out var s) || !int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var step))
+            throw new InvalidDataException("The Adam state has no valid 'step' value.");
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            ReadStateTensor(tensors, $"{i}.exp_avg", i, _m[i]);
+            ReadStateTensor(tensors, $"{i}.exp_avg_sq", i, _v[i]);
+        }
+        _step = step;
+    }
 
     /// <inheritdoc/>
     public override void Step()

@@ -37,6 +37,30 @@ public sealed class Sgd : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
+    public override IReadOnlyList<(string Name, Tensor Value)> StateTensors()
+    {
+        var list = new List<(string, Tensor)>();
+        for (var i = 0; i < Parameters.Count; i++)
+            if (_momentum[i] is { } buf) list.Add(($"{i}.momentum_buffer", Tensor.Wrap(buf, Parameters[i].ShapeArray())));
+        return list;
+    }
+
+    private protected override void LoadStateCore(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> values)
+    {
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            if (!tensors.ContainsKey($"{i}.momentum_buffer"))
+            {
+                _momentum[i] = null; // no step with a gradient yet: the next one starts the buffer
+                continue;
+            }
+            var buf = new float[Parameters[i].Length];
+            ReadStateTensor(tensors, $"{i}.momentum_buffer", i, buf);
+            _momentum[i] = buf;
+        }
+    }
+
+    /// <inheritdoc/>
     public override void Step()
     {
         for (var i = 0; i < Parameters.Count; i++)
