@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Grpc.Core;
 using RaySharp.Control;
+using RaySharp.Runtime;
 
 namespace RaySharp.Cli;
 
@@ -63,7 +64,7 @@ internal static class Session
             var key = Path.GetFileNameWithoutExtension(path)[RecordPrefix.Length..];
             if (ReadHead(key) is not { } head)
                 continue;
-            if (head.Pid > 0 && IsAlive(head.Pid))
+            if (head.Pid > 0 && ProcessLiveness.IsAlive(head.Pid))
                 running.Add((key, head, File.GetLastWriteTimeUtc(path)));
             else if (head.Pid > 0)
                 DeleteHead(key); // a node that was killed: its record is stale
@@ -134,24 +135,6 @@ internal static class Session
             Error($"The node at {address} answered {e.StatusCode}: {e.Status.Detail}");
         }
         return null;
-    }
-
-    /// <summary>
-    /// True while process <paramref name="pid"/> runs: it exists and is not a zombie. A node started by
-    /// <c>start</c> is re-parented (setsid); killed, it may stay a zombie until its new parent reaps it.
-    /// </summary>
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0]; // "pid (name) S …": the name may hold spaces and parentheses
-            return state is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Waits until process <paramref name="pid"/> has exited; false at the timeout.</summary>

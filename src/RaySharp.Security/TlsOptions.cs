@@ -57,23 +57,13 @@ public sealed class TlsOptions
         var loaded = Load();
         if (loaded.Context is null)
             throw new InvalidOperationException("A process that accepts TLS connections needs a certificate and key (--tls-cert and --tls-key).");
-        var stream = new SslStream(inner, leaveInnerStreamOpen: false);
-        try
+        return await HandshakeAsync(inner, stream => stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
         {
-            await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = loaded.Context,
-                ClientCertificateRequired = loaded.Authority is not null,
-                RemoteCertificateValidationCallback = loaded.Authority is null ? null : (_, certificate, _, _) => IssuedByAuthority(loaded.Authority, certificate),
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            }, cancellationToken).ConfigureAwait(false);
-            return stream;
-        }
-        catch
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+            ServerCertificateContext = loaded.Context,
+            ClientCertificateRequired = loaded.Authority is not null,
+            RemoteCertificateValidationCallback = loaded.Authority is null ? null : (_, certificate, _, _) => IssuedByAuthority(loaded.Authority, certificate),
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        }, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Runs the client side of a TLS handshake with the server named <paramref name="targetHost"/> and
@@ -83,16 +73,23 @@ public sealed class TlsOptions
     {
         ArgumentNullException.ThrowIfNull(inner);
         var loaded = Load();
+        return await HandshakeAsync(inner, stream => stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = targetHost,
+            ClientCertificateContext = loaded.Context,
+            RemoteCertificateValidationCallback = loaded.Authority is null ? null : (_, certificate, _, _) => IssuedByAuthority(loaded.Authority, certificate),
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        }, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Wraps <paramref name="inner"/> in an <see cref="SslStream"/> that owns it and runs
+    /// <paramref name="handshake"/> on it; a failed handshake disposes the stream (and the inner one).</summary>
+    private static async Task<SslStream> HandshakeAsync(Stream inner, Func<SslStream, Task> handshake)
+    {
         var stream = new SslStream(inner, leaveInnerStreamOpen: false);
         try
         {
-            await stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = targetHost,
-                ClientCertificateContext = loaded.Context,
-                RemoteCertificateValidationCallback = loaded.Authority is null ? null : (_, certificate, _, _) => IssuedByAuthority(loaded.Authority, certificate),
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            }, cancellationToken).ConfigureAwait(false);
+            await handshake(stream).ConfigureAwait(false);
             return stream;
         }
         catch

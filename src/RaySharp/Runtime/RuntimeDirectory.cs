@@ -48,7 +48,7 @@ internal static partial class RuntimeDirectory
         {
             var name = Path.GetFileName(folder.AsSpan())[SessionPrefix.Length..];
             var dash = name.IndexOf('-');
-            if (dash <= 0 || !int.TryParse(name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || IsAlive(pid))
+            if (dash <= 0 || !int.TryParse(name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || ProcessLiveness.IsAlive(pid))
                 continue;
             try
             {
@@ -61,23 +61,6 @@ internal static partial class RuntimeDirectory
             }
         }
         return removed;
-    }
-
-    /// <summary>True while process <paramref name="pid"/> exists on this machine and is not a zombie (dead, not yet reaped).</summary>
-    public static bool IsAlive(int pid)
-    {
-        if (pid <= 0)
-            return false;
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0]; // "pid (name) S …": the name may hold spaces and parentheses
-            return state is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 
     private static string Ensure(string folder, string source)
