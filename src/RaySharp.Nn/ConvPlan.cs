@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace RaySharp.Nn;
 
 /// <summary>
@@ -75,20 +73,6 @@ internal sealed class ConvPlan
     {
         for (var i = 0; i < count; i++)
             Geometry.Col2ImAdd(cols[(i * Geometry.Cols)..], dx.Slice((first + i) * ImageIn, ImageIn), count * Geometry.Cols);
-    }
-
-    /// <summary>Writes the chunk's product [O, count·H'W'] (plus bias) into the [N, O, H'W'] output.</summary>
-    public void Scatter(ReadOnlySpan<float> y, Span<float> output, int first, int count, Tensor? bias)
-    {
-        int cols = Geometry.Cols, ld = count * cols;
-        for (var i = 0; i < count; i++)
-            for (var oc = 0; oc < OutChannels; oc++)
-            {
-                var src = y.Slice(oc * ld + i * cols, cols);
-                var dst = output.Slice(((first + i) * OutChannels + oc) * cols, cols);
-                if (bias is null) src.CopyTo(dst);
-                else TensorPrimitives.Add(src, bias.Span[oc], dst);
-            }
     }
 
     /// <summary>The chunk's rows of the output gradient [N, O, H'W'] laid out as [O, count·H'W'].</summary>
