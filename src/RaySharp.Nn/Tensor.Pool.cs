@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RaySharp.Nn;
 
 public sealed partial class Tensor
@@ -153,6 +155,11 @@ public sealed partial class Tensor
     /// <summary>The pooling loops, outside the method whose locals the backward closure captures (those live on the heap).</summary>
     private static void PoolForward(ReadOnlySpan<float> x, Span<float> y, PoolKind kind, int[]? argMax, int planes, int h, int w, PoolGrid grid)
     {
+        if (kind == PoolKind.Max && argMax is null)
+        {
+            MaxPoolRows(x, y, planes, h, w, grid);
+            return;
+        }
         int oh = grid.OutH, ow = grid.OutW;
         var (rowsOf, colsOf, divisor) = (grid.RowsOf, grid.ColsOf, grid.Divisor);
         for (var p = 0; p < planes; p++)
@@ -165,14 +172,6 @@ public sealed partial class Tensor
                 {
                     var (x0, x1) = colsOf[ox];
                     var at = (p * oh + oy) * ow + ox;
-                    if (kind == PoolKind.Max && argMax is null)
-                    {
-                        var max = float.NegativeInfinity; // MathF.Max propagates NaN, as PyTorch does
-                        for (var iy = y0; iy < y1; iy++)
-                            for (var ix = x0; ix < x1; ix++) max = MathF.Max(max, plane[iy * w + ix]);
-                        y[at] = max;
-                        continue;
-                    }
                     if (argMax is null)
                     {
                         var sum = 0f;
@@ -191,6 +190,35 @@ public sealed partial class Tensor
                         }
                     y[at] = best;
                     argMax[at] = p * h * w + bestAt;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling without arg-max: the rows of each output row's windows are first reduced to one row
+    /// with vectorised maxima, then each window's columns of that row. Windows are never empty
+    /// (padding ≤ kernel/2), and both maxima propagate NaN, as PyTorch does.
+    /// </summary>
+    private static void MaxPoolRows(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int w, PoolGrid grid)
+    {
+        int oh = grid.OutH, ow = grid.OutW;
+        Span<float> rowMax = w <= 1024 ? stackalloc float[w] : new float[w];
+        for (var p = 0; p < planes; p++)
+        {
+            var plane = x.Slice(p * h * w, h * w);
+            for (var oy = 0; oy < oh; oy++)
+            {
+                var (y0, y1) = grid.RowsOf[oy];
+                plane.Slice(y0 * w, w).CopyTo(rowMax);
+                for (var iy = y0 + 1; iy < y1; iy++) TensorPrimitives.Max(rowMax, plane.Slice(iy * w, w), rowMax);
+                var dst = y.Slice((p * oh + oy) * ow, ow);
+                for (var ox = 0; ox < ow; ox++)
+                {
+                    var (x0, x1) = grid.ColsOf[ox];
+                    var max = rowMax[x0];
+                    for (var ix = x0 + 1; ix < x1; ix++) max = MathF.Max(max, rowMax[ix]);
+                    dst[ox] = max;
                 }
             }
         }
