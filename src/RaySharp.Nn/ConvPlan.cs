@@ -1,26 +1,32 @@
-using System.Numerics.Tensors;
-
 namespace RaySharp.Nn;
 
 /// <summary>
 /// How a convolution over a batch is cut into matrix products: images go in chunks whose im2col
 /// columns sit side by side, so each group's product is one [O/g, rows/g] × [rows/g, images·H'W']
 /// GEMM (per-image products of a small layer were slower: forward + backward of a 32→64 3×3 layer at
-/// batch 256 took 202 ms of CPU on one core with them, 116 ms with chunks). A chunk's column matrix is kept near <see cref="ChunkFloats"/> floats so
-/// that it stays in cache between im2col and the product; chunks are split across
-/// <see cref="Blas.Threads"/> threads when the work is large enough.
+/// batch 256 took 202 ms of CPU on one core with them, 116 ms with chunks). A chunk's column matrix and
+/// product together are kept near <see cref="ChunkFloats"/> floats so that they stay in cache between
+/// im2col, the product and the scatter (counting the column matrix alone, the 1→32 first layer of the
+/// bench's CNN put all 64 images of a batch in one 6 MB product on one thread); chunks are split across
+/// <see cref="Blas.Threads"/> threads when the work is large enough, the same number for each thread.
 /// </summary>
 internal sealed class ConvPlan
 {
-    /// <summary>Target size of one chunk's column matrix (4 MB of floats); internal so that tests can force many chunks.</summary>
+    /// <summary>Target size of one chunk's column matrix plus product (4 MB of floats); internal so that tests can force many chunks.</summary>
     internal static int ChunkFloats { get; set; } = 1 << 20;
 
     public ConvPlan(ConvGeometry geometry, int images, int outChannels, int groups)
     {
         (Geometry, Images, OutChannels, Groups) = (geometry, images, outChannels, groups);
-        PerChunk = Math.Clamp(ChunkFloats / Math.Max(1, geometry.Rows * geometry.Cols), 1, Math.Max(images, 1));
+        PerChunk = Math.Clamp(ChunkFloats / Math.Max(1, (geometry.Rows + outChannels) * geometry.Cols), 1, Math.Max(images, 1));
         Chunks = (images + PerChunk - 1) / PerChunk;
         Blocks = Chunks == 0 ? 1 : Blas.Blocks((long)images * outChannels * Rg * geometry.Cols, Chunks);
+        if (Blocks > 1 && Chunks % Blocks != 0)
+        {
+            // A whole number of chunks per thread, or the thread with one chunk more finishes last.
+            PerChunk = (images + Blocks * (Chunks / Blocks + 1) - 1) / (Blocks * (Chunks / Blocks + 1));
+            Chunks = (images + PerChunk - 1) / PerChunk;
+        }
     }
 
     public ConvGeometry Geometry { get; }
@@ -75,20 +81,6 @@ internal sealed class ConvPlan
     {
         for (var i = 0; i < count; i++)
             Geometry.Col2ImAdd(cols[(i * Geometry.Cols)..], dx.Slice((first + i) * ImageIn, ImageIn), count * Geometry.Cols);
-    }
-
-    /// <summary>Writes the chunk's product [O, count·H'W'] (plus bias) into the [N, O, H'W'] output.</summary>
-    public void Scatter(ReadOnlySpan<float> y, Span<float> output, int first, int count, Tensor? bias)
-    {
-        int cols = Geometry.Cols, ld = count * cols;
-        for (var i = 0; i < count; i++)
-            for (var oc = 0; oc < OutChannels; oc++)
-            {
-                var src = y.Slice(oc * ld + i * cols, cols);
-                var dst = output.Slice(((first + i) * OutChannels + oc) * cols, cols);
-                if (bias is null) src.CopyTo(dst);
-                else TensorPrimitives.Add(src, bias.Span[oc], dst);
-            }
     }
 
     /// <summary>The chunk's rows of the output gradient [N, O, H'W'] laid out as [O, count·H'W'].</summary>

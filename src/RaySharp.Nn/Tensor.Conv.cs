@@ -16,11 +16,37 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentOutOfRangeException">stride or dilation &lt; 1, padding &lt; 0, or groups does not divide both channel counts.</exception>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
     {
+        var plan = Conv2dPlan(input, weight, bias, stride, padding, dilation, groups);
+        var output = ConvolveForward(input, weight, bias, plan, Activation.Identity, null);
+        return RecordConvolve(output, input, weight, bias, plan);
+    }
+
+    /// <summary>
+    /// Inference-only <see cref="Conv2d"/> followed by <paramref name="activation"/> (Identity, ReLU, Tanh
+    /// or Sigmoid) and, when <paramref name="maxPool"/> is given, max pooling with that (kernel, stride,
+    /// padding), in one pass: each chunk's product is pooled while still in cache, and the bias and
+    /// activation are applied to the pooled values (max pooling commutes with adding a per-channel
+    /// constant and with a non-decreasing activation). Neither the full-size convolution output nor the
+    /// activation's copy is allocated. Records no gradient: callers use it only when none is needed.
+    /// </summary>
+    internal static Tensor Conv2dFused(Tensor input, Tensor weight, Tensor? bias, int stride, int padding, int dilation, int groups,
+        Activation activation, (int Kernel, int Stride, int Padding)? maxPool)
+    {
+        var plan = Conv2dPlan(input, weight, bias, stride, padding, dilation, groups);
+        var grid = maxPool is var (k, s, p)
+            ? Grid(new PoolWindow(k, k, s, s, p, p, "MaxPool2d"), PoolKind.Max, plan.Geometry.OutH, plan.Geometry.OutW,
+                [input._shape[0], weight._shape[0], plan.Geometry.OutH, plan.Geometry.OutW])
+            : null;
+        return ConvolveForward(input, weight, bias, plan, activation, grid);
+    }
+
+    private static ConvPlan Conv2dPlan(Tensor input, Tensor weight, Tensor? bias, int stride, int padding, int dilation, int groups)
+    {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
         if (input.Rank != 4 || weight.Rank != 4)
             throw new ArgumentException($"Conv2d needs input [N, C, H, W] and weight [O, C/groups, kH, kW]; got input {FormatShape(input._shape)} and weight {FormatShape(weight._shape)}.", nameof(input));
-        return Convolve(input, weight, bias, stride, stride, padding, padding, dilation, dilation, groups, "Conv2d");
+        return Plan(input, weight, bias, stride, stride, padding, padding, dilation, dilation, groups, "Conv2d");
     }
 
     /// <summary>
@@ -38,11 +64,13 @@ public sealed partial class Tensor
             throw new ArgumentException($"Conv1d needs input [N, C, L] and weight [O, C/groups, k]; got input {FormatShape(input._shape)} and weight {FormatShape(weight._shape)}.", nameof(input));
         var x = input.Reshape(input._shape[0], input._shape[1], 1, input._shape[2]);
         var w = weight.Reshape(weight._shape[0], weight._shape[1], 1, weight._shape[2]);
-        var y = Convolve(x, w, bias, 1, stride, 0, padding, 1, dilation, groups, "Conv1d");
+        var plan = Plan(x, w, bias, 1, stride, 0, padding, 1, dilation, groups, "Conv1d");
+        var y = RecordConvolve(ConvolveForward(x, w, bias, plan, Activation.Identity, null), x, w, bias, plan);
         return y.Reshape(y._shape[0], y._shape[1], y._shape[3]);
     }
 
-    private static Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, int sh, int sw, int ph, int pw, int dh, int dw, int groups, string op)
+    /// <summary>Checks the shapes and options of a convolution and plans its products.</summary>
+    private static ConvPlan Plan(Tensor input, Tensor weight, Tensor? bias, int sh, int sw, int ph, int pw, int dh, int dw, int groups, string op)
     {
         if (sw < 1 || pw < 0 || dw < 1 || groups < 1)
             throw new ArgumentOutOfRangeException(nameof(groups), $"{op} needs stride >= 1, padding >= 0, dilation >= 1 and groups >= 1; got stride {sw}, padding {pw}, dilation {dw}, groups {groups}.");
@@ -57,8 +85,19 @@ public sealed partial class Tensor
         var geo = new ConvGeometry(c, h, w, kh, kw, sh, sw, ph, pw, dh, dw);
         if (h + 2 * ph < dh * (kh - 1) + 1 || w + 2 * pw < dw * (kw - 1) + 1)
             throw new ArgumentException($"{op}: the (dilated) kernel {dh * (kh - 1) + 1}×{dw * (kw - 1) + 1} is larger than the padded input {h + 2 * ph}×{w + 2 * pw} (input {FormatShape(input._shape)}).", nameof(weight));
-        var plan = new ConvPlan(geo, n, o, groups);
-        var output = new Tensor(GC.AllocateUninitializedArray<float>(n * o * geo.Cols), [n, o, geo.OutH, geo.OutW]);
+        return new ConvPlan(geo, n, o, groups);
+    }
+
+    /// <summary>
+    /// The convolution's output [N, O, H', W'], or with <paramref name="pool"/> its max-pooled output, with
+    /// bias and <paramref name="activation"/> applied (see <see cref="Conv2dFused"/>).
+    /// </summary>
+    private static Tensor ConvolveForward(Tensor input, Tensor weight, Tensor? bias, ConvPlan plan, Activation activation, PoolGrid? pool)
+    {
+        var geo = plan.Geometry;
+        int n = plan.Images, o = plan.OutChannels, groups = plan.Groups;
+        int oh = pool?.OutH ?? geo.OutH, ow = pool?.OutW ?? geo.OutW;
+        var output = new Tensor(GC.AllocateUninitializedArray<float>(n * o * oh * ow), [n, o, oh, ow]);
         Blas.ForBlocks(plan.Blocks, blk =>
         {
             var colBuf = ArrayPool<float>.Shared.Rent(plan.Rows * plan.ChunkColumns);
@@ -70,12 +109,43 @@ public sealed partial class Tensor
                 for (var g = 0; g < groups; g++)
                     Blas.SgemmSerial(false, false, plan.Og, ld, plan.Rg, 1f, weight.Span.Slice(g * plan.Og * plan.Rg, plan.Og * plan.Rg),
                         colBuf.AsSpan(g * plan.Rg * ld, plan.Rg * ld), 0f, yBuf.AsSpan(g * plan.Og * ld, plan.Og * ld));
-                plan.Scatter(yBuf, output.Span, first, count, bias);
+                Scatter(plan, yBuf, output.Span, first, count, bias, activation, pool);
             }
             ArrayPool<float>.Shared.Return(colBuf);
             ArrayPool<float>.Shared.Return(yBuf);
         });
+        return output;
+    }
 
+    /// <summary>
+    /// Writes a chunk's product [O, count·H'W'] into the [N, O, H'', W''] output: each image's channel
+    /// plane max-pooled when <paramref name="pool"/> is given, then bias and activation applied.
+    /// </summary>
+    private static void Scatter(ConvPlan plan, ReadOnlySpan<float> y, Span<float> output, int first, int count, Tensor? bias,
+        Activation activation, PoolGrid? pool)
+    {
+        var geo = plan.Geometry;
+        int cols = geo.Cols, ld = count * cols, o = plan.OutChannels;
+        var outCols = pool is null ? cols : pool.OutH * pool.OutW;
+        for (var i = 0; i < count; i++)
+            for (var oc = 0; oc < o; oc++)
+            {
+                var src = y.Slice(oc * ld + i * cols, cols);
+                var dst = output.Slice(((first + i) * o + oc) * outCols, outCols);
+                var from = src;
+                if (pool is not null)
+                {
+                    PoolForward(src, dst, PoolKind.Max, null, 1, geo.OutH, geo.OutW, pool);
+                    from = dst;
+                }
+                if (bias is not null) TensorPrimitives.Add(from, bias.Span[oc], dst);
+                else if (pool is null) src.CopyTo(dst);
+                ActivateInPlace(dst, activation);
+            }
+    }
+
+    private static Tensor RecordConvolve(Tensor output, Tensor input, Tensor weight, Tensor? bias, ConvPlan plan)
+    {
         var tracks = IsGradEnabled && (input.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false));
         if (!tracks) return output;
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];

@@ -160,12 +160,18 @@ public sealed partial class Tensor
         {
             var row = y.Slice(i * outF, outF);
             if (bias is not null) TensorPrimitives.Add(row, bs, row);
-            switch (activation)
-            {
-                case Activation.ReLU: TensorPrimitives.Max(row, 0f, row); break;
-                case Activation.Tanh: TensorPrimitives.Tanh(row, row); break;
-                case Activation.Sigmoid: TensorPrimitives.Sigmoid(row, row); break;
-            }
+            ActivateInPlace(row, activation);
+        }
+    }
+
+    /// <summary>Applies Identity, ReLU, Tanh or Sigmoid (the activations the fused kernels take) in place.</summary>
+    private static void ActivateInPlace(Span<float> v, Activation activation)
+    {
+        switch (activation)
+        {
+            case Activation.ReLU: TensorPrimitives.Max(v, 0f, v); break;
+            case Activation.Tanh: TensorPrimitives.Tanh(v, v); break;
+            case Activation.Sigmoid: TensorPrimitives.Sigmoid(v, v); break;
         }
     }
 

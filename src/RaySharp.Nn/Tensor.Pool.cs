@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RaySharp.Nn;
 
 public sealed partial class Tensor
@@ -95,18 +97,17 @@ public sealed partial class Tensor
 
     private readonly record struct PoolWindow(int Kh, int Kw, int Sh, int Sw, int Ph, int Pw, string Op);
 
-    private static Tensor Pool(Tensor input, PoolWindow win, PoolKind kind)
+    /// <summary>The output size of a pooling window over an h×w plane, each output row's and column's clipped window, and each window's divisor.</summary>
+    private sealed record PoolGrid(int OutH, int OutW, (int Lo, int Hi)[] RowsOf, (int Lo, int Hi)[] ColsOf, float[] Divisor);
+
+    /// <summary>Checks <paramref name="win"/> against an h×w plane of <paramref name="shape"/> and computes its <see cref="PoolGrid"/>.</summary>
+    private static PoolGrid Grid(PoolWindow win, PoolKind kind, int h, int w, int[] shape)
     {
         if (win.Kh < 1 || win.Kw < 1 || win.Sh < 1 || win.Sw < 1 || win.Ph < 0 || win.Pw < 0 || 2 * win.Ph > win.Kh || 2 * win.Pw > win.Kw)
             throw new ArgumentOutOfRangeException(nameof(win), $"{win.Op} needs kernel >= 1, stride >= 1 and 0 <= padding <= kernel/2; got kernel {win.Kw}, stride {win.Sw}, padding {win.Pw}.");
-        int planes = input._shape[0] * input._shape[1], h = input._shape[2], w = input._shape[3];
         if (h + 2 * win.Ph < win.Kh || w + 2 * win.Pw < win.Kw)
-            throw new ArgumentException($"{win.Op}: the window {win.Kh}×{win.Kw} is larger than the padded input {h + 2 * win.Ph}×{w + 2 * win.Pw} (input {FormatShape(input._shape)}).");
+            throw new ArgumentException($"{win.Op}: the window {win.Kh}×{win.Kw} is larger than the padded input {h + 2 * win.Ph}×{w + 2 * win.Pw} (input {FormatShape(shape)}).");
         int oh = (h + 2 * win.Ph - win.Kh) / win.Sh + 1, ow = (w + 2 * win.Pw - win.Kw) / win.Sw + 1;
-        var output = new Tensor(new float[planes * oh * ow], [input._shape[0], input._shape[1], oh, ow]);
-        // The arg-max is only needed for the backward pass; without it max pooling is branch-free.
-        var argMax = kind == PoolKind.Max && Tracks(input) ? new int[output.Length] : null;
-        // The clipped window of each output row and column, and each window's divisor, computed once.
         var rowsOf = new (int Lo, int Hi)[oh];
         var colsOf = new (int Lo, int Hi)[ow];
         var divisor = new float[oh * ow];
@@ -116,7 +117,19 @@ public sealed partial class Tensor
                 var (y0, y1, x0, x1, count) = Window(win, kind, h, w, oy, ox);
                 (rowsOf[oy], colsOf[ox], divisor[oy * ow + ox]) = ((y0, y1), (x0, x1), count);
             }
-        PoolForward(input.Span, output.Span, kind, argMax, planes, h, w, oh, ow, rowsOf, colsOf, divisor);
+        return new PoolGrid(oh, ow, rowsOf, colsOf, divisor);
+    }
+
+    private static Tensor Pool(Tensor input, PoolWindow win, PoolKind kind)
+    {
+        int planes = input._shape[0] * input._shape[1], h = input._shape[2], w = input._shape[3];
+        var grid = Grid(win, kind, h, w, input._shape);
+        int oh = grid.OutH, ow = grid.OutW;
+        var (rowsOf, colsOf, divisor) = (grid.RowsOf, grid.ColsOf, grid.Divisor);
+        var output = new Tensor(new float[planes * oh * ow], [input._shape[0], input._shape[1], oh, ow]);
+        // The arg-max is only needed for the backward pass; without it max pooling is branch-free.
+        var argMax = kind == PoolKind.Max && Tracks(input) ? new int[output.Length] : null;
+        PoolForward(input.Span, output.Span, kind, argMax, planes, h, w, grid);
         if (!Tracks(input)) return output;
         return Record(output, [input], r =>
         {
@@ -140,9 +153,15 @@ public sealed partial class Tensor
     }
 
     /// <summary>The pooling loops, outside the method whose locals the backward closure captures (those live on the heap).</summary>
-    private static void PoolForward(ReadOnlySpan<float> x, Span<float> y, PoolKind kind, int[]? argMax, int planes, int h, int w, int oh, int ow,
-        (int Lo, int Hi)[] rowsOf, (int Lo, int Hi)[] colsOf, float[] divisor)
+    private static void PoolForward(ReadOnlySpan<float> x, Span<float> y, PoolKind kind, int[]? argMax, int planes, int h, int w, PoolGrid grid)
     {
+        if (kind == PoolKind.Max && argMax is null)
+        {
+            MaxPoolRows(x, y, planes, h, w, grid);
+            return;
+        }
+        int oh = grid.OutH, ow = grid.OutW;
+        var (rowsOf, colsOf, divisor) = (grid.RowsOf, grid.ColsOf, grid.Divisor);
         for (var p = 0; p < planes; p++)
         {
             var plane = x.Slice(p * h * w, h * w);
@@ -153,14 +172,6 @@ public sealed partial class Tensor
                 {
                     var (x0, x1) = colsOf[ox];
                     var at = (p * oh + oy) * ow + ox;
-                    if (kind == PoolKind.Max && argMax is null)
-                    {
-                        var max = float.NegativeInfinity; // MathF.Max propagates NaN, as PyTorch does
-                        for (var iy = y0; iy < y1; iy++)
-                            for (var ix = x0; ix < x1; ix++) max = MathF.Max(max, plane[iy * w + ix]);
-                        y[at] = max;
-                        continue;
-                    }
                     if (argMax is null)
                     {
                         var sum = 0f;
@@ -179,6 +190,35 @@ public sealed partial class Tensor
                         }
                     y[at] = best;
                     argMax[at] = p * h * w + bestAt;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling without arg-max: the rows of each output row's windows are first reduced to one row
+    /// with vectorised maxima, then each window's columns of that row. Windows are never empty
+    /// (padding ≤ kernel/2), and both maxima propagate NaN, as PyTorch does.
+    /// </summary>
+    private static void MaxPoolRows(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int w, PoolGrid grid)
+    {
+        int oh = grid.OutH, ow = grid.OutW;
+        Span<float> rowMax = w <= 1024 ? stackalloc float[w] : new float[w];
+        for (var p = 0; p < planes; p++)
+        {
+            var plane = x.Slice(p * h * w, h * w);
+            for (var oy = 0; oy < oh; oy++)
+            {
+                var (y0, y1) = grid.RowsOf[oy];
+                plane.Slice(y0 * w, w).CopyTo(rowMax);
+                for (var iy = y0 + 1; iy < y1; iy++) TensorPrimitives.Max(rowMax, plane.Slice(iy * w, w), rowMax);
+                var dst = y.Slice((p * oh + oy) * ow, ow);
+                for (var ox = 0; ox < ow; ox++)
+                {
+                    var (x0, x1) = grid.ColsOf[ox];
+                    var max = rowMax[x0];
+                    for (var ix = x0 + 1; ix < x1; ix++) max = MathF.Max(max, rowMax[ix]);
+                    dst[ox] = max;
                 }
             }
         }

@@ -27,7 +27,7 @@ public class ConvolutionSplitTests
         using var _ = SplitEverything.Scope(threads);
         try
         {
-            ConvPlan.ChunkFloats = 2 * 18 * 20; // two images per chunk: chunks of 2, 2 and 1
+            ConvPlan.ChunkFloats = 2 * (18 + 4) * 20; // two images (column matrix and product) per chunk: chunks of 2, 2 and 1
             Assert.Equal(3, new ConvPlan(new ConvGeometry(2, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1), 5, 4, 2).Chunks);
             Assert.Equal(whole, Tensor.Conv2d(x, w, b, padding: 1, groups: 2).ToArray());
             GradCheck.Check(t => Tensor.Conv2d(t[0], t[1], t[2], padding: 1, groups: 2), x, w, b);
@@ -36,5 +36,20 @@ public class ConvolutionSplitTests
         {
             ConvPlan.ChunkFloats = saved;
         }
+    }
+
+    [Fact]
+    public void A_conv_plan_counts_the_product_in_a_chunk_and_gives_each_thread_as_many_chunks()
+    {
+        using var _ = SplitEverything.Scope(threads: 2);
+        // The bench CNN's 1→32 first layer at batch 64: a 9-row column matrix but a 32-row product.
+        var first = new ConvPlan(new ConvGeometry(1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), 64, 32, 1);
+        Assert.True(first.PerChunk * (first.Rows + 32) * 784 <= ConvPlan.ChunkFloats, $"{first.PerChunk} images per chunk overflow the chunk size");
+        Assert.Equal(2, first.Blocks);
+        // Its 32→64 second layer: 5 chunks of 15 images would leave one thread 3 of them.
+        var second = new ConvPlan(new ConvGeometry(32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1), 64, 64, 1);
+        Assert.Equal(2, second.Blocks);
+        Assert.Equal(0, second.Chunks % second.Blocks);
+        Assert.True((second.Chunks - 1) * second.PerChunk < 64, "the last chunk is empty");
     }
 }
