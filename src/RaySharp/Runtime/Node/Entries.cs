@@ -178,26 +178,5 @@ internal static class TaskStates
 /// <summary>One normal task that ended, as <c>list tasks</c> shows it.</summary>
 internal readonly record struct EndedTask(TaskId Task, string Name, string State, int WorkerPid);
 
-/// <summary>The last normal tasks that ended (a bounded ring, newest last), and how many ended in all. Used under the node lock.</summary>
-internal sealed class EndedTasks
-{
-    private const int Capacity = 1000;
-    private readonly EndedTask[] _ring = new EndedTask[Capacity];
-
-    /// <summary>Tasks that ended since the node started, including those the ring no longer holds.</summary>
-    public long Total { get; private set; }
-
-    public int Count => (int)Math.Min(Total, Capacity);
-
-    public void Add(EndedTask task) => _ring[Total++ % Capacity] = task;
-
-    /// <summary>The newest first.</summary>
-    public IEnumerable<EndedTask> Newest()
-    {
-        for (var i = Total - 1; i >= Total - Count; i--)
-            yield return _ring[i % Capacity];
-    }
-}
-
 /// <summary>One executed task for the timeline.</summary>
 internal readonly record struct TimelineEvent(string Name, TaskId Task, int Pid, long StartTimestamp, long EndTimestamp, bool Failed);

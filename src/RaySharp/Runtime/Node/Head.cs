@@ -31,10 +31,12 @@ internal sealed partial class Head : ICoreClient
     private readonly Dictionary<string, ReadyQueue<TaskEntry>> _ready = new(StringComparer.Ordinal);
     private readonly LocalScheduler _scheduler;
     private readonly ILogger _log;
-    private readonly TimelineRecorder _timeline = new();
+    /// <summary>The last executed tasks, for the timeline.</summary>
+    private readonly BoundedRing<TimelineEvent> _timeline = new(100_000);
     /// <summary>The node's start on its monotonic clock and on the wall clock: timeline times are wall-clock microseconds.</summary>
     private readonly (long Timestamp, long UnixMicroseconds) _clockOrigin = (Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
-    private readonly EndedTasks _ended = new();
+    /// <summary>The last normal tasks that ended, for <c>list tasks</c>.</summary>
+    private readonly BoundedRing<EndedTask> _ended = new(1000);
     private int _readyCount;
     /// <summary>Specs sent to workers whose start the node has not seen yet (queued in a worker), over all workers.</summary>
     private int _unstarted;

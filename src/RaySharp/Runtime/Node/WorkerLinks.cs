@@ -125,25 +125,3 @@ internal static class WorkerLauncher
 
 /// <summary>The command line that starts workers for one job: its application's runtime config, dependencies and worker host.</summary>
 internal sealed record WorkerCommand(string Dotnet, string RuntimeConfig, string Deps, string Host);
-
-/// <summary>Keeps the last executed tasks for the timeline (a bounded ring).</summary>
-internal sealed class TimelineRecorder
-{
-    private const int Capacity = 100_000;
-    private readonly TimelineEvent[] _ring = new TimelineEvent[Capacity];
-    private long _next;
-
-    public int Count => (int)Math.Min(_next, Capacity);
-
-    /// <summary>Called under the node lock.</summary>
-    public void Add(TimelineEvent e) => _ring[_next++ % Capacity] = e;
-
-    public IReadOnlyList<TimelineEvent> Snapshot()
-    {
-        var count = Count;
-        var list = new List<TimelineEvent>(count);
-        for (var i = _next - count; i < _next; i++)
-            list.Add(_ring[i % Capacity]);
-        return list;
-    }
-}
